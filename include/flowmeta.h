@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Types shared by the kernel programs (bpf/) and the daemon (user/): the flow key and value kept in
+ * the per-CPU flow map, the events pushed through the ring buffer and the per-CPU counters.
+ * Both sides include this file; nothing here is ever mirrored by hand.
+ */
+#ifndef FLOWMETA_H
+#define FLOWMETA_H
+
+#include <linux/types.h>
+
+#define FLOWMETA_DEFAULT_MAX_FLOWS	65536
+#define FLOWMETA_EVENTS_BYTES		(256 * 1024)	/* ring buffer size, a power of two */
+#define FLOWMETA_MAX_FRAGS		4096		/* first fragments remembered for ports */
+
+/* Values equal IPFIX flowDirection (IE 61), so the exporter copies the field as it is. */
+enum flow_direction {
+	FLOW_DIR_INGRESS = 0,	/* ReceivedFromPeer */
+	FLOW_DIR_EGRESS = 1,	/* SendingToPeer */
+};
+
+/* Why a frame was not forwarded; part of the key so dropped traffic gets its own records. */
+enum flow_verdict {
+	FLOW_VERDICT_FORWARDED = 0,	/* forwardingStatus 64 */
+	FLOW_VERDICT_ACL_DENY = 1,	/* forwardingStatus 129: no access-control rule allows it */
+	FLOW_VERDICT_UNTRUSTED = 2,	/* forwardingStatus 130: peer's trust requirements not met */
+};
+
+/* Flow-end signals seen by the kernel (struct flow_value.end_flags). */
+enum flow_end_flag {
+	FLOW_END_FIN = 1 << 0,	/* TCP FIN seen in this flow's direction */
+	FLOW_END_RST = 1 << 1,	/* TCP RST seen */
+};
+
+/*
+ * Unidirectional flow key. Zero-initialise it whole before filling: the hash covers every byte.
+ * IPv4 addresses occupy the first 4 bytes of the 16-byte fields, the rest stays zero.
+ */
+struct flow_key {
+	__u8 src_addr[16];	/* network byte order */
+	__u8 dst_addr[16];	/* network byte order */
+	__u16 src_port;		/* host order; 0 for ICMP and protocols without ports */
+	__u16 dst_port;		/* host order; ICMP/ICMPv6: type << 8 | code */
+	__u8 protocol;		/* IP protocol number (final next-header for IPv6) */
+	__u8 ip_version;	/* 4 or 6 */
+	__u8 direction;		/* enum flow_direction */
+	__u8 verdict;		/* enum flow_verdict */
+};
+_Static_assert(sizeof(struct flow_key) == 40, "flow_key layout is shared with the kernel");
+
+/*
+ * One CPU's share of a flow (the map is per-CPU: the daemon sums packets, octets and flags and takes
+ * the earliest first_seen_ns and latest last_seen_ns over CPUs whose packets count is non-zero).
+ */
+struct flow_value {
+	__u64 packets;
+	__u64 octets;		/* IP total length: IP header and payload, no L2 */
+	__u64 first_seen_ns;	/* bpf_ktime_get_ns(), CLOCK_MONOTONIC */
+	__u64 last_seen_ns;
+	__u8 tcp_flags;		/* OR of the TCP flags of all packets */
+	__u8 end_flags;		/* enum flow_end_flag */
+	__u8 pad[6];
+};
+_Static_assert(sizeof(struct flow_value) == 40, "flow_value layout is shared with the kernel");
+_Static_assert(sizeof(struct flow_value) % 8 == 0, "per-CPU values are laid out 8-byte aligned");
+
+enum flow_event_type {
+	FLOW_EVENT_TCP_END = 1,	/* first FIN or RST of a flow on this CPU: export it promptly */
+	FLOW_EVENT_DROP = 2,	/* first drop of a flow by the policy: export a drop record promptly */
+};
+
+/* Ring-buffer event: only a hint to look at key soon; the counts always come from the flow map. */
+struct flow_event {
+	struct flow_key key;
+	__u64 timestamp_ns;	/* bpf_ktime_get_ns() */
+	__u32 type;		/* enum flow_event_type */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct flow_event) == 56, "flow_event layout is shared with the kernel");
+
+/* Per-CPU counters (one element of a per-CPU array): what was not, or not fully, metered. */
+struct flowmeta_stats {
+	__u64 not_ip;			/* ARP, LLDP, ...: passed untouched */
+	__u64 malformed;		/* IP header truncated or invalid: passed, not metered */
+	__u64 truncated_l4;		/* transport header cut short: metered with ports 0 */
+	__u64 fragments;		/* IP fragments seen (first and later ones) */
+	__u64 table_full_packets;	/* packets of new flows that found the flow map full */
+	__u64 table_full_octets;
+	__u64 events_lost;		/* ring-buffer events that did not fit */
+	__u64 policy_dropped;		/* frames dropped by the access-control policy */
+};
+_Static_assert(sizeof(struct flowmeta_stats) % 8 == 0, "per-CPU values are laid out 8-byte aligned");
+
+/*
+ * What the daemon already exported of a flow that had interim records, kept in a pinned map the
+ * kernel programs never touch, so a restarted daemon neither re-exports nor forgets counts.
+ */
+struct flow_export_state {
+	__u64 packets;		/* sums already exported */
+	__u64 octets;
+	__u64 last_export_ns;	/* CLOCK_MONOTONIC time of the last record */
+};
+
+/* Key of the fragment map: which first fragment later fragments belong to. */
+struct frag_key {
+	__u8 src_addr[16];
+	__u8 dst_addr[16];
+	__u32 id;		/* IPv4 identification or IPv6 fragment header identification */
+	__u8 protocol;
+	__u8 ip_version;
+	__u8 direction;
+	__u8 pad;
+};
+_Static_assert(sizeof(struct frag_key) == 40, "frag_key layout is shared with the kernel");
+
+struct frag_ports {
+	__u16 src_port;
+	__u16 dst_port;
+};
+
+#endif /* FLOWMETA_H */

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * IPFIX (RFC 7011) message encoder. Knows the information elements and the fixed templates of SPEC §5,
+ * nothing of BPF or sockets: callers fill plain structs and get bytes to send.
+ *
+ * A message is built in a caller-provided buffer of MaxMessageSize bytes: begin, add templates or
+ * records (each add returns -ENOSPC when the record does not fit, leaving the message intact so the
+ * caller can finish it, send it and start another), then finish with the header fields.
+ */
+#ifndef FLOWMETA_IPFIX_H
+#define FLOWMETA_IPFIX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define IPFIX_VERSION		10
+#define IPFIX_HEADER_LEN	16
+#define IPFIX_SET_HEADER_LEN	4
+#define IPFIX_MIN_MESSAGE	512
+#define IPFIX_MAX_MESSAGE	65535
+
+/* Template IDs, fixed and stable (README lists them). */
+enum ipfix_template_id {
+	IPFIX_TMPL_IPV4_TCP = 256,
+	IPFIX_TMPL_IPV4_UDP = 257,
+	IPFIX_TMPL_IPV4_ICMP = 258,
+	IPFIX_TMPL_IPV4_OTHER = 259,
+	IPFIX_TMPL_IPV6_TCP = 260,
+	IPFIX_TMPL_IPV6_UDP = 261,
+	IPFIX_TMPL_IPV6_ICMP = 262,
+	IPFIX_TMPL_IPV6_OTHER = 263,
+	IPFIX_TMPL_METERING_STATS = 264,	/* options: RFC 7011 §4.1 */
+	IPFIX_TMPL_EXPORTING_STATS = 265,	/* options: RFC 7011 §4.3 */
+};
+
+/* flowEndReason (IE 136) values. */
+enum ipfix_end_reason {
+	IPFIX_END_IDLE = 1,
+	IPFIX_END_ACTIVE = 2,
+	IPFIX_END_DETECTED = 3,
+	IPFIX_END_FORCED = 4,
+	IPFIX_END_LACK_OF_RESOURCES = 5,
+};
+
+/* forwardingStatus (IE 89) values used by flowmeta. */
+enum ipfix_forwarding_status {
+	IPFIX_FWD_FORWARDED = 64,
+	IPFIX_FWD_DROP_ACL_DENY = 129,
+	IPFIX_FWD_DROP_ACL_DROP = 130,
+};
+
+/* One flow record, host byte order except the addresses. */
+struct ipfix_flow {
+	uint64_t start_ms;		/* flowStartMilliseconds: epoch ms */
+	uint64_t end_ms;		/* flowEndMilliseconds: epoch ms */
+	uint64_t octets;		/* octetDeltaCount */
+	uint64_t packets;		/* packetDeltaCount */
+	uint8_t src_addr[16];		/* IPv4: first 4 bytes; network byte order */
+	uint8_t dst_addr[16];
+	uint16_t src_port;
+	uint16_t dst_port;		/* ICMP: type << 8 | code (icmpTypeCodeIPv4/IPv6) */
+	uint8_t protocol;
+	uint8_t ip_version;		/* 4 or 6 */
+	uint8_t direction;		/* flowDirection: 0 ingress, 1 egress */
+	uint8_t end_reason;		/* enum ipfix_end_reason */
+	uint8_t forwarding_status;	/* enum ipfix_forwarding_status */
+	uint8_t tcp_flags;
+	uint32_t ingress_ifindex;	/* ingressInterface */
+	uint32_t egress_ifindex;	/* egressInterface */
+};
+
+/* RFC 7011 §4.1 metering statistics (template 264), scope observationDomainId. */
+struct ipfix_metering_stats {
+	uint32_t observation_domain_id;
+	uint64_t exported_messages;	/* exportedMessageTotalCount */
+	uint64_t exported_flow_records;	/* exportedFlowRecordTotalCount */
+	uint64_t exported_octets;	/* exportedOctetTotalCount */
+};
+
+/* RFC 7011 §4.3 exporting process reliability statistics (template 265), scope exportingProcessId. */
+struct ipfix_exporting_stats {
+	uint32_t exporting_process_id;
+	uint64_t not_sent_flows;	/* notSentFlowTotalCount */
+	uint64_t not_sent_packets;	/* notSentPacketTotalCount */
+	uint64_t not_sent_octets;	/* notSentOctetTotalCount */
+};
+
+struct ipfix_msg {
+	uint8_t *buf;
+	size_t cap;
+	size_t len;
+	size_t set_start;	/* offset of the open set header, 0 when none is open */
+	uint16_t set_id;	/* id of the open set */
+	uint32_t data_records;	/* data records (options data included) in this message */
+};
+
+/* Template ID a flow record is encoded with. */
+uint16_t ipfix_template_for(const struct ipfix_flow *flow);
+
+void ipfix_msg_begin(struct ipfix_msg *msg, uint8_t *buf, size_t cap);
+/* The eight flow templates in one Template Set. */
+int ipfix_msg_add_templates(struct ipfix_msg *msg);
+/* The two options templates, each in its own Options Template Set. */
+int ipfix_msg_add_options_templates(struct ipfix_msg *msg);
+int ipfix_msg_add_flow(struct ipfix_msg *msg, const struct ipfix_flow *flow);
+int ipfix_msg_add_metering_stats(struct ipfix_msg *msg, const struct ipfix_metering_stats *s);
+int ipfix_msg_add_exporting_stats(struct ipfix_msg *msg, const struct ipfix_exporting_stats *s);
+/* Close the open set, write the header; returns the message length. */
+size_t ipfix_msg_finish(struct ipfix_msg *msg, uint32_t export_time, uint32_t sequence,
+			uint32_t observation_domain_id);
+static inline int ipfix_msg_empty(const struct ipfix_msg *msg)
+{
+	return msg->len <= IPFIX_HEADER_LEN;
+}
+
+#endif /* FLOWMETA_IPFIX_H */

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Loader: loads the kernel programs with the skeleton, pins programs and maps under the pin directory,
+ * attaches them to an interface (TC clsact ingress/egress, or XDP ingress), adopts what an earlier
+ * instance left pinned, and detaches. Knows nothing of IPFIX.
+ */
+#ifndef FLOWMETA_LOADER_H
+#define FLOWMETA_LOADER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define LOADER_PIN_ROOT "/sys/fs/bpf/flowmeta"
+
+enum ingress_hook { HOOK_TC = 0, HOOK_XDP };
+
+struct loader_opts {
+	const char *ifname;
+	const char *pin_dir;		/* NULL: LOADER_PIN_ROOT/IFNAME */
+	enum ingress_hook hook;
+	uint32_t max_flows;
+};
+
+/* File descriptors of the pinned maps, what the daemon and the CLI read. */
+struct flowmeta_maps {
+	int flows;		/* BPF_MAP_TYPE_PERCPU_HASH struct flow_key -> struct flow_value */
+	int stats;		/* BPF_MAP_TYPE_PERCPU_ARRAY [0] -> struct flowmeta_stats */
+	int events;		/* BPF_MAP_TYPE_RINGBUF of struct flow_event */
+	int export_state;	/* BPF_MAP_TYPE_HASH owned by the daemon: what was already exported */
+};
+
+struct attachment;
+
+/*
+ * Lock the pin directory (a second instance gets -EBUSY), load or adopt the programs and maps, pin
+ * them and attach to the interface. Errors are logged with context; returns a negative errno.
+ */
+int loader_attach(const struct loader_opts *opts, struct attachment **out);
+const struct flowmeta_maps *loader_maps(const struct attachment *att);
+unsigned int loader_ifindex(const struct attachment *att);
+/* True when the programs and maps of an earlier instance were adopted. */
+bool loader_adopted(const struct attachment *att);
+/* Detach the programs, remove the pins, release the lock and free att. */
+int loader_detach(struct attachment *att);
+/* Release the lock and free att, leaving programs attached and pinned (the interface vanished). */
+void loader_release(struct attachment *att);
+
+/* Open the pinned maps of IFACE read-only for status/flows; -ENOENT when nothing is pinned. */
+int loader_open_pinned(const char *ifname, const char *pin_dir, struct flowmeta_maps *maps);
+void loader_close_maps(struct flowmeta_maps *maps);
+/* Remove whatever an earlier instance left attached and pinned on IFACE (flowmeta detach). */
+int loader_cleanup(const char *ifname, const char *pin_dir);
+
+#endif /* FLOWMETA_LOADER_H */
