@@ -40,7 +40,12 @@ const struct flowmeta_maps *loader_maps(const struct attachment *att);
 unsigned int loader_ifindex(const struct attachment *att);
 /* True when the programs and maps of an earlier instance were adopted. */
 bool loader_adopted(const struct attachment *att);
-/* Detach the programs, remove the pins, release the lock and free att. */
+/*
+ * Detach the programs from the interface so the maps stop changing (the daemon then reads them one
+ * last time); the maps stay open and pinned.
+ */
+int loader_stop_metering(struct attachment *att);
+/* Detach the programs (if still attached), remove the pins, release the lock and free att. */
 int loader_detach(struct attachment *att);
 /* Release the lock and free att, leaving programs attached and pinned (the interface vanished). */
 void loader_release(struct attachment *att);
