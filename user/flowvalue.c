@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Folding per-CPU flow values and stats, and naming flow key fields. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "flowvalue.h"
+
+bool flow_value_fold(const struct flow_value *percpu, int ncpus, struct flow_value *out)
+{
+	bool seen = false;
+
+	*out = (struct flow_value){ 0 };
+	for (int cpu = 0; cpu < ncpus; cpu++) {
+		const struct flow_value *v = &percpu[cpu];
+
+		if (!v->packets)
+			continue;
+		out->packets += v->packets;
+		out->octets += v->octets;
+		out->tcp_flags |= v->tcp_flags;
+		out->end_flags |= v->end_flags;
+		if (!seen || v->first_seen_ns < out->first_seen_ns)
+			out->first_seen_ns = v->first_seen_ns;
+		if (v->last_seen_ns > out->last_seen_ns)
+			out->last_seen_ns = v->last_seen_ns;
+		seen = true;
+	}
+	return seen;
+}
+
+void flowmeta_stats_fold(const struct flowmeta_stats *percpu, int ncpus, struct flowmeta_stats *out)
+{
+	/* Every field is a __u64 counter: fold them as an array so new counters need no change here. */
+	const size_t n = sizeof(*out) / sizeof(__u64);
+	__u64 *sum = (__u64 *)out;
+
+	*out = (struct flowmeta_stats){ 0 };
+	for (int cpu = 0; cpu < ncpus; cpu++) {
+		const __u64 *v = (const __u64 *)&percpu[cpu];
+
+		for (size_t i = 0; i < n; i++)
+			sum[i] += v[i];
+	}
+}
+
+const char *ip_protocol_name(unsigned int protocol)
+{
+	switch (protocol) {
+	case IPPROTO_TCP:
+		return "tcp";
+	case IPPROTO_UDP:
+		return "udp";
+	case IPPROTO_ICMP:
+		return "icmp";
+	case IPPROTO_ICMPV6:
+		return "icmpv6";
+	case IPPROTO_SCTP:
+		return "sctp";
+	case IPPROTO_UDPLITE:
+		return "udplite";
+	case IPPROTO_GRE:
+		return "gre";
+	case IPPROTO_ESP:
+		return "esp";
+	default:
+		return NULL;
+	}
+}
+
+const char *flow_direction_name(unsigned int direction)
+{
+	return direction == FLOW_DIR_EGRESS ? "egress" : "ingress";
+}
+
+const char *flow_verdict_name(unsigned int verdict)
+{
+	switch (verdict) {
+	case FLOW_VERDICT_FORWARDED:
+		return "forwarded";
+	case FLOW_VERDICT_ACL_DENY:
+		return "acl-deny";
+	case FLOW_VERDICT_UNTRUSTED:
+		return "untrusted";
+	default:
+		return "unknown";
+	}
+}
+
+const char *flow_addr_format(const __u8 addr[16], unsigned int ip_version, char *buf, size_t len)
+{
+	if (!inet_ntop(ip_version == 6 ? AF_INET6 : AF_INET, addr, buf, len))
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+const char *flow_key_format(const struct flow_key *key, char *buf, size_t len)
+{
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], proto_num[8];
+	const char *proto = ip_protocol_name(key->protocol);
+	const char *dir = flow_direction_name(key->direction);
+
+	flow_addr_format(key->src_addr, key->ip_version, src, sizeof(src));
+	flow_addr_format(key->dst_addr, key->ip_version, dst, sizeof(dst));
+	if (!proto) {
+		snprintf(proto_num, sizeof(proto_num), "%u", key->protocol);
+		proto = proto_num;
+	}
+	if (key->protocol == IPPROTO_ICMP || key->protocol == IPPROTO_ICMPV6)
+		snprintf(buf, len, "%s %s %s -> %s type %u code %u", dir, proto, src, dst,
+			 key->dst_port >> 8, key->dst_port & 0xff);
+	else if (key->src_port || key->dst_port)
+		snprintf(buf, len, key->ip_version == 6 ? "%s %s [%s]:%u -> [%s]:%u" :
+			 "%s %s %s:%u -> %s:%u", dir, proto, src, key->src_port, dst, key->dst_port);
+	else
+		snprintf(buf, len, "%s %s %s -> %s", dir, proto, src, dst);
+	return buf;
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Reading the per-CPU flow map: folding one key's per-CPU values into one, and naming key fields
+ * for humans (CLI output, logs). Shared by the exporter and the `flows`/`status` commands.
+ */
+#ifndef FLOWMETA_FLOWVALUE_H
+#define FLOWMETA_FLOWVALUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "flowmeta.h"
+
+/* Longest text flow_key_format() writes, with its NUL. */
+#define FLOW_KEY_TEXT_LEN 128
+
+/*
+ * Fold ncpus per-CPU values (as bpf_map_lookup_elem returns them) into one: packets, octets and flags
+ * summed/ORed, earliest first_seen_ns and latest last_seen_ns of the CPUs that saw a packet.
+ * Returns false when no CPU saw a packet.
+ */
+bool flow_value_fold(const struct flow_value *percpu, int ncpus, struct flow_value *out);
+
+/* The same for the per-CPU stats counters: every field summed. */
+void flowmeta_stats_fold(const struct flowmeta_stats *percpu, int ncpus, struct flowmeta_stats *out);
+
+/* "tcp", "udp", "icmp", "icmpv6", "sctp", "udplite", ... or NULL for other protocol numbers. */
+const char *ip_protocol_name(unsigned int protocol);
+const char *flow_direction_name(unsigned int direction);
+const char *flow_verdict_name(unsigned int verdict);
+/* inet_ntop of a key address for its IP version. */
+const char *flow_addr_format(const __u8 addr[16], unsigned int ip_version, char *buf, size_t len);
+/* "egress tcp 100.64.0.1:40000 -> 100.64.0.2:22" (ICMP: "icmp 100.64.0.1 -> 100.64.0.2 type 8 code 0"). */
+const char *flow_key_format(const struct flow_key *key, char *buf, size_t len);
+
+#endif /* FLOWMETA_FLOWVALUE_H */
