@@ -53,6 +53,8 @@ void loader_release(struct attachment *att);
 /* Open the pinned maps of IFACE read-only for status/flows; -ENOENT when nothing is pinned. */
 int loader_open_pinned(const char *ifname, const char *pin_dir, struct flowmeta_maps *maps);
 void loader_close_maps(struct flowmeta_maps *maps);
+/* 1 when a `flowmeta run` holds IFACE's pin directory, 0 when none does, or a negative errno. */
+int loader_running(const char *ifname, const char *pin_dir);
 /* Remove whatever an earlier instance left attached and pinned on IFACE (flowmeta detach). */
 int loader_cleanup(const char *ifname, const char *pin_dir);
 

@@ -1,0 +1,682 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Loader: skeleton open/load, pinning under the pin directory, TC clsact and XDP attachment, adoption
+ * of what an earlier instance left pinned, and clean detachment.
+ *
+ * Kernel state outlives the daemon on purpose: the programs keep counting into the pinned maps while
+ * no daemon runs (crash, SIGKILL, upgrade), and the next run adopts the maps and replaces the programs
+ * in place (TC filter replace, XDP replace), so no packet goes uncounted across a restart.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/if_arp.h>
+#include <linux/if_link.h>
+#include <linux/magic.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "flowmeta.h"
+#include "flowmeta.skel.h"
+#include "loader.h"
+#include "log.h"
+#include "tc_netlink.h"
+
+#define BPFFS_ROOT "/sys/fs/bpf"
+
+/* Our TC filters sit at a fixed handle and priority: found again after a crash, replaced in place. */
+#define TC_HANDLE   0xf10e
+#define TC_PRIORITY 1
+
+/* Pin names of the programs, next to the maps (which keep their own names). */
+#define PIN_TC_INGRESS	"prog_tc_ingress"
+#define PIN_TC_EGRESS	"prog_tc_egress"
+#define PIN_XDP_INGRESS "prog_xdp_ingress"
+
+struct attachment {
+	struct flowmeta_bpf *skel;
+	struct flowmeta_maps maps;
+	char ifname[IF_NAMESIZE];
+	char pin_dir[PATH_MAX];
+	unsigned int ifindex;
+	enum ingress_hook hook;
+	int lock_fd;
+	bool adopted;
+	bool metering;
+};
+
+static int pin_dir_path(const char *ifname, const char *pin_dir, char *buf, size_t len)
+{
+	int n = pin_dir ? snprintf(buf, len, "%s", pin_dir)
+			: snprintf(buf, len, "%s/%s", LOADER_PIN_ROOT, ifname);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static int pin_path(char *buf, size_t len, const char *dir, const char *name)
+{
+	int n = snprintf(buf, len, "%s/%s", dir, name);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static bool is_bpffs(const char *path)
+{
+	struct statfs st;
+
+	return statfs(path, &st) == 0 && st.f_type == BPF_FS_MAGIC;
+}
+
+/*
+ * `ip netns exec` remounts /sys, hiding the host's bpffs; a fresh machine may have none mounted.
+ * Mount one so pinning works, and say so: its pins then live only in this mount namespace.
+ */
+static int ensure_bpffs(const char *pin_dir)
+{
+	if (strncmp(pin_dir, BPFFS_ROOT "/", strlen(BPFFS_ROOT "/")) != 0 || is_bpffs(BPFFS_ROOT))
+		return 0;
+	if (mkdir(BPFFS_ROOT, 0700) < 0 && errno != EEXIST) {
+		log_warn("create %s", BPFFS_ROOT);
+		return -errno;
+	}
+	if (mount("bpf", BPFFS_ROOT, "bpf", 0, "mode=0700") < 0) {
+		log_warn("mount bpffs on %s", BPFFS_ROOT);
+		return -errno;
+	}
+	log_info("%s was not a bpffs: mounted one (pins are visible in this mount namespace only)",
+		 BPFFS_ROOT);
+	return 0;
+}
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/*
+ * One run per interface: an exclusive flock on the pin directory itself. The kernel drops it when the
+ * holder dies, however it dies, so a crash never leaves a stale lock behind.
+ */
+static int lock_pin_dir(const char *pin_dir, int how)
+{
+	int fd = open(pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, how | LOCK_NB) < 0) {
+		int err = errno == EWOULDBLOCK ? -EBUSY : -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static int link_type(const char *ifname)
+{
+	struct ifreq ifr = { 0 };
+	int fd, ret;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ret = ioctl(fd, SIOCGIFHWADDR, &ifr) < 0 ? -errno : ifr.ifr_hwaddr.sa_family;
+	close(fd);
+	return ret;
+}
+
+/*
+ * Whether frames on the device start at the IP header. Read with an ioctl, not from /sys/class/net:
+ * under `nsenter --net` sysfs still shows the devices of another namespace.
+ */
+static int device_is_l3(const char *ifname, bool *l3)
+{
+	int type = link_type(ifname);
+
+	if (type < 0) {
+		errno = -type;
+		log_warn("read the link type of %s", ifname);
+		return type;
+	}
+	switch (type) {
+	case ARPHRD_ETHER:
+	case ARPHRD_LOOPBACK:
+	case ARPHRD_IEEE802:
+		*l3 = false;
+		return 0;
+	case ARPHRD_NONE:	/* tun, WireGuard */
+	case ARPHRD_RAWIP:
+	case ARPHRD_TUNNEL:
+	case ARPHRD_TUNNEL6:
+	case ARPHRD_IPGRE:
+	case ARPHRD_IP6GRE:
+	case ARPHRD_SIT:
+		*l3 = true;
+		return 0;
+	default:
+		log_warnx("%s: link type %d is not supported (Ethernet-framed or IP-only devices are)",
+			  ifname, type);
+		return -EOPNOTSUPP;
+	}
+}
+
+/* Keep the size of a table an earlier instance pinned: adopting it must not lose its counts. */
+static void keep_pinned_size(struct bpf_map *map, const char *path)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	int fd = bpf_obj_get(path);
+
+	if (fd < 0)
+		return;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && info.max_entries != bpf_map__max_entries(map)) {
+		log_warnx("%s: keeping the pinned table size %u instead of MaxFlows %u until `flowmeta "
+			  "detach` removes it", path, info.max_entries, bpf_map__max_entries(map));
+		bpf_map__set_max_entries(map, info.max_entries);
+	}
+	close(fd);
+}
+
+static int set_map_pins(struct attachment *att, bool *adopted)
+{
+	struct bpf_map *map;
+	char path[PATH_MAX];
+	int err;
+
+	*adopted = false;
+	bpf_object__for_each_map(map, att->skel->obj) {
+		if (bpf_map__is_internal(map))
+			continue;
+		err = pin_path(path, sizeof(path), att->pin_dir, bpf_map__name(map));
+		if (err)
+			return err;
+		if (access(path, F_OK) == 0) {
+			*adopted = true;
+			keep_pinned_size(map, path);
+		}
+		err = bpf_map__set_pin_path(map, path);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int pin_program(struct attachment *att, struct bpf_program *prog, const char *name)
+{
+	char path[PATH_MAX];
+	int err = pin_path(path, sizeof(path), att->pin_dir, name);
+
+	if (err)
+		return err;
+	unlink(path); /* a program pinned by an earlier instance is replaced by this one */
+	err = bpf_program__pin(prog, path);
+	if (err)
+		log_warnx("pin %s: %s", path, strerror(-err));
+	return err;
+}
+
+static struct bpf_tc_hook tc_hook(unsigned int ifindex, enum bpf_tc_attach_point point)
+{
+	struct bpf_tc_hook hook = { .sz = sizeof(hook), .ifindex = ifindex, .attach_point = point };
+
+	return hook;
+}
+
+static int tc_attach(struct attachment *att, struct bpf_program *prog, bool ingress)
+{
+	struct bpf_tc_hook hook = tc_hook(att->ifindex, ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS);
+	struct bpf_tc_opts opts = {
+		.sz = sizeof(opts),
+		.prog_fd = bpf_program__fd(prog),
+		.handle = TC_HANDLE,
+		.priority = TC_PRIORITY,
+		.flags = BPF_TC_F_REPLACE, /* an earlier instance's filter is swapped, not doubled */
+	};
+	int err = bpf_tc_attach(&hook, &opts);
+
+	if (err)
+		log_warnx("attach tc %s on %s: %s", ingress ? "ingress" : "egress", att->ifname,
+			  strerror(-err));
+	return err;
+}
+
+/* Remove our filter from one clsact hook; absent is fine. */
+static int tc_detach(unsigned int ifindex, const char *ifname, bool ingress)
+{
+	struct bpf_tc_hook hook = tc_hook(ifindex, ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS);
+	struct bpf_tc_opts opts = { .sz = sizeof(opts), .handle = TC_HANDLE, .priority = TC_PRIORITY };
+	int err = bpf_tc_detach(&hook, &opts);
+
+	if (err == -ENOENT || err == -EINVAL)
+		return 0;
+	if (err)
+		log_warnx("detach tc %s on %s: %s", ingress ? "ingress" : "egress", ifname,
+			  strerror(-err));
+	return err;
+}
+
+/* Delete the clsact qdisc only when no other filter uses it: the interface is left as it was. */
+static void tc_remove_clsact_if_unused(unsigned int ifindex, const char *ifname)
+{
+	struct bpf_tc_hook hook = tc_hook(ifindex, BPF_TC_INGRESS | BPF_TC_EGRESS);
+	int in = tc_filter_count(ifindex, true), out = tc_filter_count(ifindex, false);
+
+	if (in < 0 || out < 0) {
+		log_debug("%s: clsact qdisc absent or unreadable, nothing to remove", ifname);
+		return;
+	}
+	if (in || out) {
+		log_info("%s: clsact qdisc left in place: it holds %d other filter(s)", ifname, in + out);
+		return;
+	}
+	bpf_tc_hook_destroy(&hook);
+}
+
+static bool prog_is_ours(__u32 prog_id)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+	int fd = bpf_prog_get_fd_by_id(prog_id);
+	bool ours;
+
+	if (fd < 0)
+		return false;
+	/* The kernel keeps BPF_OBJ_NAME_LEN - 1 characters of the name. */
+	ours = bpf_obj_get_info_by_fd(fd, &info, &len) == 0 &&
+	       strncmp(info.name, "flowmeta_xdp_ingress", sizeof(info.name) - 1) == 0;
+	close(fd);
+	return ours;
+}
+
+/* Remove flowmeta's XDP program from the interface, leaving anyone else's alone. */
+static int xdp_detach_ours(unsigned int ifindex, const char *ifname)
+{
+	struct bpf_xdp_attach_opts opts = { .sz = sizeof(opts) };
+	__u32 prog_id = 0;
+	int err;
+
+	if (bpf_xdp_query_id(ifindex, 0, &prog_id) < 0 || !prog_id || !prog_is_ours(prog_id))
+		return 0;
+	opts.old_prog_fd = bpf_prog_get_fd_by_id(prog_id);
+	if (opts.old_prog_fd < 0)
+		return -errno;
+	err = bpf_xdp_detach(ifindex, XDP_FLAGS_REPLACE, &opts);
+	close(opts.old_prog_fd);
+	if (err)
+		log_warnx("detach xdp from %s: %s", ifname, strerror(-err));
+	return err;
+}
+
+/*
+ * Native XDP where the driver has it, generic otherwise. An earlier flowmeta program is replaced
+ * atomically in the mode it was attached in; anyone else's XDP program is never touched.
+ */
+static int xdp_attach(struct attachment *att, struct bpf_program *prog)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, query);
+	struct bpf_xdp_attach_opts opts = { .sz = sizeof(opts), .old_prog_fd = -1 };
+	int prog_fd = bpf_program__fd(prog);
+	const char *mode = "native";
+	int err;
+
+	if (bpf_xdp_query(att->ifindex, 0, &query) == 0 && query.prog_id) {
+		if (!prog_is_ours(query.prog_id)) {
+			log_warnx("%s already has an XDP program (id %u) that is not flowmeta's; "
+				  "use --hook tc or remove it", att->ifname, query.prog_id);
+			return -EBUSY;
+		}
+		opts.old_prog_fd = bpf_prog_get_fd_by_id(query.prog_id);
+		if (opts.old_prog_fd < 0)
+			return -errno;
+		mode = query.attach_mode == XDP_ATTACHED_SKB ? "generic" : "native";
+		err = bpf_xdp_attach(att->ifindex, prog_fd,
+				     XDP_FLAGS_REPLACE | (query.attach_mode == XDP_ATTACHED_SKB ?
+							  XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE),
+				     &opts);
+		close(opts.old_prog_fd);
+	} else {
+		err = bpf_xdp_attach(att->ifindex, prog_fd, XDP_FLAGS_DRV_MODE, NULL);
+		if (err) {
+			log_debug("native XDP on %s: %s; trying generic XDP", att->ifname,
+				  strerror(-err));
+			mode = "generic";
+			err = bpf_xdp_attach(att->ifindex, prog_fd, XDP_FLAGS_SKB_MODE, NULL);
+		}
+	}
+	if (err)
+		log_warnx("attach xdp on %s: %s", att->ifname, strerror(-err));
+	else
+		log_info("%s: XDP ingress attached in %s mode", att->ifname, mode);
+	return err;
+}
+
+static int attach_programs(struct attachment *att)
+{
+	struct flowmeta_bpf *skel = att->skel;
+	int err;
+
+	err = bpf_tc_hook_create(&(struct bpf_tc_hook){ .sz = sizeof(struct bpf_tc_hook),
+							.ifindex = att->ifindex,
+							.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS });
+	if (err && err != -EEXIST) {
+		log_warnx("create clsact qdisc on %s: %s", att->ifname, strerror(-err));
+		return err;
+	}
+	/* Egress first: with it in place, switching the ingress hook leaves no gap on egress. */
+	err = tc_attach(att, skel->progs.flowmeta_tc_egress, false);
+	if (!err)
+		err = pin_program(att, skel->progs.flowmeta_tc_egress, PIN_TC_EGRESS);
+	if (err)
+		return err;
+
+	if (att->hook == HOOK_XDP) {
+		err = xdp_attach(att, skel->progs.flowmeta_xdp_ingress);
+		if (!err)
+			err = pin_program(att, skel->progs.flowmeta_xdp_ingress, PIN_XDP_INGRESS);
+		/* An earlier run on the TC hook would count ingress twice. */
+		if (!err)
+			err = tc_detach(att->ifindex, att->ifname, true);
+	} else {
+		err = tc_attach(att, skel->progs.flowmeta_tc_ingress, true);
+		if (!err)
+			err = pin_program(att, skel->progs.flowmeta_tc_ingress, PIN_TC_INGRESS);
+		if (!err)
+			err = xdp_detach_ours(att->ifindex, att->ifname);
+	}
+	return err;
+}
+
+/* Take our programs off the interface; the maps stay. Safe when some were never attached. */
+static int detach_programs(unsigned int ifindex, const char *ifname)
+{
+	int err = 0, ret;
+
+	ret = tc_detach(ifindex, ifname, true);
+	err = err ?: ret;
+	ret = tc_detach(ifindex, ifname, false);
+	err = err ?: ret;
+	ret = xdp_detach_ours(ifindex, ifname);
+	err = err ?: ret;
+	tc_remove_clsact_if_unused(ifindex, ifname);
+	return err;
+}
+
+/* Remove every pin in the pin directory, then the directory and an empty pin root. */
+static int remove_pins(const char *pin_dir)
+{
+	static const char *const progs[] = { PIN_TC_INGRESS, PIN_TC_EGRESS, PIN_XDP_INGRESS };
+	static const char *const maps[] = { "flows", "stats", "events", "frags", "export_state" };
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
+		if (!pin_path(path, sizeof(path), pin_dir, progs[i]))
+			unlink(path);
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
+		if (!pin_path(path, sizeof(path), pin_dir, maps[i]))
+			unlink(path);
+	if (rmdir(pin_dir) < 0 && errno != ENOENT) {
+		log_warn("remove %s (it holds files flowmeta did not pin)", pin_dir);
+		return -errno;
+	}
+	rmdir(LOADER_PIN_ROOT); /* only succeeds when no other interface is pinned */
+	return 0;
+}
+
+static int open_map_fds(struct attachment *att)
+{
+	struct flowmeta_bpf *skel = att->skel;
+
+	att->maps.flows = bpf_map__fd(skel->maps.flows);
+	att->maps.stats = bpf_map__fd(skel->maps.stats);
+	att->maps.events = bpf_map__fd(skel->maps.events);
+	att->maps.export_state = bpf_map__fd(skel->maps.export_state);
+	return 0;
+}
+
+static int load_skeleton(struct attachment *att, uint32_t max_flows)
+{
+	bool l3 = false;
+	int err;
+
+	err = device_is_l3(att->ifname, &l3);
+	if (err)
+		return err;
+	att->skel = flowmeta_bpf__open();
+	if (!att->skel) {
+		err = -errno;
+		log_warnx("open BPF object: %s", strerror(-err));
+		return err;
+	}
+	att->skel->rodata->l3_device = l3;
+	bpf_map__set_max_entries(att->skel->maps.flows, max_flows);
+	bpf_map__set_max_entries(att->skel->maps.export_state, max_flows);
+	bpf_program__set_autoload(att->skel->progs.flowmeta_tc_ingress, att->hook == HOOK_TC);
+	bpf_program__set_autoload(att->skel->progs.flowmeta_xdp_ingress, att->hook == HOOK_XDP);
+
+	err = set_map_pins(att, &att->adopted);
+	if (err)
+		return err;
+	err = flowmeta_bpf__load(att->skel);
+	if (err) {
+		log_warnx("load BPF programs for %s: %s%s", att->ifname, strerror(-err),
+			  att->adopted ? " (the pinned maps may come from an incompatible version: "
+					 "`flowmeta detach` removes them)" : "");
+		return err;
+	}
+	log_debug("%s: %s frames, flow table of %u entries", att->ifname,
+		  l3 ? "IP-only" : "Ethernet", bpf_map__max_entries(att->skel->maps.flows));
+	return open_map_fds(att);
+}
+
+static void attachment_free(struct attachment *att)
+{
+	flowmeta_bpf__destroy(att->skel);
+	if (att->lock_fd >= 0)
+		close(att->lock_fd);
+	free(att);
+}
+
+int loader_attach(const struct loader_opts *opts, struct attachment **out)
+{
+	struct attachment *att;
+	int err;
+
+	att = calloc(1, sizeof(*att));
+	if (!att)
+		return -ENOMEM;
+	att->lock_fd = -1;
+	att->hook = opts->hook;
+	snprintf(att->ifname, sizeof(att->ifname), "%s", opts->ifname);
+	att->ifindex = if_nametoindex(opts->ifname);
+	if (!att->ifindex) {
+		log_warnx("unknown interface %s", opts->ifname);
+		err = -ENODEV;
+		goto fail;
+	}
+	err = pin_dir_path(opts->ifname, opts->pin_dir, att->pin_dir, sizeof(att->pin_dir));
+	if (!err)
+		err = ensure_bpffs(att->pin_dir);
+	if (!err && (err = mkdir_p(att->pin_dir, 0700)))
+		log_warnx("create pin directory %s: %s", att->pin_dir, strerror(-err));
+	if (err)
+		goto fail;
+	att->lock_fd = lock_pin_dir(att->pin_dir, LOCK_EX);
+	if (att->lock_fd < 0) {
+		err = att->lock_fd;
+		if (err == -EBUSY)
+			log_warnx("flowmeta is already running on %s (pins in %s)", att->ifname,
+				  att->pin_dir);
+		else
+			log_warnx("lock %s: %s", att->pin_dir, strerror(-err));
+		goto fail;
+	}
+	err = load_skeleton(att, opts->max_flows);
+	if (err)
+		goto fail;
+	err = attach_programs(att);
+	if (err) {
+		/* Never leave a half attachment: it would count one direction only. */
+		detach_programs(att->ifindex, att->ifname);
+		goto fail;
+	}
+	att->metering = true;
+	if (att->adopted)
+		log_info("%s: adopted the maps pinned in %s; their counts carry on", att->ifname,
+			 att->pin_dir);
+	*out = att;
+	return 0;
+fail:
+	attachment_free(att);
+	return err;
+}
+
+const struct flowmeta_maps *loader_maps(const struct attachment *att)
+{
+	return &att->maps;
+}
+
+unsigned int loader_ifindex(const struct attachment *att)
+{
+	return att->ifindex;
+}
+
+bool loader_adopted(const struct attachment *att)
+{
+	return att->adopted;
+}
+
+int loader_stop_metering(struct attachment *att)
+{
+	int err;
+
+	if (!att->metering)
+		return 0;
+	err = detach_programs(att->ifindex, att->ifname);
+	att->metering = false;
+	return err;
+}
+
+int loader_detach(struct attachment *att)
+{
+	int err = loader_stop_metering(att);
+	int ret = remove_pins(att->pin_dir);
+
+	attachment_free(att);
+	return err ?: ret;
+}
+
+void loader_release(struct attachment *att)
+{
+	attachment_free(att);
+}
+
+static int open_pinned_map(const char *pin_dir, const char *name)
+{
+	LIBBPF_OPTS(bpf_obj_get_opts, opts, .file_flags = BPF_F_RDONLY);
+	char path[PATH_MAX];
+	int err = pin_path(path, sizeof(path), pin_dir, name);
+
+	if (err)
+		return err;
+	err = bpf_obj_get_opts(path, &opts);
+	return err < 0 ? -errno : err;
+}
+
+int loader_open_pinned(const char *ifname, const char *pin_dir, struct flowmeta_maps *maps)
+{
+	char dir[PATH_MAX];
+	int err = pin_dir_path(ifname, pin_dir, dir, sizeof(dir));
+
+	*maps = (struct flowmeta_maps){ .flows = -1, .stats = -1, .events = -1, .export_state = -1 };
+	if (err)
+		return err;
+	maps->flows = open_pinned_map(dir, "flows");
+	maps->stats = open_pinned_map(dir, "stats");
+	maps->export_state = open_pinned_map(dir, "export_state");
+	if (maps->flows < 0 || maps->stats < 0) {
+		err = maps->flows < 0 ? maps->flows : maps->stats;
+		loader_close_maps(maps);
+		return err;
+	}
+	return 0;
+}
+
+void loader_close_maps(struct flowmeta_maps *maps)
+{
+	int *fds[] = { &maps->flows, &maps->stats, &maps->events, &maps->export_state };
+
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+int loader_running(const char *ifname, const char *pin_dir)
+{
+	char dir[PATH_MAX];
+	int err = pin_dir_path(ifname, pin_dir, dir, sizeof(dir));
+	int fd;
+
+	if (err)
+		return err;
+	fd = lock_pin_dir(dir, LOCK_SH);
+	if (fd == -EBUSY)
+		return 1;
+	if (fd < 0)
+		return fd == -ENOENT ? 0 : fd;
+	close(fd);
+	return 0;
+}
+
+int loader_cleanup(const char *ifname, const char *pin_dir)
+{
+	unsigned int ifindex = if_nametoindex(ifname);
+	char dir[PATH_MAX];
+	int err, lock_fd;
+
+	err = pin_dir_path(ifname, pin_dir, dir, sizeof(dir));
+	if (err)
+		return err;
+	lock_fd = lock_pin_dir(dir, LOCK_EX);
+	if (lock_fd == -EBUSY) {
+		log_warnx("flowmeta is running on %s: stop it (SIGTERM) instead of detaching under it",
+			  ifname);
+		return -EBUSY;
+	}
+	err = ifindex ? detach_programs(ifindex, ifname) : 0;
+	if (lock_fd >= 0) {
+		int ret = remove_pins(dir);
+
+		err = err ?: ret;
+		close(lock_fd);
+	}
+	return err;
+}
