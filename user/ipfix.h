@@ -18,6 +18,8 @@
 #define IPFIX_SET_HEADER_LEN	4
 #define IPFIX_MIN_MESSAGE	512
 #define IPFIX_MAX_MESSAGE	65535
+#define IPFIX_SET_ID_TEMPLATE		2
+#define IPFIX_SET_ID_OPTIONS_TEMPLATE	3
 
 /* Template IDs, fixed and stable (README lists them). */
 enum ipfix_template_id {
@@ -94,14 +96,22 @@ struct ipfix_msg {
 	uint32_t data_records;	/* data records (options data included) in this message */
 };
 
-/* Template ID a flow record is encoded with. */
+/*
+ * Template ID a flow record is encoded with: by ip_version and protocol (6 TCP, 17 UDP, 1 ICMP on
+ * IPv4, 58 ICMPv6 on IPv6, anything else "other protocol", without ports). 0 when ip_version is
+ * neither 4 nor 6.
+ */
 uint16_t ipfix_template_for(const struct ipfix_flow *flow);
+/* Octets of one data record of a template (flow or options), 0 for an unknown ID. */
+size_t ipfix_record_len(uint16_t template_id);
 
+/* cap must be at least IPFIX_HEADER_LEN; more than IPFIX_MAX_MESSAGE is used as IPFIX_MAX_MESSAGE. */
 void ipfix_msg_begin(struct ipfix_msg *msg, uint8_t *buf, size_t cap);
-/* The eight flow templates in one Template Set. */
+/* The eight flow templates in one Template Set (468 octets with its set header). */
 int ipfix_msg_add_templates(struct ipfix_msg *msg);
-/* The two options templates, each in its own Options Template Set. */
+/* The two options templates, each in its own Options Template Set; both or neither (-ENOSPC). */
 int ipfix_msg_add_options_templates(struct ipfix_msg *msg);
+/* -EINVAL when ipfix_template_for() gives 0. */
 int ipfix_msg_add_flow(struct ipfix_msg *msg, const struct ipfix_flow *flow);
 int ipfix_msg_add_metering_stats(struct ipfix_msg *msg, const struct ipfix_metering_stats *s);
 int ipfix_msg_add_exporting_stats(struct ipfix_msg *msg, const struct ipfix_exporting_stats *s);
