@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * flowmeta's kernel programs: TC clsact ingress and egress, and XDP ingress for `--hook xdp`. Each
+ * parses the frame, meters it into the per-CPU flow map and lets it pass untouched. The maps are in
+ * maps.h, the rodata (l3_device) in parse.h; the loader relies on all of these names.
+ */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "hooks.h"
+
+SEC("tc")
+int flowmeta_tc_ingress(struct __sk_buff *skb)
+{
+	return flowmeta_tc(skb, FLOW_DIR_INGRESS);
+}
+
+SEC("tc")
+int flowmeta_tc_egress(struct __sk_buff *skb)
+{
+	return flowmeta_tc(skb, FLOW_DIR_EGRESS);
+}
+
+SEC("xdp")
+int flowmeta_xdp_ingress(struct xdp_md *ctx)
+{
+	return flowmeta_xdp(ctx);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

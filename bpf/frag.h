@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * IP fragments. Only the first fragment of a datagram carries the transport header, so it leaves its
+ * ports in the `frags` map keyed by (addresses, identification, protocol, version, direction); a
+ * later fragment takes the ports from there and is counted in the same flow as the first one. A later
+ * fragment whose first fragment was not seen (reordered, or evicted from the LRU map) gets ports 0:
+ * it is metered in the ports-0 flow of its addresses and protocol rather than guessed into another.
+ * For IPv6 the protocol in the fragment key is the one the fragment header names, which is all a later
+ * fragment knows.
+ */
+#ifndef FLOWMETA_BPF_FRAG_H
+#define FLOWMETA_BPF_FRAG_H
+
+#include "maps.h"
+#include "parse.h"
+
+static __always_inline void frag_key_init(struct frag_key *fk, const struct flow_key *key,
+					  const struct pkt_meta *meta)
+{
+	__builtin_memset(fk, 0, sizeof(*fk));
+	__builtin_memcpy(fk->src_addr, key->src_addr, sizeof(fk->src_addr));
+	__builtin_memcpy(fk->dst_addr, key->dst_addr, sizeof(fk->dst_addr));
+	fk->id = meta->frag_id;
+	fk->protocol = meta->frag_proto;
+	fk->ip_version = key->ip_version;
+	fk->direction = key->direction;
+}
+
+/* First fragment: remember its ports (unless its transport header was cut short). */
+static __always_inline void frag_remember(const struct flow_key *key, const struct pkt_meta *meta)
+{
+	struct frag_ports ports = { .src_port = key->src_port, .dst_port = key->dst_port };
+	struct frag_key fk;
+
+	if (meta->truncated_l4)
+		return;
+	frag_key_init(&fk, key, meta);
+	bpf_map_update_elem(&frags, &fk, &ports, BPF_ANY);
+}
+
+/* Later fragment: the ports of its first fragment, or 0 when that was not seen. */
+static __always_inline void frag_recall(struct flow_key *key, const struct pkt_meta *meta)
+{
+	struct frag_ports *ports;
+	struct frag_key fk;
+
+	frag_key_init(&fk, key, meta);
+	ports = bpf_map_lookup_elem(&frags, &fk);
+	if (!ports)
+		return;
+	key->src_port = ports->src_port;
+	key->dst_port = ports->dst_port;
+}
+
+#endif /* FLOWMETA_BPF_FRAG_H */

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The maps of the kernel programs, BTF-typed from include/flowmeta.h so that `bpftool map dump`
+ * prints named fields. The loader resizes `flows` and `export_state` (MaxFlows) before load and pins
+ * every map under the pin directory by its name: the names below are part of the contract.
+ */
+#ifndef FLOWMETA_BPF_MAPS_H
+#define FLOWMETA_BPF_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "flowmeta.h"
+
+/*
+ * Per-CPU values: a packet only ever writes its own CPU's copy, so the hot path needs neither
+ * atomics nor locks, and two CPUs on the same flow do not share a cache line. Preallocated (the
+ * default): an insert takes an element from a free list instead of calling an allocator, and a full
+ * table fails the insert cleanly (-E2BIG) instead of under memory pressure.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, FLOWMETA_DEFAULT_MAX_FLOWS);
+	__type(key, struct flow_key);
+	__type(value, struct flow_value);
+} flows SEC(".maps");
+
+/* Per-CPU counters of what was not, or not fully, metered; one element, index 0. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct flowmeta_stats);
+} stats SEC(".maps");
+
+/* Hints for the daemon to export a flow promptly (TCP end, policy drop); bounded, losses counted. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, FLOWMETA_EVENTS_BYTES);
+} events SEC(".maps");
+
+/*
+ * Ports of recent first fragments, for the later fragments of the same datagram. LRU: entries are
+ * never deleted by the programs (fragments may arrive out of order), old ones age out.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, FLOWMETA_MAX_FRAGS);
+	__type(key, struct frag_key);
+	__type(value, struct frag_ports);
+} frags SEC(".maps");
+
+/*
+ * Owned by the daemon, never touched by the programs: declared here so it is created, pinned and
+ * BTF-typed together with the others and outlives a daemon restart like them.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FLOWMETA_DEFAULT_MAX_FLOWS);
+	__type(key, struct flow_key);
+	__type(value, struct flow_export_state);
+} export_state SEC(".maps");
+
+/* This CPU's counters; never NULL in practice (index 0 of a one-element array). */
+static __always_inline struct flowmeta_stats *stats_this_cpu(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&stats, &zero);
+}
+
+#endif /* FLOWMETA_BPF_MAPS_H */

@@ -1,0 +1,420 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Packet parser: Ethernet with up to two VLAN tags or an L3-only frame, IPv4 with options, IPv6 with
+ * its extension headers, and the transport header, into a struct flow_key plus what the meter needs
+ * to count the packet (struct pkt_meta). Direct packet access only; never writes the packet.
+ *
+ * Rodata set by the loader before load:
+ *   l3_device  true for devices without an L2 header (tun, WireGuard: ARPHRD_NONE), where the frame
+ *              starts at the IP header.
+ */
+#ifndef FLOWMETA_BPF_PARSE_H
+#define FLOWMETA_BPF_PARSE_H
+
+#include <stdbool.h>
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "flowmeta.h"
+
+const volatile bool l3_device = false;
+
+/* Not in the UAPI headers. */
+struct vlan_hdr {
+	__be16 tci;
+	__be16 encap_proto;
+};
+
+struct ipv6_frag_hdr {
+	__u8 nexthdr;
+	__u8 reserved;
+	__be16 frag_off;	/* offset in 8-octet units << 3 | M flag */
+	__be32 identification;
+};
+
+#define IPV4_MF			0x2000
+#define IPV4_OFFSET		0x1fff
+#define IPV6_FRAG_OFFSET	0xfff8
+#define IPV6_FRAG_MF		0x0001
+#define SCTP_COMMON_HDR_LEN	12
+#define ICMP_HDR_LEN		8	/* type, code, checksum and the 4-octet rest of header */
+#define TCP_FLAGS_OFFSET	13	/* the octet holding CWR ECE URG ACK PSH RST SYN FIN */
+
+/* Extension headers walked before giving up on finding the transport header (ports stay 0). */
+#define IPV6_MAX_EXT_HDRS	8
+/* Transport bytes assumed available in a GSO skb, whose IP length fields may not be meaningful. */
+#define GSO_L4_AVAIL		0xffff
+
+enum parse_result {
+	PARSE_IP,		/* key filled: meter it */
+	PARSE_NOT_IP,		/* neither IPv4 nor IPv6: pass, count not_ip */
+	PARSE_MALFORMED,	/* L2/IP header cut short or invalid: pass, count malformed */
+};
+
+enum frag_kind {
+	FRAG_NONE = 0,
+	FRAG_FIRST,		/* offset 0, more fragments follow: carries the transport header */
+	FRAG_LATER,		/* offset > 0: no transport header */
+};
+
+/* What the meter needs besides the key. */
+struct pkt_meta {
+	__u32 l3_off;		/* offset of the IP header in the frame */
+	__u32 ip_len;		/* octets of one datagram: IPv4 tot_len, IPv6 payload_len + 40 */
+	__u32 hdr_len;		/* IP, extension and transport headers: what each GSO segment repeats */
+	__u32 frag_id;		/* identification of a fragment (host order) */
+	__u8 frag;		/* enum frag_kind */
+	__u8 frag_proto;	/* protocol the fragment header names, for the fragment map key */
+	__u8 tcp_flags;
+	__u8 truncated_l4;	/* transport header cut short: metered with ports 0 */
+	__u8 cut;		/* a header ran past the end of the (linear) data */
+};
+
+/*
+ * True when a transport header of need octets is not all there: past the data (cut) or past the
+ * datagram's own length (avail). Either way it is counted as truncated and the ports stay 0.
+ */
+static __always_inline bool l4_short(void *hdr_end, void *data_end, __u32 avail, __u32 need,
+				     struct pkt_meta *meta)
+{
+	if (hdr_end > data_end) {
+		meta->cut = 1;
+		meta->truncated_l4 = 1;
+		return true;
+	}
+	if (avail < need) {
+		meta->truncated_l4 = 1;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Ports (or ICMP type/code) of the transport header at l4, of which the datagram holds avail octets.
+ * Returns the length of the transport header a GSO segment repeats, 0 when there is none.
+ */
+static __always_inline __u32 parse_l4(void *l4, void *data_end, __u32 avail, struct flow_key *key,
+				      struct pkt_meta *meta)
+{
+	switch (key->protocol) {
+	case IPPROTO_TCP: {
+		struct tcphdr *th = l4;
+		__u32 doff;
+
+		if (l4_short(th + 1, data_end, avail, sizeof(*th), meta))
+			return 0;
+		key->src_port = bpf_ntohs(th->source);
+		key->dst_port = bpf_ntohs(th->dest);
+		meta->tcp_flags = ((__u8 *)th)[TCP_FLAGS_OFFSET];
+		doff = th->doff * 4;
+		return doff > sizeof(*th) ? doff : sizeof(*th);
+	}
+	case IPPROTO_UDP:
+	case IPPROTO_UDPLITE: {
+		struct udphdr *uh = l4;
+
+		if (l4_short(uh + 1, data_end, avail, sizeof(*uh), meta))
+			return 0;
+		key->src_port = bpf_ntohs(uh->source);
+		key->dst_port = bpf_ntohs(uh->dest);
+		return sizeof(*uh);
+	}
+	case IPPROTO_SCTP: {
+		/* The common header starts with the two ports, like UDP. */
+		struct udphdr *sh = l4;
+
+		if (l4_short(l4 + SCTP_COMMON_HDR_LEN, data_end, avail, SCTP_COMMON_HDR_LEN, meta))
+			return 0;
+		key->src_port = bpf_ntohs(sh->source);
+		key->dst_port = bpf_ntohs(sh->dest);
+		return SCTP_COMMON_HDR_LEN;
+	}
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6: {
+		__u8 *icmp = l4;
+
+		/* ICMP in IPv6 or ICMPv6 in IPv4 is just another protocol. */
+		if ((key->protocol == IPPROTO_ICMP) != (key->ip_version == 4))
+			return 0;
+		if (l4_short(l4 + ICMP_HDR_LEN, data_end, avail, ICMP_HDR_LEN, meta))
+			return 0;
+		key->dst_port = (__u16)icmp[0] << 8 | icmp[1];
+		return ICMP_HDR_LEN;
+	}
+	default:
+		return 0;
+	}
+}
+
+/* IPv4 at l3, options (IHL) skipped; gso: the length fields describe a GSO super-packet. */
+static __always_inline int parse_ipv4(void *l3, void *data_end, bool gso, struct flow_key *key,
+				      struct pkt_meta *meta)
+{
+	struct iphdr *iph = l3;
+	__u32 hlen;
+
+	if ((void *)(iph + 1) > data_end) {
+		meta->cut = 1;
+		return PARSE_MALFORMED;
+	}
+	if (iph->version != 4 || iph->ihl < 5)
+		return PARSE_MALFORMED;
+	hlen = iph->ihl * 4;
+	meta->ip_len = bpf_ntohs(iph->tot_len);
+	/* A GSO skb may carry tot_len 0 (BIG TCP); its octets come from the skb length instead. */
+	if (meta->ip_len < hlen && !gso)
+		return PARSE_MALFORMED;
+	if (l3 + hlen > data_end) {
+		meta->cut = 1;
+		return PARSE_MALFORMED;
+	}
+
+	__builtin_memcpy(key->src_addr, &iph->saddr, sizeof(iph->saddr));
+	__builtin_memcpy(key->dst_addr, &iph->daddr, sizeof(iph->daddr));
+	key->protocol = iph->protocol;
+	key->ip_version = 4;
+	meta->hdr_len = hlen;
+
+	if (iph->frag_off & bpf_htons(IPV4_MF | IPV4_OFFSET)) {
+		meta->frag_id = bpf_ntohs(iph->id);
+		meta->frag_proto = iph->protocol;
+		if (iph->frag_off & bpf_htons(IPV4_OFFSET)) {
+			meta->frag = FRAG_LATER;
+			return PARSE_IP;
+		}
+		meta->frag = FRAG_FIRST;
+	}
+	meta->hdr_len += parse_l4(l3 + hlen, data_end, gso ? GSO_L4_AVAIL : meta->ip_len - hlen,
+				  key, meta);
+	return PARSE_IP;
+}
+
+/* In and out of the IPv6 extension-header walk; offsets count from the start of the frame. */
+struct ipv6_walk {
+	__u32 off;		/* in: first extension header; out: the header after the last one */
+	__u32 frag_id;		/* host order */
+	__u8 nexthdr;		/* in: the IPv6 header's next header; out: the protocol found */
+	__u8 frag;		/* enum frag_kind */
+	__u8 frag_proto;	/* the protocol the fragment header names */
+	__u8 cut;		/* an extension header ran past the data */
+};
+
+/* Largest offset the walk may return: a bound the verifier needs, far beyond any real chain. */
+#define IPV6_MAX_L4_OFF 0x4000
+
+static __always_inline bool ipv6_is_ext(__u8 nexthdr)
+{
+	return nexthdr == IPPROTO_HOPOPTS || nexthdr == IPPROTO_ROUTING ||
+	       nexthdr == IPPROTO_DSTOPTS || nexthdr == IPPROTO_AH || nexthdr == IPPROTO_FRAGMENT;
+}
+
+/*
+ * Walk hop-by-hop, routing, destination options, fragment and AH headers. ESP, "no next header" and
+ * unknown headers end the walk as the protocol; so does a later fragment, whose fragment header names
+ * the protocol of a payload that carries no transport header.
+ */
+static __always_inline void ipv6_ext_walk(void *data, void *data_end, struct ipv6_walk *w)
+{
+	__u32 off = w->off;
+	__u8 nexthdr = w->nexthdr;
+	void *p;
+
+	if (off > IPV6_MAX_L4_OFF)
+		return;
+	p = data + off;
+#pragma unroll
+	for (int i = 0; i < IPV6_MAX_EXT_HDRS; i++) {
+		struct ipv6_opt_hdr *oh = p;
+		struct ipv6_frag_hdr *fh = p;
+		__u32 len;
+
+		if (nexthdr == IPPROTO_FRAGMENT) {
+			if ((void *)(fh + 1) > data_end)
+				goto cut;
+			len = sizeof(*fh);
+			nexthdr = fh->nexthdr;
+			/* Offset 0 without M is an atomic fragment (RFC 6946): a whole datagram. */
+			if (fh->frag_off & bpf_htons(IPV6_FRAG_OFFSET | IPV6_FRAG_MF)) {
+				w->frag_id = bpf_ntohl(fh->identification);
+				w->frag_proto = nexthdr;
+				w->frag = FRAG_FIRST;
+				if (fh->frag_off & bpf_htons(IPV6_FRAG_OFFSET)) {
+					w->frag = FRAG_LATER;
+					off += len;
+					break;
+				}
+			}
+		} else if (ipv6_is_ext(nexthdr)) {
+			if ((void *)(oh + 1) > data_end)
+				goto cut;
+			/* AH counts its length in 4-octet units minus 2, the others in 8 minus 1. */
+			if (nexthdr == IPPROTO_AH)
+				len = (oh->hdrlen + 2) * 4;
+			else
+				len = (oh->hdrlen + 1) * 8;
+			nexthdr = oh->nexthdr;
+		} else {
+			break;
+		}
+		p += len;
+		off += len;
+	}
+	w->off = off;
+	w->nexthdr = nexthdr;
+	return;
+cut:
+	w->off = off;
+	w->nexthdr = nexthdr;
+	w->cut = 1;
+}
+
+/*
+ * The walk as global functions, one per context type: the verifier checks each once on its own,
+ * instead of checking everything after it once per way through the loop (which does not fit the
+ * verifier's budget). Called only for packets that have extension headers.
+ */
+__noinline int flowmeta_ipv6_ext_skb(struct __sk_buff *skb, struct ipv6_walk *w)
+{
+	if (!w)
+		return 0;
+	ipv6_ext_walk((void *)(long)skb->data, (void *)(long)skb->data_end, w);
+	return 0;
+}
+
+__noinline int flowmeta_ipv6_ext_xdp(struct xdp_md *ctx, struct ipv6_walk *w)
+{
+	if (!w)
+		return 0;
+	ipv6_ext_walk((void *)(long)ctx->data, (void *)(long)ctx->data_end, w);
+	return 0;
+}
+
+/*
+ * IPv6 at l3, extension headers walked to the transport header. An extension header cut short
+ * counts as a truncated transport header (metered, ports 0). ctx is the program's context (xdp: an
+ * xdp_md) for the extension-header walk.
+ */
+static __always_inline int parse_ipv6(void *ctx, bool xdp, void *data, void *l3, void *data_end,
+				      bool gso, struct flow_key *key, struct pkt_meta *meta)
+{
+	struct ipv6hdr *ip6 = l3;
+	__u32 l4_off = meta->l3_off + sizeof(*ip6), hlen, avail;
+	__u8 nexthdr;
+
+	if ((void *)(ip6 + 1) > data_end) {
+		meta->cut = 1;
+		return PARSE_MALFORMED;
+	}
+	if (ip6->version != 6)
+		return PARSE_MALFORMED;
+	meta->ip_len = bpf_ntohs(ip6->payload_len) + sizeof(*ip6);
+	__builtin_memcpy(key->src_addr, &ip6->saddr, sizeof(ip6->saddr));
+	__builtin_memcpy(key->dst_addr, &ip6->daddr, sizeof(ip6->daddr));
+	key->ip_version = 6;
+	nexthdr = ip6->nexthdr;
+
+	if (ipv6_is_ext(nexthdr)) {
+		struct ipv6_walk w = { .off = l4_off, .nexthdr = nexthdr };
+
+		if (xdp)
+			flowmeta_ipv6_ext_xdp(ctx, &w);
+		else
+			flowmeta_ipv6_ext_skb(ctx, &w);
+		nexthdr = w.nexthdr;
+		meta->frag = w.frag;
+		meta->frag_id = w.frag_id;
+		meta->frag_proto = w.frag_proto;
+		if (w.cut || w.off > IPV6_MAX_L4_OFF) {
+			key->protocol = nexthdr;
+			meta->hdr_len = w.off - meta->l3_off;
+			meta->cut = w.cut;
+			meta->truncated_l4 = 1;
+			return PARSE_IP;
+		}
+		l4_off = w.off;
+	}
+
+	key->protocol = nexthdr;
+	hlen = l4_off - meta->l3_off;
+	meta->hdr_len = hlen;
+	if (meta->frag == FRAG_LATER)
+		return PARSE_IP;
+	if (gso)
+		avail = GSO_L4_AVAIL;
+	else
+		avail = meta->ip_len > hlen ? meta->ip_len - hlen : 0;
+	meta->hdr_len += parse_l4(data + l4_off, data_end, avail, key, meta);
+	return PARSE_IP;
+}
+
+/*
+ * Parse the frame in [data, data_end) into key (zeroed first, padding included) and meta. ctx and
+ * xdp: the program's context and whether it is an xdp_md.
+ * l3_proto: skb->protocol on an L3-only device in TC (0 in XDP), used to tell IPv4 from IPv6 there;
+ * when it is neither (XDP, BPF_PROG_TEST_RUN's Ethernet-typed skbs) the IP version nibble decides.
+ */
+static __always_inline int parse_packet(void *ctx, bool xdp, void *data, void *data_end,
+					__be16 l3_proto, bool gso, struct flow_key *key,
+					struct pkt_meta *meta)
+{
+	void *l3 = data;
+	__be16 proto;
+
+	__builtin_memset(key, 0, sizeof(*key));
+	__builtin_memset(meta, 0, sizeof(*meta));
+
+	if (l3_device) {
+		proto = l3_proto;
+		if (proto != bpf_htons(ETH_P_IP) && proto != bpf_htons(ETH_P_IPV6)) {
+			__u8 *ver = data;
+
+			if ((void *)(ver + 1) > data_end) {
+				meta->cut = 1;
+				return PARSE_MALFORMED;
+			}
+			if (*ver >> 4 == 4)
+				proto = bpf_htons(ETH_P_IP);
+			else if (*ver >> 4 == 6)
+				proto = bpf_htons(ETH_P_IPV6);
+		}
+	} else {
+		struct ethhdr *eth = data;
+
+		if ((void *)(eth + 1) > data_end) {
+			meta->cut = 1;
+			return PARSE_MALFORMED;
+		}
+		proto = eth->h_proto;
+		l3 = eth + 1;
+		meta->l3_off = sizeof(*eth);
+#pragma unroll
+		for (int i = 0; i < 2; i++) {
+			struct vlan_hdr *vh = l3;
+
+			if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
+				break;
+			if ((void *)(vh + 1) > data_end) {
+				meta->cut = 1;
+				return PARSE_MALFORMED;
+			}
+			proto = vh->encap_proto;
+			l3 = vh + 1;
+			meta->l3_off += sizeof(*vh);
+		}
+	}
+
+	if (proto == bpf_htons(ETH_P_IP))
+		return parse_ipv4(l3, data_end, gso, key, meta);
+	if (proto == bpf_htons(ETH_P_IPV6))
+		return parse_ipv6(ctx, xdp, data, l3, data_end, gso, key, meta);
+	return PARSE_NOT_IP;
+}
+
+#endif /* FLOWMETA_BPF_PARSE_H */
