@@ -2,6 +2,17 @@
 /*
  * Configuration (SPEC §3): the FlowMetadata object of a JSON file, its defaults and its validation.
  * Every error is one line naming the key, the bad value and what is expected.
+ *
+ * Rules beyond the SPEC, decided here:
+ * - Key names are case-sensitive (a key that differs only in case is an unknown key, with a hint);
+ *   enum values (Direction, Protocol, rule Direction, "any") and the transport of a collector are
+ *   case-insensitive, as .NET agents write them either way. config_print shows canonical spellings.
+ * - A key repeated in one object under FlowMetadata (or FlowMetadata itself twice) is an error:
+ *   json-c would silently keep the last one.
+ * - Duplicate collectors (same address and port, however written) are an error, in the file and
+ *   through config_add_collector: sending each record twice would double the collector's counts.
+ * - The file must be strict JSON: no comments, trailing commas, single quotes, NaN or raw control
+ *   characters in strings. A leading UTF-8 byte-order mark is skipped.
  */
 #ifndef FLOWMETA_CONFIG_H
 #define FLOWMETA_CONFIG_H
@@ -18,6 +29,15 @@
 #define CONFIG_MAX_PEERS	64	/* prefixes per rule, and untrusted peers */
 #define CONFIG_ERR_LEN		512
 
+/* Bounds of the integer settings (inclusive); every duration is in milliseconds. */
+#define CONFIG_MAX_DURATION_MS	86400000ULL	/* one day: Interval, PollInterval, ... */
+#define CONFIG_MIN_POLL_MS	1000ULL		/* also the minimum IdleTimeout and TemplateRefresh */
+#define CONFIG_MIN_MESSAGE_SIZE	512		/* MaxMessageSize: RFC 7011 §10.3.3, path MTU unknown */
+#define CONFIG_MAX_MESSAGE_SIZE	65507		/* largest UDP payload over IPv4 */
+#define CONFIG_MIN_FLOWS	1024		/* MaxFlows */
+#define CONFIG_MAX_FLOWS	16777216	/* 16 Mi: beyond, the per-CPU map needs gigabytes */
+#define CONFIG_MAX_DESCRIPTION	63		/* bytes of a rule's Description */
+
 enum direction_filter {
 	DIRECTION_BOTH = 0,
 	DIRECTION_SENDING_TO_PEER,	/* egress flows only */
@@ -30,7 +50,11 @@ struct collector_addr {
 	socklen_t addr_len;
 };
 
-/* An IPv4 or IPv6 prefix; IPv4 in the first 4 bytes of addr. */
+/*
+ * An IPv4 or IPv6 prefix; IPv4 in the first 4 bytes of addr, the rest zero. Host bits beyond len
+ * are always zero (a prefix written with host bits set is rejected). A bare address has len 32 or
+ * 128. "any" is ip_version 0, len 0, addr all zero.
+ */
 struct prefix {
 	uint8_t addr[16];
 	uint8_t ip_version;		/* 4 or 6; 0 means "any" */
@@ -45,12 +69,12 @@ struct acl_rule {
 	struct prefix peers[CONFIG_MAX_PEERS];
 	size_t n_peers;
 	enum rule_protocol protocol;
-	uint16_t port_min, port_max;	/* 0..65535 when Ports is absent */
+	uint16_t port_min, port_max;	/* 0..65535 when Ports is absent (always so for Any/Icmp) */
 	enum rule_direction direction;
 };
 
 struct policy_config {
-	bool acl_enabled;
+	bool acl_enabled;		/* AccessControl present and Enabled (default true when present) */
 	struct acl_rule rules[CONFIG_MAX_RULES];
 	size_t n_rules;
 	struct prefix untrusted[CONFIG_MAX_PEERS];
@@ -77,19 +101,42 @@ void config_defaults(struct config *cfg);
 /*
  * Load and validate a file over the defaults. Returns 0, -ENOENT when the file does not exist (the
  * caller decides whether that is an error), or -EINVAL with a one-line message in err.
+ *
+ * Keys present in the file replace the values in cfg (IpFixCollectors replaces the whole list,
+ * AccessControl the rules, TrustRequirements the untrusted peers); absent keys leave cfg alone.
+ * On any error cfg is left exactly as it was, so a bad reload keeps the old configuration.
+ * Messages: "FILE:LINE:COL: JSON syntax error: ..." for syntax (config_load_string names the source
+ * "<string>"), "FILE: ..." when the file cannot be read, otherwise "KEY.PATH: VALUE ...; expected ...".
  */
 int config_load_file(struct config *cfg, const char *path, char *err, size_t err_len);
 int config_load_string(struct config *cfg, const char *json, char *err, size_t err_len);
 
-/* Parse "Udp/ADDRESS:PORT" or "Udp/[IPv6]:PORT"; -EINVAL with a message in err. */
+/*
+ * Parse "Udp/ADDRESS:PORT" or "Udp/[IPv6]:PORT" (transport case-insensitive, port 1..65535, numeric
+ * addresses only); -EINVAL with "\"SPEC\": why; expected ..." in err.
+ */
 int collector_parse(const char *spec, struct collector_addr *out, char *err, size_t err_len);
 
-/* Add a collector (from --collector); -EINVAL on a bad spec, -E2BIG when the list is full. */
+/*
+ * Add a collector (from --collector); -EINVAL on a bad spec or one already in the list (same address
+ * and port), -E2BIG when the list is full. err then holds "\"SPEC\": why".
+ */
 int config_add_collector(struct config *cfg, const char *spec, char *err, size_t err_len);
 
 /* Print the effective settings, one "Key: value" line each (flowmeta check). */
 void config_print(const struct config *cfg, FILE *out);
 
 const char *direction_filter_name(enum direction_filter d);
+const char *rule_protocol_name(enum rule_protocol p);
+const char *rule_direction_name(enum rule_direction d);
+
+/*
+ * Parse "any", "ADDRESS" or "ADDRESS/LEN" (IPv4 or IPv6); -EINVAL with "why" in err (no quoting of
+ * text: callers add context). allow_any false rejects "any".
+ */
+int prefix_parse(const char *text, bool allow_any, struct prefix *out, char *err, size_t err_len);
+
+/* "any", "ADDRESS" for a full-length prefix, otherwise "ADDRESS/LEN". */
+void prefix_format(const struct prefix *p, char *buf, size_t size);
 
 #endif /* FLOWMETA_CONFIG_H */

@@ -1,0 +1,1502 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Configuration (SPEC §3 and §6): read the JSON file, find FlowMetadata, check every key's type and
+ * range, fill struct config; print the effective settings for `flowmeta check`.
+ *
+ * json-c parses the text, but even in strict mode it takes single-quoted names, NaN, "1." and raw
+ * control characters in strings, and silently keeps the last of two equal keys. So once json-c has
+ * accepted the text, a small scanner walks it once more: it rejects those, rejects repeated keys under
+ * FlowMetadata, and remembers where each FlowMetadata value was written, so that messages quote a
+ * value exactly as the operator typed it (json-c would print 99999999999999999999 as
+ * 18446744073709551615, and "-0" as 0).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "flowmeta.h"
+#include "config.h"
+
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+#define MAX_FILE_BYTES		(4u << 20)	/* a configuration, even a whole agent profile */
+#define PATH_LEN		256	/* FlowMetadata.AccessControl.Rules[2].Ports and the like */
+#define VALUE_LEN		80	/* a value quoted in a message, "..." beyond */
+#define STRING_SOURCE		"<string>"
+
+/* Where one value under FlowMetadata was written: text[off, off + len). */
+struct raw_value {
+	char *path;
+	size_t off, len;
+};
+
+/* One load: the text, what the scanner learnt of it, the config being filled and the message. */
+struct loader {
+	const char *name;	/* file name, or STRING_SOURCE */
+	const char *text;	/* NUL-terminated, no NUL inside */
+	size_t len;
+	struct raw_value *values;
+	size_t n_values, cap_values;
+	struct config *cfg;
+	bool interval_set;	/* FlowMetadata.Interval was in the text */
+	char *err;
+	size_t err_len;
+};
+
+static const char *const direction_names[] = {
+	[DIRECTION_BOTH] = "Both",
+	[DIRECTION_SENDING_TO_PEER] = "SendingToPeer",
+	[DIRECTION_RECEIVED_FROM_PEER] = "ReceivedFromPeer",
+};
+
+static const char *const protocol_names[] = {
+	[RULE_PROTO_ANY] = "Any",
+	[RULE_PROTO_TCP] = "Tcp",
+	[RULE_PROTO_UDP] = "Udp",
+	[RULE_PROTO_ICMP] = "Icmp",
+};
+
+static const char *const rule_direction_names[] = {
+	[RULE_DIR_BOTH] = "Both",
+	[RULE_DIR_INBOUND] = "Inbound",
+	[RULE_DIR_OUTBOUND] = "Outbound",
+};
+
+static const char *const flow_keys[] = {
+	"IpFixCollectors", "Direction",		  "Interval",	     "Enabled",
+	"PollInterval",	   "IdleTimeout",	  "ObservationDomainId", "TemplateRefresh",
+	"MaxMessageSize",  "MaxFlows",		  "AccessControl",   "TrustRequirements",
+};
+static const char *const access_keys[] = { "Enabled", "Rules" };
+static const char *const rule_keys[] = { "Description", "Peers", "Protocol", "Ports", "Direction" };
+static const char *const trust_keys[] = { "UntrustedPeers" };
+
+/* The integer settings of FlowMetadata: bounds and where each goes in struct config. */
+struct uint_setting {
+	const char *key;
+	uint64_t min, max;
+	const char *unit;
+	size_t offset, size;
+};
+
+#define CFG_FIELD(f) offsetof(struct config, f), sizeof(((struct config *)0)->f)
+
+static const struct uint_setting uint_settings[] = {
+	{ "Interval", 0, CONFIG_MAX_DURATION_MS, "milliseconds", CFG_FIELD(interval_ms) },
+	{ "PollInterval", CONFIG_MIN_POLL_MS, CONFIG_MAX_DURATION_MS, "milliseconds",
+	  CFG_FIELD(poll_interval_ms) },
+	{ "IdleTimeout", CONFIG_MIN_POLL_MS, CONFIG_MAX_DURATION_MS, "milliseconds",
+	  CFG_FIELD(idle_timeout_ms) },
+	{ "ObservationDomainId", 0, UINT32_MAX, NULL, CFG_FIELD(observation_domain_id) },
+	{ "TemplateRefresh", CONFIG_MIN_POLL_MS, CONFIG_MAX_DURATION_MS, "milliseconds",
+	  CFG_FIELD(template_refresh_ms) },
+	{ "MaxMessageSize", CONFIG_MIN_MESSAGE_SIZE, CONFIG_MAX_MESSAGE_SIZE, "bytes",
+	  CFG_FIELD(max_message_size) },
+	{ "MaxFlows", CONFIG_MIN_FLOWS, CONFIG_MAX_FLOWS, "flows", CFG_FIELD(max_flows) },
+};
+
+/* ---- messages ---------------------------------------------------------------------------- */
+
+static void vset_err(char *err, size_t err_len, const char *fmt, va_list ap)
+{
+	if (err && err_len)
+		vsnprintf(err, err_len, fmt, ap);
+}
+
+static void set_err(char *err, size_t err_len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t err_len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vset_err(err, err_len, fmt, ap);
+	va_end(ap);
+}
+
+/* Set the load's one-line message; returns -EINVAL so callers can `return fail(...)`. */
+static int fail(struct loader *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(struct loader *l, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vset_err(l->err, l->err_len, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static int out_of_memory(struct loader *l)
+{
+	set_err(l->err, l->err_len, "%s: out of memory", l->name);
+	return -ENOMEM;
+}
+
+/* Line and column (1-based, columns in characters: UTF-8 continuation bytes do not count). */
+static void text_position(const char *text, size_t off, unsigned int *line, unsigned int *col)
+{
+	*line = 1;
+	*col = 1;
+	for (size_t i = 0; i < off; i++) {
+		if (text[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else if (((unsigned char)text[i] & 0xc0) != 0x80) {
+			(*col)++;
+		}
+	}
+}
+
+static int syntax_error(struct loader *l, size_t off, const char *what)
+{
+	unsigned int line, col;
+
+	text_position(l->text, off, &line, &col);
+	return fail(l, "%s:%u:%u: JSON syntax error: %s", l->name, line, col, what);
+}
+
+/* "A, B or C" (last_sep " or "), quoted: "\"A\", \"B\" or \"C\"". */
+static void join_words(char *buf, size_t size, const char *const *words, size_t n, bool quoted,
+		       const char *last_sep)
+{
+	const char *q = quoted ? "\"" : "";
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && used < size; i++) {
+		const char *sep = i == 0 ? "" : i + 1 == n ? last_sep : ", ";
+		int w = snprintf(buf + used, size - used, "%s%s%s%s", sep, q, words[i], q);
+
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+}
+
+static bool path_key(char *buf, size_t size, const char *parent, const char *key)
+{
+	int n = *parent ? snprintf(buf, size, "%s.%s", parent, key) : snprintf(buf, size, "%s", key);
+
+	return n >= 0 && (size_t)n < size;
+}
+
+static bool path_index(char *buf, size_t size, const char *parent, size_t index)
+{
+	int n = snprintf(buf, size, "%s[%zu]", parent, index);
+
+	return n >= 0 && (size_t)n < size;
+}
+
+/* ---- the strict second pass over the text --------------------------------------------------- */
+
+static size_t skip_space(const struct loader *l, size_t pos)
+{
+	while (pos < l->len && (l->text[pos] == ' ' || l->text[pos] == '\t' ||
+				l->text[pos] == '\n' || l->text[pos] == '\r'))
+		pos++;
+	return pos;
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int remember(struct loader *l, const char *path, size_t off, size_t len)
+{
+	struct raw_value *v;
+
+	if (l->n_values == l->cap_values) {
+		size_t cap = l->cap_values ? 2 * l->cap_values : 32;
+
+		v = realloc(l->values, cap * sizeof(*v));
+		if (!v)
+			return out_of_memory(l);
+		l->values = v;
+		l->cap_values = cap;
+	}
+	v = &l->values[l->n_values];
+	v->path = strdup(path);
+	if (!v->path)
+		return out_of_memory(l);
+	v->off = off;
+	v->len = len;
+	l->n_values++;
+	return 0;
+}
+
+static const struct raw_value *raw_find(const struct loader *l, const char *path)
+{
+	for (size_t i = 0; i < l->n_values; i++)
+		if (!strcmp(l->values[i].path, path))
+			return &l->values[i];
+	return NULL;
+}
+
+static int scan_value(struct loader *l, size_t *pos, const char *path, bool record, int depth);
+
+static int scan_string(struct loader *l, size_t *pos)
+{
+	size_t i = *pos + 1;
+
+	while (i < l->len && l->text[i] != '"') {
+		unsigned char c = l->text[i];
+
+		if (c < 0x20)
+			return syntax_error(l, i, "control character in a string (write it as an "
+						  "escape such as \\t or \\n)");
+		i += c == '\\' ? 2 : 1;
+	}
+	if (i >= l->len)
+		return syntax_error(l, l->len, "unexpected end of file inside a string");
+	*pos = i + 1;
+	return 0;
+}
+
+/* JSON's number grammar exactly: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+static int scan_number(struct loader *l, size_t *pos)
+{
+	const char *t = l->text;
+	size_t i = *pos;
+
+	if (t[i] == '-')
+		i++;
+	if (t[i] == 'N' || t[i] == 'I')
+		return syntax_error(l, *pos, "NaN and Infinity are not JSON numbers");
+	if (!is_digit(t[i]))
+		return syntax_error(l, *pos, "unexpected character");
+	while (is_digit(t[i]))
+		i++;
+	if (t[i] == '.') {
+		if (!is_digit(t[++i]))
+			return syntax_error(l, i, "a digit must follow the decimal point");
+		while (is_digit(t[i]))
+			i++;
+	}
+	if (t[i] == 'e' || t[i] == 'E') {
+		i++;
+		if (t[i] == '+' || t[i] == '-')
+			i++;
+		if (!is_digit(t[i]))
+			return syntax_error(l, i, "a digit must follow the exponent");
+		while (is_digit(t[i]))
+			i++;
+	}
+	*pos = i;
+	return 0;
+}
+
+static int scan_literal(struct loader *l, size_t *pos)
+{
+	static const char *const words[] = { "true", "false", "null" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(words); i++) {
+		size_t n = strlen(words[i]);
+
+		if (!strncmp(l->text + *pos, words[i], n)) {
+			*pos += n;
+			return 0;
+		}
+	}
+	return syntax_error(l, *pos, "unexpected character");
+}
+
+/* A key as json-c sees it: escapes decoded (by json-c itself, so both agree). */
+static char *decode_key(const struct loader *l, size_t start, size_t end)
+{
+	const char *body = l->text + start + 1;
+	size_t body_len = end - start - 2;
+	struct json_object *s;
+	char *quoted, *key = NULL;
+
+	if (!memchr(body, '\\', body_len))
+		return strndup(body, body_len);
+	quoted = strndup(l->text + start, end - start);
+	if (!quoted)
+		return NULL;
+	s = json_tokener_parse(quoted);
+	if (s)
+		key = strdup(json_object_get_string(s));
+	json_object_put(s);
+	free(quoted);
+	return key;
+}
+
+struct seen_key {
+	char *name;
+	size_t off;
+};
+
+/* Remember a key of one object; -EINVAL naming both places when it was already there. */
+static int note_key(struct loader *l, struct seen_key **seen, size_t *n_seen, char *key, size_t off,
+		    const char *path)
+{
+	struct seen_key *grown;
+	unsigned int line, col, first_line, first_col;
+
+	for (size_t i = 0; i < *n_seen; i++) {
+		if (strcmp((*seen)[i].name, key))
+			continue;
+		free(key);
+		text_position(l->text, off, &line, &col);
+		text_position(l->text, (*seen)[i].off, &first_line, &first_col);
+		return fail(l, "%s: key repeated at line %u, column %u (first at line %u, column %u); "
+			       "each key may appear only once", path, line, col, first_line, first_col);
+	}
+	grown = realloc(*seen, (*n_seen + 1) * sizeof(**seen));
+	if (!grown) {
+		free(key);
+		return out_of_memory(l);
+	}
+	*seen = grown;
+	grown[*n_seen].name = key;
+	grown[*n_seen].off = off;
+	(*n_seen)++;
+	return 0;
+}
+
+static int scan_object(struct loader *l, size_t *pos, const char *path, bool record, int depth)
+{
+	struct seen_key *seen = NULL;
+	size_t n_seen = 0, i = skip_space(l, *pos + 1);
+	char child[PATH_LEN];
+	int err = 0;
+
+	if (l->text[i] == '}') {
+		*pos = i + 1;
+		return 0;
+	}
+	for (;;) {
+		size_t key_off = i;
+		bool child_record;
+		char *key;
+
+		if (l->text[i] != '"') {
+			err = syntax_error(l, i, l->text[i] == '\'' ? "names must be in double quotes"
+								   : "unexpected character");
+			break;
+		}
+		err = scan_string(l, &i);
+		if (err)
+			break;
+		key = decode_key(l, key_off, i);
+		if (!key) {
+			err = out_of_memory(l);
+			break;
+		}
+		/* Only FlowMetadata is ours: the rest of an agent profile is not checked. */
+		child_record = record || (depth == 0 && !strcmp(key, "FlowMetadata"));
+		if (!path_key(child, sizeof(child), path, key))
+			child_record = false;
+		if (child_record)
+			err = note_key(l, &seen, &n_seen, key, key_off, child);
+		else
+			free(key);
+		if (err)
+			break;
+		i = skip_space(l, skip_space(l, i) + 1); /* past the ':' json-c has checked */
+		err = scan_value(l, &i, child, child_record, depth + 1);
+		if (err)
+			break;
+		i = skip_space(l, i);
+		if (l->text[i] == '}') {
+			*pos = i + 1;
+			break;
+		}
+		i = skip_space(l, i + 1); /* past the ',' */
+	}
+	for (size_t k = 0; k < n_seen; k++)
+		free(seen[k].name);
+	free(seen);
+	return err;
+}
+
+static int scan_array(struct loader *l, size_t *pos, const char *path, bool record, int depth)
+{
+	size_t i = skip_space(l, *pos + 1);
+	char child[PATH_LEN];
+	int err;
+
+	if (l->text[i] == ']') {
+		*pos = i + 1;
+		return 0;
+	}
+	for (size_t index = 0;; index++) {
+		bool child_record = record && path_index(child, sizeof(child), path, index);
+
+		err = scan_value(l, &i, child, child_record, depth + 1);
+		if (err)
+			return err;
+		i = skip_space(l, i);
+		if (l->text[i] == ']') {
+			*pos = i + 1;
+			return 0;
+		}
+		i = skip_space(l, i + 1);
+	}
+}
+
+static int scan_value(struct loader *l, size_t *pos, const char *path, bool record, int depth)
+{
+	size_t start = *pos;
+	char c;
+	int err;
+
+	if (start >= l->len)
+		return syntax_error(l, start, "unexpected end of file");
+	c = l->text[start];
+	if (c == '{')
+		err = scan_object(l, pos, path, record, depth);
+	else if (c == '[')
+		err = scan_array(l, pos, path, record, depth);
+	else if (c == '"')
+		err = scan_string(l, pos);
+	else if (c == '\'')
+		return syntax_error(l, start, "strings must be in double quotes");
+	else if (c == 't' || c == 'f' || c == 'n')
+		err = scan_literal(l, pos);
+	else
+		err = scan_number(l, pos);
+	if (err || !record)
+		return err;
+	return remember(l, path, start, *pos - start);
+}
+
+/* json-c's description of a syntax error, made precise for the mistakes people make by hand. */
+static const char *describe_error(const struct loader *l, size_t off, enum json_tokener_error jerr,
+				  char *buf, size_t size)
+{
+	char c = l->text[off];
+	size_t prev = off;
+
+	while (prev > 0 && strchr(" \t\r\n", l->text[prev - 1]))
+		prev--;
+	if (c == '/')
+		return "comments are not allowed in JSON";
+	if ((c == '}' || c == ']') && prev > 0 && l->text[prev - 1] == ',')
+		return "trailing comma before a closing bracket";
+	if (jerr == json_tokener_error_parse_unexpected && c > ' ' && c < 0x7f) {
+		snprintf(buf, size, "unexpected character '%c'", c);
+		return buf;
+	}
+	return json_tokener_error_desc(jerr);
+}
+
+/* json-c first (it reports most syntax errors well), then the strict pass. */
+static int parse_text(struct loader *l, struct json_object **root)
+{
+	const char *nul = memchr(l->text, '\0', l->len);
+	size_t first = skip_space(l, 0), pos;
+	enum json_tokener_error jerr;
+	struct json_tokener *tok;
+	char what[64];
+	size_t end;
+
+	*root = NULL;
+	if (nul)
+		return syntax_error(l, (size_t)(nul - l->text), "NUL byte in the file");
+	if (first == l->len)
+		return syntax_error(l, first, "the file is empty; expected a JSON object");
+	if (l->text[first] != '{')
+		return syntax_error(l, first, "expected a JSON object ({ ... }) at the top level");
+
+	tok = json_tokener_new();
+	if (!tok)
+		return out_of_memory(l);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	*root = json_tokener_parse_ex(tok, l->text, (int)l->len);
+	jerr = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	if (jerr == json_tokener_continue)
+		return syntax_error(l, l->len, "unexpected end of file (an object or array is not "
+					       "closed)");
+	if (jerr != json_tokener_success)
+		return syntax_error(l, end, describe_error(l, end, jerr, what, sizeof(what)));
+	if (skip_space(l, end) != l->len)
+		return syntax_error(l, skip_space(l, end), "text after the top-level object");
+
+	pos = first;
+	return scan_value(l, &pos, "", false, 0);
+}
+
+/* ---- typed values ------------------------------------------------------------------------- */
+
+/* The value at path as written in the text when the scanner saw it, else as json-c prints it. */
+static const char *value_text(const struct loader *l, const char *path, struct json_object *v,
+			      char buf[VALUE_LEN])
+{
+	const struct raw_value *raw = raw_find(l, path);
+	const char *s;
+	size_t n;
+
+	if (raw && !memchr(l->text + raw->off, '\n', raw->len)) {
+		s = l->text + raw->off;
+		n = raw->len;
+	} else {
+		s = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN |
+						      JSON_C_TO_STRING_NOSLASHESCAPE);
+		n = strlen(s);
+	}
+	if (n < VALUE_LEN) {
+		memcpy(buf, s, n);
+		buf[n] = '\0';
+		return buf;
+	}
+	n = VALUE_LEN - 4;
+	while (n && ((unsigned char)s[n] & 0xc0) == 0x80) /* not inside a UTF-8 character */
+		n--;
+	memcpy(buf, s, n);
+	strcpy(buf + n, "...");
+	return buf;
+}
+
+static const char *type_desc(struct json_object *v)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_boolean:
+		return "a boolean";
+	case json_type_double:
+		return "a floating-point number";
+	case json_type_int:
+		return "an integer";
+	case json_type_object:
+		return "an object";
+	case json_type_array:
+		return "an array";
+	case json_type_string:
+		return "a string";
+	case json_type_null:
+		break;
+	}
+	return "null";
+}
+
+static int wrong_type(struct loader *l, const char *path, struct json_object *v,
+		      const char *expected)
+{
+	char val[VALUE_LEN];
+
+	if (json_object_is_type(v, json_type_null))
+		return fail(l, "%s: null is not allowed; expected %s", path, expected);
+	return fail(l, "%s: %s is %s; expected %s", path, value_text(l, path, v, val), type_desc(v),
+		    expected);
+}
+
+/* json_object_object_get_ex() also for a member whose value is null (then *v is NULL). */
+static bool member(struct json_object *obj, const char *key, struct json_object **v)
+{
+	return json_object_object_get_ex(obj, key, v);
+}
+
+/* Reject the first member, in file order, whose name is not in keys. */
+static int check_keys(struct loader *l, const char *path, struct json_object *obj,
+		      const char *const *keys, size_t n)
+{
+	struct json_object_iterator it = json_object_iter_begin(obj);
+	struct json_object_iterator end = json_object_iter_end(obj);
+	char child[PATH_LEN], list[256];
+
+	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+		const char *name = json_object_iter_peek_name(&it);
+		size_t i;
+
+		for (i = 0; i < n && strcmp(name, keys[i]); i++)
+			;
+		if (i < n)
+			continue;
+		path_key(child, sizeof(child), path, name);
+		for (i = 0; i < n && strcasecmp(name, keys[i]); i++)
+			;
+		if (i < n)
+			return fail(l, "%s: unknown key (key names are case-sensitive: did you mean "
+				       "%s?)", child, keys[i]);
+		join_words(list, sizeof(list), keys, n, false, " or ");
+		return fail(l, "%s: unknown key; expected one of %s", child, list);
+	}
+	return 0;
+}
+
+static int parse_object(struct loader *l, const char *path, struct json_object *v,
+			const char *const *keys, size_t n)
+{
+	char list[256], expected[300];
+
+	if (!json_object_is_type(v, json_type_object)) {
+		join_words(list, sizeof(list), keys, n, false, ", ");
+		snprintf(expected, sizeof(expected), "an object (keys: %s)", list);
+		return wrong_type(l, path, v, expected);
+	}
+	return check_keys(l, path, v, keys, n);
+}
+
+static int parse_bool(struct loader *l, const char *path, struct json_object *v, bool *out)
+{
+	if (!json_object_is_type(v, json_type_boolean))
+		return wrong_type(l, path, v, "true or false");
+	*out = json_object_get_boolean(v);
+	return 0;
+}
+
+static int parse_uint(struct loader *l, const char *path, struct json_object *v, uint64_t min,
+		      uint64_t max, const char *unit, uint64_t *out)
+{
+	char expected[96], val[VALUE_LEN];
+	int64_t x;
+
+	snprintf(expected, sizeof(expected), "an integer from %" PRIu64 " to %" PRIu64 "%s%s%s",
+		 min, max, unit ? " (" : "", unit ? unit : "", unit ? ")" : "");
+	if (!json_object_is_type(v, json_type_int))
+		return wrong_type(l, path, v, expected);
+	/* json-c saturates what does not fit in 64 bits: out of range here all the same. */
+	x = json_object_get_int64(v);
+	if (x < 0 || (uint64_t)x < min || (uint64_t)x > max)
+		return fail(l, "%s: %s is out of range; expected %s", path,
+			    value_text(l, path, v, val), expected);
+	*out = (uint64_t)x;
+	return 0;
+}
+
+/* A string without NUL characters (the C side would silently cut it there). */
+static int parse_string(struct loader *l, const char *path, struct json_object *v,
+			const char *expected, const char **out)
+{
+	char val[VALUE_LEN];
+
+	if (!json_object_is_type(v, json_type_string))
+		return wrong_type(l, path, v, expected);
+	*out = json_object_get_string(v);
+	if (strlen(*out) != (size_t)json_object_get_string_len(v))
+		return fail(l, "%s: %s contains a NUL character; expected %s", path,
+			    value_text(l, path, v, val), expected);
+	return 0;
+}
+
+/* Enum values are case-insensitive; names[i] is the canonical spelling of value i. */
+static int parse_enum(struct loader *l, const char *path, struct json_object *v,
+		      const char *const *names, size_t n, int *out)
+{
+	char expected[128], val[VALUE_LEN];
+	const char *s;
+	int err;
+
+	join_words(expected, sizeof(expected), names, n, true, " or ");
+	err = parse_string(l, path, v, expected, &s);
+	if (err)
+		return err;
+	for (size_t i = 0; i < n; i++) {
+		if (!strcasecmp(s, names[i])) {
+			*out = (int)i;
+			return 0;
+		}
+	}
+	return fail(l, "%s: %s is not a valid value; expected %s", path, value_text(l, path, v, val),
+		    expected);
+}
+
+static int parse_array(struct loader *l, const char *path, struct json_object *v, size_t max,
+		       const char *expected, const char *items, size_t *n)
+{
+	if (!json_object_is_type(v, json_type_array))
+		return wrong_type(l, path, v, expected);
+	*n = json_object_array_length(v);
+	if (*n > max)
+		return fail(l, "%s: %zu entries; expected at most %zu %s", path, *n, max, items);
+	return 0;
+}
+
+static const char *enum_name(const char *const *names, size_t n, unsigned int value)
+{
+	return value < n ? names[value] : "?";
+}
+
+const char *direction_filter_name(enum direction_filter d)
+{
+	return enum_name(direction_names, ARRAY_SIZE(direction_names), d);
+}
+
+const char *rule_protocol_name(enum rule_protocol p)
+{
+	return enum_name(protocol_names, ARRAY_SIZE(protocol_names), p);
+}
+
+const char *rule_direction_name(enum rule_direction d)
+{
+	return enum_name(rule_direction_names, ARRAY_SIZE(rule_direction_names), d);
+}
+
+/* ---- collectors --------------------------------------------------------------------------- */
+
+/* s[0..n) is 1 to 5 decimal digits (no sign, no spaces) worth at most max. */
+static bool parse_decimal(const char *s, size_t n, unsigned int max, unsigned int *out)
+{
+	unsigned int v = 0;
+
+	if (n == 0 || n > 5)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (!is_digit(s[i]))
+			return false;
+		v = v * 10 + (unsigned int)(s[i] - '0');
+	}
+	*out = v;
+	return v <= max;
+}
+
+static bool parse_port(const char *s, size_t n, unsigned int min, uint16_t *out)
+{
+	unsigned int v;
+
+	if (!parse_decimal(s, n, 65535, &v) || v < min)
+		return false;
+	*out = (uint16_t)v;
+	return true;
+}
+
+static int collector_error(char *err, size_t err_len, const char *spec, const char *why)
+{
+	set_err(err, err_len, "\"%.*s\": %s", (int)CONFIG_ERR_LEN / 2, spec, why);
+	return -EINVAL;
+}
+
+int collector_parse(const char *spec, struct collector_addr *out, char *err, size_t err_len)
+{
+	static const char v4_form[] = "expected Udp/ADDRESS:PORT";
+	static const char v6_form[] = "expected Udp/[IPv6]:PORT";
+	const char *slash = strchr(spec, '/'), *host, *host_end, *port;
+	char addr[INET6_ADDRSTRLEN], why[160];
+	uint8_t bytes[16];
+	bool v6;
+	uint16_t port_num;
+
+	memset(out, 0, sizeof(*out));
+	if (strlen(spec) >= sizeof(out->spec)) {
+		snprintf(why, sizeof(why), "longer than %zu characters; %s", sizeof(out->spec) - 1,
+			 v4_form);
+		return collector_error(err, err_len, spec, why);
+	}
+	if (!slash) {
+		snprintf(why, sizeof(why), "no transport; %s", v4_form);
+		return collector_error(err, err_len, spec, why);
+	}
+	if ((size_t)(slash - spec) != 3 || strncasecmp(spec, "udp", 3)) {
+		if (((size_t)(slash - spec) == 3 && !strncasecmp(spec, "tcp", 3)) ||
+		    ((size_t)(slash - spec) == 4 && !strncasecmp(spec, "sctp", 4)))
+			return collector_error(err, err_len, spec, "only UDP transport is supported "
+								   "(Udp/ADDRESS:PORT)");
+		snprintf(why, sizeof(why), "unknown transport \"%.*s\"; %s",
+			 (int)(slash - spec) > 16 ? 16 : (int)(slash - spec), spec, v4_form);
+		return collector_error(err, err_len, spec, why);
+	}
+
+	host = slash + 1;
+	v6 = *host == '[';
+	if (v6) {
+		host++;
+		host_end = strchr(host, ']');
+		if (!host_end) {
+			snprintf(why, sizeof(why), "no \"]\" after the IPv6 address; %s", v6_form);
+			return collector_error(err, err_len, spec, why);
+		}
+		if (host_end[1] != ':') {
+			snprintf(why, sizeof(why), "no \":PORT\" after \"]\"; %s", v6_form);
+			return collector_error(err, err_len, spec, why);
+		}
+		port = host_end + 2;
+	} else {
+		host_end = strrchr(host, ':');
+		if (!host_end) {
+			snprintf(why, sizeof(why), "no \":PORT\"; %s", v4_form);
+			return collector_error(err, err_len, spec, why);
+		}
+		if (memchr(host, ':', (size_t)(host_end - host))) {
+			snprintf(why, sizeof(why), "an IPv6 address needs brackets; %s", v6_form);
+			return collector_error(err, err_len, spec, why);
+		}
+		port = host_end + 1;
+	}
+	if (host_end == host) {
+		snprintf(why, sizeof(why), "no address; %s", v6 ? v6_form : v4_form);
+		return collector_error(err, err_len, spec, why);
+	}
+	if ((size_t)(host_end - host) >= sizeof(addr))
+		host_end = host + sizeof(addr) - 1; /* too long for an address: inet_pton fails */
+	memcpy(addr, host, (size_t)(host_end - host));
+	addr[host_end - host] = '\0';
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, addr, bytes) != 1) {
+		snprintf(why, sizeof(why), "\"%s\" is not an %s address%s; %s", addr,
+			 v6 ? "IPv6" : "IPv4", v6 ? "" : " (names are not resolved)",
+			 v6 ? v6_form : v4_form);
+		return collector_error(err, err_len, spec, why);
+	}
+	if (!memcmp(bytes, (const uint8_t[16]){ 0 }, v6 ? 16 : 4)) {
+		snprintf(why, sizeof(why), "the unspecified address %s cannot be a collector", addr);
+		return collector_error(err, err_len, spec, why);
+	}
+	if (!parse_port(port, strlen(port), 1, &port_num)) {
+		snprintf(why, sizeof(why), "\"%.8s\" is not a port; expected a port from 1 to 65535",
+			 port);
+		return collector_error(err, err_len, spec, why);
+	}
+
+	if (v6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&out->addr;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port_num);
+		memcpy(&sin6->sin6_addr, bytes, 16);
+		out->addr_len = sizeof(*sin6);
+	} else {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&out->addr;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port_num);
+		memcpy(&sin->sin_addr, bytes, 4);
+		out->addr_len = sizeof(*sin);
+	}
+	strcpy(out->spec, spec);
+	return 0;
+}
+
+/* Canonical spelling, whatever the case and IPv6 notation of the configured string. */
+static void collector_format(const struct collector_addr *c, char *buf, size_t size)
+{
+	char addr[INET6_ADDRSTRLEN];
+
+	if (c->addr.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&c->addr;
+
+		inet_ntop(AF_INET6, &sin6->sin6_addr, addr, sizeof(addr));
+		snprintf(buf, size, "Udp/[%s]:%u", addr, ntohs(sin6->sin6_port));
+	} else {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)&c->addr;
+
+		inet_ntop(AF_INET, &sin->sin_addr, addr, sizeof(addr));
+		snprintf(buf, size, "Udp/%s:%u", addr, ntohs(sin->sin_port));
+	}
+}
+
+static bool same_endpoint(const struct collector_addr *a, const struct collector_addr *b)
+{
+	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)&a->addr;
+	const struct sockaddr_in6 *b6 = (const struct sockaddr_in6 *)&b->addr;
+	const struct sockaddr_in *a4 = (const struct sockaddr_in *)&a->addr;
+	const struct sockaddr_in *b4 = (const struct sockaddr_in *)&b->addr;
+
+	if (a->addr.ss_family != b->addr.ss_family)
+		return false;
+	if (a->addr.ss_family == AF_INET6)
+		return a6->sin6_port == b6->sin6_port &&
+		       !memcmp(&a6->sin6_addr, &b6->sin6_addr, sizeof(a6->sin6_addr));
+	return a4->sin_port == b4->sin_port && a4->sin_addr.s_addr == b4->sin_addr.s_addr;
+}
+
+int config_add_collector(struct config *cfg, const char *spec, char *err, size_t err_len)
+{
+	struct collector_addr c;
+	int ret = collector_parse(spec, &c, err, err_len);
+
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < cfg->n_collectors; i++) {
+		if (!same_endpoint(&c, &cfg->collectors[i]))
+			continue;
+		set_err(err, err_len, "\"%s\": same address and port as collector \"%s\"; list "
+				      "each collector once", spec, cfg->collectors[i].spec);
+		return -EINVAL;
+	}
+	if (cfg->n_collectors >= CONFIG_MAX_COLLECTORS) {
+		set_err(err, err_len, "\"%s\": too many collectors; at most %d", spec,
+			CONFIG_MAX_COLLECTORS);
+		return -E2BIG;
+	}
+	cfg->collectors[cfg->n_collectors++] = c;
+	return 0;
+}
+
+static int parse_collectors(struct loader *l, struct json_object *v)
+{
+	static const char path[] = "FlowMetadata.IpFixCollectors";
+	char child[PATH_LEN], why[CONFIG_ERR_LEN];
+	size_t n;
+	int err;
+
+	err = parse_array(l, path, v, CONFIG_MAX_COLLECTORS,
+			  "an array of strings \"Udp/ADDRESS:PORT\"", "collectors", &n);
+	if (err)
+		return err;
+	l->cfg->n_collectors = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *e = json_object_array_get_idx(v, i);
+		const char *spec;
+
+		path_index(child, sizeof(child), path, i);
+		err = parse_string(l, child, e, "a string \"Udp/ADDRESS:PORT\"", &spec);
+		if (err)
+			return err;
+		if (config_add_collector(l->cfg, spec, why, sizeof(why)))
+			return fail(l, "%s: %s", child, why);
+	}
+	return 0;
+}
+
+/* ---- prefixes, ports and the policy ------------------------------------------------------- */
+
+/* Clear the bits beyond p->len; true when any was set. */
+static bool clear_host_bits(struct prefix *p, unsigned int bits)
+{
+	bool was_set = false;
+
+	for (unsigned int b = p->len; b < bits; b++) {
+		uint8_t mask = (uint8_t)(0x80 >> (b % 8));
+
+		if (p->addr[b / 8] & mask) {
+			was_set = true;
+			p->addr[b / 8] &= (uint8_t)~mask;
+		}
+	}
+	return was_set;
+}
+
+int prefix_parse(const char *text, bool allow_any, struct prefix *out, char *err, size_t err_len)
+{
+	const char *slash = strchr(text, '/');
+	size_t addr_len = slash ? (size_t)(slash - text) : strlen(text);
+	const char *form = allow_any ? "an address, ADDRESS/LEN or \"any\""
+				     : "an address or ADDRESS/LEN";
+	char addr[INET6_ADDRSTRLEN], fixed[INET6_ADDRSTRLEN + 4];
+	unsigned int bits, len;
+
+	memset(out, 0, sizeof(*out));
+	if (!strcasecmp(text, "any")) {
+		if (allow_any)
+			return 0;
+		set_err(err, err_len, "\"any\" is not allowed here; expected %s", form);
+		return -EINVAL;
+	}
+	if (addr_len == 0 || addr_len >= sizeof(addr))
+		goto bad_address;
+	memcpy(addr, text, addr_len);
+	addr[addr_len] = '\0';
+	out->ip_version = strchr(addr, ':') ? 6 : 4;
+	bits = out->ip_version == 6 ? 128 : 32;
+	if (inet_pton(out->ip_version == 6 ? AF_INET6 : AF_INET, addr, out->addr) != 1)
+		goto bad_address;
+	if (!slash) {
+		len = bits;
+	} else if (!parse_decimal(slash + 1, strlen(slash + 1), bits, &len)) {
+		memset(out, 0, sizeof(*out));
+		set_err(err, err_len, "bad prefix length; expected /0 to /%u", bits);
+		return -EINVAL;
+	}
+	out->len = (uint8_t)len;
+	if (clear_host_bits(out, bits)) {
+		prefix_format(out, fixed, sizeof(fixed));
+		set_err(err, err_len, "host bits are set; did you mean %s?", fixed);
+		return -EINVAL;
+	}
+	return 0;
+
+bad_address:
+	memset(out, 0, sizeof(*out));
+	set_err(err, err_len, "not an IPv4 or IPv6 address; expected %s", form);
+	return -EINVAL;
+}
+
+void prefix_format(const struct prefix *p, char *buf, size_t size)
+{
+	char addr[INET6_ADDRSTRLEN];
+	unsigned int bits = p->ip_version == 6 ? 128 : 32;
+
+	if (!p->ip_version) {
+		snprintf(buf, size, "any");
+		return;
+	}
+	inet_ntop(p->ip_version == 6 ? AF_INET6 : AF_INET, p->addr, addr, sizeof(addr));
+	if (p->len == bits)
+		snprintf(buf, size, "%s", addr);
+	else
+		snprintf(buf, size, "%s/%u", addr, p->len);
+}
+
+static int parse_peers(struct loader *l, const char *path, struct json_object *v, bool allow_any,
+		       struct prefix *out, size_t *n_out)
+{
+	const char *expected = allow_any ? "an array of addresses, prefixes or \"any\""
+					 : "an array of addresses or prefixes";
+	char child[PATH_LEN], why[160], val[VALUE_LEN];
+	size_t n;
+	int err;
+
+	err = parse_array(l, path, v, CONFIG_MAX_PEERS, expected, "peers", &n);
+	if (err)
+		return err;
+	/* A rule that names no peer allows nothing: surely a mistake. */
+	if (n == 0 && allow_any)
+		return fail(l, "%s: [] names no peer; expected %s with at least one entry", path,
+			    expected);
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *e = json_object_array_get_idx(v, i);
+		const char *s;
+
+		path_index(child, sizeof(child), path, i);
+		err = parse_string(l, child, e, "a string: an address or ADDRESS/LEN", &s);
+		if (err)
+			return err;
+		if (prefix_parse(s, allow_any, &out[i], why, sizeof(why)))
+			return fail(l, "%s: %s: %s", child, value_text(l, child, e, val), why);
+	}
+	*n_out = n;
+	return 0;
+}
+
+static int parse_ports(struct loader *l, const char *path, struct json_object *v,
+		       struct acl_rule *r)
+{
+	static const char expected[] = "a string \"N\" or \"N-M\" with ports from 0 to 65535";
+	char val[VALUE_LEN];
+	const char *s, *dash;
+	bool ok;
+	int err;
+
+	err = parse_string(l, path, v, expected, &s);
+	if (err)
+		return err;
+	dash = strchr(s, '-');
+	if (dash) {
+		ok = parse_port(s, (size_t)(dash - s), 0, &r->port_min) &&
+		     parse_port(dash + 1, strlen(dash + 1), 0, &r->port_max);
+	} else {
+		ok = parse_port(s, strlen(s), 0, &r->port_min);
+		r->port_max = r->port_min;
+	}
+	if (!ok)
+		return fail(l, "%s: %s is not a port or port range; expected %s", path,
+			    value_text(l, path, v, val), expected);
+	if (r->port_min > r->port_max)
+		return fail(l, "%s: %s is a reversed range; expected \"N-M\" with N <= M", path,
+			    value_text(l, path, v, val));
+	return 0;
+}
+
+static int parse_rule(struct loader *l, const char *path, struct json_object *v,
+		      struct acl_rule *r)
+{
+	char child[PATH_LEN], val[VALUE_LEN];
+	struct json_object *m;
+	const char *s;
+	int err, e;
+
+	memset(r, 0, sizeof(*r));
+	r->port_max = 65535;
+	err = parse_object(l, path, v, rule_keys, ARRAY_SIZE(rule_keys));
+	if (err)
+		return err;
+
+	if (member(v, "Description", &m)) {
+		path_key(child, sizeof(child), path, "Description");
+		err = parse_string(l, child, m, "a string", &s);
+		if (err)
+			return err;
+		if (strlen(s) > CONFIG_MAX_DESCRIPTION)
+			return fail(l, "%s: %s is %zu bytes long; expected at most %d", child,
+				    value_text(l, child, m, val), strlen(s),
+				    CONFIG_MAX_DESCRIPTION);
+		strcpy(r->description, s);
+	}
+
+	path_key(child, sizeof(child), path, "Peers");
+	if (!member(v, "Peers", &m))
+		return fail(l, "%s: missing; expected an array of addresses, prefixes or \"any\"",
+			    child);
+	err = parse_peers(l, child, m, true, r->peers, &r->n_peers);
+	if (err)
+		return err;
+
+	if (member(v, "Protocol", &m)) {
+		path_key(child, sizeof(child), path, "Protocol");
+		err = parse_enum(l, child, m, protocol_names, ARRAY_SIZE(protocol_names), &e);
+		if (err)
+			return err;
+		r->protocol = (enum rule_protocol)e;
+	}
+
+	if (member(v, "Ports", &m)) {
+		path_key(child, sizeof(child), path, "Ports");
+		if (r->protocol != RULE_PROTO_TCP && r->protocol != RULE_PROTO_UDP)
+			return fail(l, "%s: %s needs Protocol Tcp or Udp (this rule's Protocol is "
+				       "%s); remove Ports or change Protocol", child,
+				    value_text(l, child, m, val), rule_protocol_name(r->protocol));
+		err = parse_ports(l, child, m, r);
+		if (err)
+			return err;
+	}
+
+	if (member(v, "Direction", &m)) {
+		path_key(child, sizeof(child), path, "Direction");
+		err = parse_enum(l, child, m, rule_direction_names,
+				 ARRAY_SIZE(rule_direction_names), &e);
+		if (err)
+			return err;
+		r->direction = (enum rule_direction)e;
+	}
+	return 0;
+}
+
+static int parse_access_control(struct loader *l, struct json_object *v)
+{
+	static const char path[] = "FlowMetadata.AccessControl";
+	struct policy_config *pol = &l->cfg->policy;
+	char child[PATH_LEN];
+	struct json_object *m;
+	size_t n;
+	int err;
+
+	err = parse_object(l, path, v, access_keys, ARRAY_SIZE(access_keys));
+	if (err)
+		return err;
+	/* Writing a policy means enforcing it, unless Enabled says otherwise. */
+	pol->acl_enabled = true;
+	if (member(v, "Enabled", &m)) {
+		err = parse_bool(l, "FlowMetadata.AccessControl.Enabled", m, &pol->acl_enabled);
+		if (err)
+			return err;
+	}
+	pol->n_rules = 0;
+	if (!member(v, "Rules", &m))
+		return 0;
+	err = parse_array(l, "FlowMetadata.AccessControl.Rules", m, CONFIG_MAX_RULES,
+			  "an array of rule objects", "rules", &n);
+	if (err)
+		return err;
+	for (size_t i = 0; i < n; i++) {
+		path_index(child, sizeof(child), "FlowMetadata.AccessControl.Rules", i);
+		err = parse_rule(l, child, json_object_array_get_idx(m, i), &pol->rules[i]);
+		if (err)
+			return err;
+	}
+	pol->n_rules = n;
+	return 0;
+}
+
+static int parse_trust(struct loader *l, struct json_object *v)
+{
+	struct policy_config *pol = &l->cfg->policy;
+	struct json_object *m;
+	int err;
+
+	err = parse_object(l, "FlowMetadata.TrustRequirements", v, trust_keys,
+			   ARRAY_SIZE(trust_keys));
+	if (err)
+		return err;
+	pol->n_untrusted = 0;
+	if (!member(v, "UntrustedPeers", &m))
+		return 0;
+	return parse_peers(l, "FlowMetadata.TrustRequirements.UntrustedPeers", m, false,
+			   pol->untrusted, &pol->n_untrusted);
+}
+
+/* ---- FlowMetadata ------------------------------------------------------------------------- */
+
+static void store_uint(struct config *cfg, const struct uint_setting *s, uint64_t v)
+{
+	char *field = (char *)cfg + s->offset;
+
+	if (s->size == sizeof(uint64_t)) {
+		memcpy(field, &v, sizeof(v));
+	} else {
+		uint32_t v32 = (uint32_t)v; /* bounds already checked */
+
+		memcpy(field, &v32, sizeof(v32));
+	}
+}
+
+static int check_interval(struct loader *l)
+{
+	const struct config *cfg = l->cfg;
+
+	if (cfg->interval_ms % cfg->poll_interval_ms == 0)
+		return 0;
+	if (l->interval_set)
+		return fail(l, "FlowMetadata.Interval: %" PRIu64 " is not a multiple of PollInterval "
+			       "(%" PRIu64 "); use 0 or a multiple",
+			    cfg->interval_ms, cfg->poll_interval_ms);
+	return fail(l, "FlowMetadata.PollInterval: %" PRIu64 " does not divide Interval (%" PRIu64
+		       "); set Interval to 0 or a multiple of PollInterval",
+		    cfg->poll_interval_ms, cfg->interval_ms);
+}
+
+static int load_flow_metadata(struct loader *l, struct json_object *fm)
+{
+	struct config *cfg = l->cfg;
+	char path[PATH_LEN];
+	struct json_object *v;
+	int err, e;
+
+	err = parse_object(l, "FlowMetadata", fm, flow_keys, ARRAY_SIZE(flow_keys));
+	if (err)
+		return err;
+
+	if (member(fm, "IpFixCollectors", &v)) {
+		err = parse_collectors(l, v);
+		if (err)
+			return err;
+	}
+	if (member(fm, "Direction", &v)) {
+		err = parse_enum(l, "FlowMetadata.Direction", v, direction_names,
+				 ARRAY_SIZE(direction_names), &e);
+		if (err)
+			return err;
+		cfg->direction = (enum direction_filter)e;
+	}
+	if (member(fm, "Enabled", &v)) {
+		err = parse_bool(l, "FlowMetadata.Enabled", v, &cfg->enabled);
+		if (err)
+			return err;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(uint_settings); i++) {
+		const struct uint_setting *s = &uint_settings[i];
+		uint64_t x = 0;
+
+		if (!member(fm, s->key, &v))
+			continue;
+		path_key(path, sizeof(path), "FlowMetadata", s->key);
+		err = parse_uint(l, path, v, s->min, s->max, s->unit, &x);
+		if (err)
+			return err;
+		store_uint(cfg, s, x);
+		if (!strcmp(s->key, "Interval"))
+			l->interval_set = true;
+	}
+	if (member(fm, "AccessControl", &v)) {
+		err = parse_access_control(l, v);
+		if (err)
+			return err;
+	}
+	if (member(fm, "TrustRequirements", &v)) {
+		err = parse_trust(l, v);
+		if (err)
+			return err;
+	}
+	return check_interval(l);
+}
+
+/* ---- entry points ------------------------------------------------------------------------- */
+
+void config_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->enabled = true;
+	cfg->direction = DIRECTION_BOTH;
+	cfg->interval_ms = 0;
+	cfg->poll_interval_ms = 60000;
+	cfg->idle_timeout_ms = 60000;
+	cfg->observation_domain_id = 1;
+	cfg->template_refresh_ms = 60000;
+	cfg->max_message_size = 1400;
+	cfg->max_flows = FLOWMETA_DEFAULT_MAX_FLOWS;
+}
+
+/* Parse and apply text to a copy of cfg; cfg changes only when everything is valid. */
+static int load_text(struct config *cfg, const char *name, const char *text, size_t len, char *err,
+		     size_t err_len)
+{
+	struct loader l = { .name = name, .text = text, .len = len, .err = err, .err_len = err_len };
+	struct json_object *root = NULL, *fm;
+	struct config *work = NULL;
+	int ret;
+
+	set_err(err, err_len, "%s", "");
+	if (len > MAX_FILE_BYTES)
+		return fail(&l, "%s: larger than %u bytes; not a configuration", name,
+			    MAX_FILE_BYTES);
+	/* Editors on Windows start UTF-8 files with a byte-order mark; columns then count without it. */
+	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3)) {
+		l.text += 3;
+		l.len -= 3;
+	}
+	ret = parse_text(&l, &root);
+	if (ret)
+		goto out;
+	work = malloc(sizeof(*work));
+	if (!work) {
+		ret = out_of_memory(&l);
+		goto out;
+	}
+	memcpy(work, cfg, sizeof(*work));
+	l.cfg = work;
+	if (member(root, "FlowMetadata", &fm))
+		ret = load_flow_metadata(&l, fm);
+	if (!ret)
+		memcpy(cfg, work, sizeof(*cfg));
+out:
+	free(work);
+	json_object_put(root);
+	for (size_t i = 0; i < l.n_values; i++)
+		free(l.values[i].path);
+	free(l.values);
+	return ret;
+}
+
+int config_load_string(struct config *cfg, const char *json, char *err, size_t err_len)
+{
+	return load_text(cfg, STRING_SOURCE, json, strlen(json), err, err_len);
+}
+
+/* The whole file, NUL-terminated; -ENOENT when it does not exist, -EINVAL for anything else. */
+static int read_file(const char *path, char **text, size_t *len, char *err, size_t err_len)
+{
+	size_t cap = 16384, n = 0;
+	char *buf, *grown;
+	int fd, ret = -EINVAL;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = errno == ENOENT ? -ENOENT : -EINVAL;
+		set_err(err, err_len, "%s: %s", path, strerror(errno));
+		return ret;
+	}
+	buf = malloc(cap);
+	if (!buf)
+		goto nomem;
+	for (;;) {
+		ssize_t r;
+
+		if (cap - n < 2) {
+			cap *= 2;
+			grown = realloc(buf, cap);
+			if (!grown)
+				goto nomem;
+			buf = grown;
+		}
+		r = read(fd, buf + n, cap - n - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			set_err(err, err_len, "%s: cannot read: %s", path, strerror(errno));
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n > MAX_FILE_BYTES) {
+			set_err(err, err_len, "%s: larger than %u bytes; not a configuration file",
+				path, MAX_FILE_BYTES);
+			goto fail;
+		}
+	}
+	close(fd);
+	buf[n] = '\0';
+	*text = buf;
+	*len = n;
+	return 0;
+
+nomem:
+	set_err(err, err_len, "%s: out of memory", path);
+	ret = -ENOMEM;
+fail:
+	close(fd);
+	free(buf);
+	return ret;
+}
+
+int config_load_file(struct config *cfg, const char *path, char *err, size_t err_len)
+{
+	size_t len;
+	char *text;
+	int ret;
+
+	ret = read_file(path, &text, &len, err, err_len);
+	if (ret)
+		return ret;
+	ret = load_text(cfg, path, text, len, err, err_len);
+	free(text);
+	return ret;
+}
+
+/* ---- flowmeta check ----------------------------------------------------------------------- */
+
+static void print_ms(FILE *out, const char *key, uint64_t ms)
+{
+	fprintf(out, "%s: %" PRIu64 " ms\n", key, ms);
+}
+
+static void print_rule(FILE *out, size_t i, const struct acl_rule *r)
+{
+	char prefix[INET6_ADDRSTRLEN + 4];
+
+	fprintf(out, "Rule[%zu]: Protocol %s", i, rule_protocol_name(r->protocol));
+	if (r->protocol == RULE_PROTO_TCP || r->protocol == RULE_PROTO_UDP) {
+		if (r->port_min == 0 && r->port_max == 65535)
+			fprintf(out, ", Ports all");
+		else if (r->port_min == r->port_max)
+			fprintf(out, ", Ports %u", r->port_min);
+		else
+			fprintf(out, ", Ports %u-%u", r->port_min, r->port_max);
+	}
+	fprintf(out, ", Direction %s, Peers", rule_direction_name(r->direction));
+	for (size_t p = 0; p < r->n_peers; p++) {
+		prefix_format(&r->peers[p], prefix, sizeof(prefix));
+		fprintf(out, " %s", prefix);
+	}
+	if (r->description[0])
+		fprintf(out, ", Description \"%s\"", r->description);
+	fputc('\n', out);
+}
+
+static void print_policy(FILE *out, const struct policy_config *pol)
+{
+	char prefix[INET6_ADDRSTRLEN + 4];
+	const char *rules = pol->n_rules == 1 ? "rule" : "rules";
+
+	if (!pol->acl_enabled)
+		fprintf(out, "AccessControl: disabled (%zu %s, not enforced)\n", pol->n_rules, rules);
+	else if (!pol->n_rules)
+		fprintf(out, "AccessControl: enabled, 0 rules (all traffic is dropped)\n");
+	else
+		fprintf(out, "AccessControl: enabled, %zu %s\n", pol->n_rules, rules);
+	for (size_t i = 0; i < pol->n_rules; i++)
+		print_rule(out, i, &pol->rules[i]);
+	fprintf(out, "UntrustedPeers: %zu\n", pol->n_untrusted);
+	for (size_t i = 0; i < pol->n_untrusted; i++) {
+		prefix_format(&pol->untrusted[i], prefix, sizeof(prefix));
+		fprintf(out, "UntrustedPeer: %s\n", prefix);
+	}
+}
+
+void config_print(const struct config *cfg, FILE *out)
+{
+	char spec[INET6_ADDRSTRLEN + 16];
+
+	fprintf(out, "Enabled: %s\n", cfg->enabled ? "true" : "false");
+	fprintf(out, "Direction: %s\n", direction_filter_name(cfg->direction));
+	if (cfg->interval_ms)
+		print_ms(out, "Interval", cfg->interval_ms);
+	else
+		fprintf(out, "Interval: 0 (records only when a flow ends)\n");
+	print_ms(out, "PollInterval", cfg->poll_interval_ms);
+	print_ms(out, "IdleTimeout", cfg->idle_timeout_ms);
+	fprintf(out, "ObservationDomainId: %" PRIu32 "\n", cfg->observation_domain_id);
+	print_ms(out, "TemplateRefresh", cfg->template_refresh_ms);
+	fprintf(out, "MaxMessageSize: %" PRIu32 " bytes\n", cfg->max_message_size);
+	fprintf(out, "MaxFlows: %" PRIu32 "\n", cfg->max_flows);
+	fprintf(out, "IpFixCollectors: %zu\n", cfg->n_collectors);
+	for (size_t i = 0; i < cfg->n_collectors; i++) {
+		collector_format(&cfg->collectors[i], spec, sizeof(spec));
+		fprintf(out, "Collector: %s\n", spec);
+	}
+	if (!cfg->enabled)
+		fprintf(out, "Export: off (Enabled is false)\n");
+	else if (!cfg->n_collectors)
+		fprintf(out, "Export: off (no collector configured; metering still runs)\n");
+	else
+		fprintf(out, "Export: on\n");
+	print_policy(out, &cfg->policy);
+}
