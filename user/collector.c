@@ -115,7 +115,7 @@ int collector_set_apply(struct collector_set *set, const struct config *cfg)
 {
 	struct collector *next[CONFIG_MAX_COLLECTORS] = { 0 };
 	bool kept[CONFIG_MAX_COLLECTORS] = { false }, created[CONFIG_MAX_COLLECTORS] = { false };
-	size_t max_message = cfg->max_message_size;
+	size_t max_message = cfg->max_message_size, n = cfg->enabled ? cfg->n_collectors : 0;
 
 	if (max_message != set->max_message || !set->buf) {
 		uint8_t *buf = malloc(max_message);
@@ -126,7 +126,7 @@ int collector_set_apply(struct collector_set *set, const struct config *cfg)
 		set->buf = buf;
 		set->max_message = max_message;
 	}
-	for (size_t i = 0; i < cfg->n_collectors; i++) {
+	for (size_t i = 0; i < n; i++) {
 		for (size_t j = 0; j < set->n && !next[i]; j++) {
 			if (kept[j] || !sockaddr_same(&set->c[j]->addr.addr, &cfg->collectors[i].addr))
 				continue;
@@ -150,7 +150,7 @@ int collector_set_apply(struct collector_set *set, const struct config *cfg)
 		log_info("collector %s: removed", set->c[j]->addr.spec);
 		collector_close(set->c[j]);
 	}
-	for (size_t i = 0; i < cfg->n_collectors; i++) {
+	for (size_t i = 0; i < n; i++) {
 		if (created[i])
 			log_info("collector %s: exporting IPFIX over UDP", next[i]->addr.spec);
 		/* Sequence numbers count per Observation Domain: a new domain starts a new stream. */
@@ -159,7 +159,7 @@ int collector_set_apply(struct collector_set *set, const struct config *cfg)
 		next[i]->need_templates = true;
 	}
 	memcpy(set->c, next, sizeof(next));
-	set->n = cfg->n_collectors;
+	set->n = n;
 	set->observation_domain_id = cfg->observation_domain_id;
 	set->template_refresh_ns = cfg->template_refresh_ms * 1000000ULL;
 	return 0;

@@ -64,7 +64,8 @@ int collector_set_init(struct collector_set *set);
 void collector_set_free(struct collector_set *set);
 
 /*
- * Make the set match cfg (IpFixCollectors, ObservationDomainId, TemplateRefresh, MaxMessageSize):
+ * Make the set match cfg (IpFixCollectors, ObservationDomainId, TemplateRefresh, MaxMessageSize;
+ * Enabled false means no collector at all):
  * collectors no longer listed are closed, new ones opened, unchanged ones keep their socket, sequence
  * number and counters. Every collector then gets the templates before its next message (at start and
  * after a reload). Returns 0 or -ENOMEM; a collector whose socket cannot be opened yet is kept, down,

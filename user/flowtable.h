@@ -22,6 +22,7 @@ struct flow_state {
 	uint64_t octets;
 	uint64_t last_export_ns;	/* CLOCK_MONOTONIC time of the last record */
 	uint32_t seen;			/* generation of the last poll that found the flow */
+	uint8_t loaded;			/* from an earlier daemon, not yet checked against the flow */
 };
 
 struct flowtable {
