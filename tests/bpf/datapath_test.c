@@ -1,0 +1,1320 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Datapath tests: crafted frames through flowmeta_tc_ingress, flowmeta_tc_egress and
+ * flowmeta_xdp_ingress with BPF_PROG_TEST_RUN, one case per packet class. Each case loads its own
+ * skeleton (small maps) and asserts the exact flow key, counters, verdict, the untouched frame, the
+ * per-CPU stats and the ring-buffer events. Needs root.
+ */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <limits.h>
+#include <linux/pkt_cls.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "flowmeta.h"
+#include "flowmeta.skel.h"
+#include "flowvalue.h"
+#include "packet.h"
+
+#define TEST_MAX_FLOWS 64
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_PSH 0x08
+#define TCP_ACK 0x10
+
+enum hook { TC_INGRESS, TC_EGRESS, XDP_INGRESS };
+
+static int ncpus;
+
+struct fixture_opts {
+	bool l3_device;
+	uint32_t max_flows;	/* 0: TEST_MAX_FLOWS */
+	uint32_t ring_bytes;	/* 0: the production size */
+};
+
+static struct flowmeta *fx_load(struct fixture_opts o)
+{
+	struct flowmeta *s = flowmeta__open();
+
+	if (!EXPECT_TRUE(s != NULL))
+		return NULL;
+	s->rodata->l3_device = o.l3_device;
+	bpf_map__set_max_entries(s->maps.flows, o.max_flows ? o.max_flows : TEST_MAX_FLOWS);
+	bpf_map__set_max_entries(s->maps.export_state, TEST_MAX_FLOWS);
+	if (o.ring_bytes)
+		bpf_map__set_max_entries(s->maps.events, o.ring_bytes);
+	if (!EXPECT_EQ(flowmeta__load(s), 0)) {
+		flowmeta__destroy(s);
+		return NULL;
+	}
+	return s;
+}
+
+static struct flowmeta *fx_default(void)
+{
+	return fx_load((struct fixture_opts){ 0 });
+}
+
+static int prog_fd(struct flowmeta *s, enum hook hook)
+{
+	switch (hook) {
+	case TC_INGRESS:
+		return bpf_program__fd(s->progs.flowmeta_tc_ingress);
+	case TC_EGRESS:
+		return bpf_program__fd(s->progs.flowmeta_tc_egress);
+	default:
+		return bpf_program__fd(s->progs.flowmeta_xdp_ingress);
+	}
+}
+
+/* What a hook returns for a packet it lets pass (see bpf/hooks.h for why TC says UNSPEC). */
+static int pass_code(enum hook hook)
+{
+	return hook == XDP_INGRESS ? XDP_PASS : TC_ACT_UNSPEC;
+}
+
+/*
+ * Run the frame repeat times through a hook, with an optional __sk_buff context (GSO fields).
+ * Checks the frame came out byte for byte as it went in; returns the program's return code.
+ */
+static int run_ctx(struct flowmeta *s, enum hook hook, const struct pkt *p, int repeat,
+		   const struct __sk_buff *skb)
+{
+	static uint8_t out[PKT_MAX + 512];
+	struct __sk_buff ctx;
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = p->data, .data_size_in = p->len,
+		    .data_out = out, .data_size_out = sizeof(out), .repeat = repeat);
+
+	if (skb) {
+		ctx = *skb;
+		opts.ctx_in = &ctx;
+		opts.ctx_size_in = sizeof(ctx);
+	}
+	if (!EXPECT_EQ(bpf_prog_test_run_opts(prog_fd(s, hook), &opts), 0))
+		return INT_MIN;
+	EXPECT_EQ(opts.data_size_out, p->len);
+	EXPECT_MEM(out, p->data, p->len);
+	return (int)opts.retval;
+}
+
+/* Run once and expect the packet to pass. */
+static void run_pass(struct flowmeta *s, enum hook hook, const struct pkt *p)
+{
+	EXPECT_EQ(run_ctx(s, hook, p, 1, NULL), pass_code(hook));
+}
+
+static struct flow_key key_of(int version, const char *src, const char *dst, uint8_t proto,
+			      uint16_t sport, uint16_t dport, enum flow_direction dir)
+{
+	struct flow_key k;
+
+	memset(&k, 0, sizeof(k));
+	pkt_addr(version == 4 ? AF_INET : AF_INET6, src, k.src_addr);
+	pkt_addr(version == 4 ? AF_INET : AF_INET6, dst, k.dst_addr);
+	k.protocol = proto;
+	k.ip_version = version;
+	k.src_port = sport;
+	k.dst_port = dport;
+	k.direction = dir;
+	k.verdict = FLOW_VERDICT_FORWARDED;
+	return k;
+}
+
+static void expect_key(const struct flow_key *got, const struct flow_key *want)
+{
+	EXPECT_EQ(got->ip_version, want->ip_version);
+	EXPECT_MEM(got->src_addr, want->src_addr, sizeof(want->src_addr));
+	EXPECT_MEM(got->dst_addr, want->dst_addr, sizeof(want->dst_addr));
+	EXPECT_EQ(got->protocol, want->protocol);
+	EXPECT_EQ(got->src_port, want->src_port);
+	EXPECT_EQ(got->dst_port, want->dst_port);
+	EXPECT_EQ(got->direction, want->direction);
+	EXPECT_EQ(got->verdict, want->verdict);
+	EXPECT_MEM(got, want, sizeof(*want));	/* padding and all */
+}
+
+static int flow_count(struct flowmeta *s)
+{
+	int fd = bpf_map__fd(s->maps.flows), n = 0;
+	struct flow_key k, next;
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		k = next;
+		prev = &k;
+		n++;
+	}
+	return n;
+}
+
+/* This key's per-CPU values; false when the key is not in the map. */
+static bool flow_percpu(struct flowmeta *s, const struct flow_key *key, struct flow_value *percpu)
+{
+	return bpf_map_lookup_elem(bpf_map__fd(s->maps.flows), key, percpu) == 0;
+}
+
+/* A flow's values folded over CPUs; fails the case when the key is not in the map. */
+static bool flow_get(struct flowmeta *s, const struct flow_key *key, struct flow_value *val)
+{
+	struct flow_value percpu[ncpus];
+
+	memset(val, 0, sizeof(*val));
+	if (!EXPECT_TRUE(flow_percpu(s, key, percpu)))
+		return false;
+	return EXPECT_TRUE(flow_value_fold(percpu, ncpus, val));
+}
+
+/* The map holds exactly one flow: its key, and its values folded over CPUs. */
+static bool only_flow(struct flowmeta *s, struct flow_key *key, struct flow_value *val)
+{
+	memset(key, 0, sizeof(*key));
+	memset(val, 0, sizeof(*val));
+	if (!EXPECT_EQ(flow_count(s), 1))
+		return false;
+	if (!EXPECT_EQ(bpf_map_get_next_key(bpf_map__fd(s->maps.flows), NULL, key), 0))
+		return false;
+	return flow_get(s, key, val);
+}
+
+static void expect_counts(const struct flow_value *v, uint64_t packets, uint64_t octets,
+			  uint8_t tcp_flags, uint8_t end_flags)
+{
+	EXPECT_EQ(v->packets, packets);
+	EXPECT_EQ(v->octets, octets);
+	EXPECT_EQ(v->tcp_flags, tcp_flags);
+	EXPECT_EQ(v->end_flags, end_flags);
+	EXPECT_TRUE(v->first_seen_ns != 0);
+	EXPECT_TRUE(v->first_seen_ns <= v->last_seen_ns);
+}
+
+/* The map's only flow has this key and these counts. */
+static void expect_only_flow(struct flowmeta *s, const struct flow_key *want, uint64_t packets,
+			     uint64_t octets, uint8_t tcp_flags)
+{
+	struct flow_value v;
+	struct flow_key k;
+
+	if (!only_flow(s, &k, &v))
+		return;
+	expect_key(&k, want);
+	expect_counts(&v, packets, octets, tcp_flags, 0);
+}
+
+static struct flowmeta_stats stats_get(struct flowmeta *s)
+{
+	struct flowmeta_stats percpu[ncpus], sum;
+	__u32 zero = 0;
+
+	memset(&sum, 0, sizeof(sum));
+	if (EXPECT_EQ(bpf_map_lookup_elem(bpf_map__fd(s->maps.stats), &zero, percpu), 0))
+		flowmeta_stats_fold(percpu, ncpus, &sum);
+	return sum;
+}
+
+/* Every stats counter equals want's (fields not named there: 0). */
+#define EXPECT_STATS(s, ...) expect_stats((s), (struct flowmeta_stats){ __VA_ARGS__ })
+
+static void expect_stats(struct flowmeta *s, struct flowmeta_stats want)
+{
+	struct flowmeta_stats got = stats_get(s);
+
+	EXPECT_EQ(got.not_ip, want.not_ip);
+	EXPECT_EQ(got.malformed, want.malformed);
+	EXPECT_EQ(got.truncated_l4, want.truncated_l4);
+	EXPECT_EQ(got.fragments, want.fragments);
+	EXPECT_EQ(got.table_full_packets, want.table_full_packets);
+	EXPECT_EQ(got.table_full_octets, want.table_full_octets);
+	EXPECT_EQ(got.events_lost, want.events_lost);
+	EXPECT_EQ(got.policy_dropped, want.policy_dropped);
+}
+
+struct event_sink {
+	int count;
+	struct flow_event last;
+};
+
+static int event_cb(void *ctx, void *data, size_t size)
+{
+	struct event_sink *sink = ctx;
+
+	if (size == sizeof(sink->last))
+		memcpy(&sink->last, data, size);
+	sink->count++;
+	return 0;
+}
+
+/* Consume every event waiting in the ring buffer. */
+static struct event_sink events_drain(struct flowmeta *s)
+{
+	struct event_sink sink = { 0 };
+	struct ring_buffer *rb;
+
+	rb = ring_buffer__new(bpf_map__fd(s->maps.events), event_cb, &sink, NULL);
+	if (!EXPECT_TRUE(rb != NULL))
+		return sink;
+	EXPECT_TRUE(ring_buffer__consume(rb) >= 0);
+	ring_buffer__free(rb);
+	return sink;
+}
+
+/* A frame whose Ethernet header carries ethertype, then the builder continues from there. */
+static void eth_ipv4(struct pkt *p, const char *src, const char *dst, uint8_t proto)
+{
+	pkt_init(p);
+	pkt_eth(p, ETH_P_IP);
+	pkt_ipv4(p, src, dst, proto);
+}
+
+static void eth_ipv6(struct pkt *p, const char *src, const char *dst, uint8_t nexthdr)
+{
+	pkt_init(p);
+	pkt_eth(p, ETH_P_IPV6);
+	pkt_ipv6(p, src, dst, nexthdr);
+}
+
+/* IPv4 TCP 100.64.0.1:40000 -> 100.64.0.2:22 with payload octets; IP length 40 + payload. */
+static void ipv4_tcp(struct pkt *p, uint8_t flags, size_t payload)
+{
+	eth_ipv4(p, "100.64.0.1", "100.64.0.2", IPPROTO_TCP);
+	pkt_tcp(p, 40000, 22, flags, 0);
+	pkt_payload(p, payload);
+	pkt_finish(p);
+}
+
+static struct flow_key ipv4_tcp_key(enum flow_direction dir)
+{
+	return key_of(4, "100.64.0.1", "100.64.0.2", IPPROTO_TCP, 40000, 22, dir);
+}
+
+/* ---- one case per packet class ---- */
+
+static void ipv4_tcp_flow_is_keyed_and_counted_on_tc_ingress(void)
+{
+	struct flowmeta *s = fx_default();
+	struct flow_key want = ipv4_tcp_key(FLOW_DIR_INGRESS);
+	struct pkt p;
+
+	if (!s)
+		return;
+	ipv4_tcp(&p, TCP_PSH | TCP_ACK, 100);
+	run_pass(s, TC_INGRESS, &p);
+	expect_only_flow(s, &want, 1, 140, TCP_PSH | TCP_ACK);
+	EXPECT_STATS(s, 0);
+	EXPECT_EQ(events_drain(s).count, 0);
+	flowmeta__destroy(s);
+}
+
+static void ipv4_udp_flow_on_tc_egress_has_direction_egress(void)
+{
+	struct flowmeta *s = fx_default();
+	struct flow_key want = key_of(4, "100.64.0.2", "100.64.0.53", IPPROTO_UDP, 5353, 53,
+				      FLOW_DIR_EGRESS);
+	struct pkt p;
+
+	if (!s)
+		return;
+	eth_ipv4(&p, "100.64.0.2", "100.64.0.53", IPPROTO_UDP);
+	pkt_udp(&p, 5353, 53);
+	pkt_payload(&p, 30);
+	pkt_finish(&p);
+	run_pass(s, TC_EGRESS, &p);
+	expect_only_flow(s, &want, 1, 58, 0);
+	EXPECT_STATS(s, 0);
+	flowmeta__destroy(s);
+}
+
+static void ipv4_icmp_type_and_code_go_to_dst_port(void)
+{
+	struct flowmeta *s = fx_default();
+	struct flow_key want = key_of(4, "100.64.0.1", "100.64.0.9", IPPROTO_ICMP, 0, 3 << 8 | 1,
+				      FLOW_DIR_INGRESS);
+	struct pkt p;
+
+	if (!s)
+		return;
+	eth_ipv4(&p, "100.64.0.1", "100.64.0.9", IPPROTO_ICMP);
+	pkt_icmp(&p, 3, 1);	/* destination unreachable, host unreachable */
+	pkt_payload(&p, 28);
+	pkt_finish(&p);
+	run_pass(s, TC_INGRESS, &p);
+	expect_only_flow(s, &want, 1, 56, 0);
+	EXPECT_STATS(s, 0);
+	flowmeta__destroy(s);
+}
+
+static void ipv4_sctp_ports_are_read(void)
+{
+	struct flowmeta *s = fx_default();
+	struct flow_key want = key_of(4, "100.64.1.1", "100.64.1.2", IPPROTO_SCTP, 5000, 36412,
+				      FLOW_DIR_INGRESS);
+	struct pkt p;
+
+	if (!s)
+		return;
+	eth_ipv4(&p, "100.64.1.1", "100.64.1.2", IPPROTO_SCTP);
+	pkt_sctp(&p, 5000, 36412);
+	pkt_payload(&p, 16);
+	pkt_finish(&p);
+	run_pass(s, TC_INGRESS, &p);
+	expect_only_flow(s, &want, 1, 48, 0);
+	EXPECT_STATS(s, 0);
+	flowmeta__destroy(s);
+}
+
+static void ipv4_udplite_ports_are_read(void)
+{
+	struct flowmeta *s = fx_default();
+	struct flow_key want = key_of(4, "100.64.1.1", "100.64.1.2", IPPROTO_UDPLITE, 6000, 6001,
+				      FLOW_DIR_EGRESS);
+	struct pkt p;
+
+	if (!s)
+		return;
+	eth_ipv4(&p, "100.64.1.1", "100.64.1.2", IPPROTO_UDPLITE);
+	pkt_udp(&p, 6000, 6001);
+	pkt_payload(&p, 10);
+	pkt_finish(&p);
+	run_pass(s, TC_EGRESS, &p);
+	expect_only_flow(s, &want, 1, 38, 0);
+	EXPECT_STATS(s, 0);
+	flowmeta__destroy(s);
+}
+
+static void ipv4_other_protocol_has_ports_zero(void)
+{
+	struct flowmeta *s = fx_default();
+	struct flow_key want = key_of(4, "198.18.0.1", "198.18.0.2", IPPROTO_GRE, 0, 0,
+				      FLOW_DIR_INGRESS);
+	struct pkt p;
+
+	if (!s)
+		return;
+	eth_ipv4(&p, "198.18.0.1", "198.18.0.2", IPPROTO_GRE);
+	pkt_payload(&p, 24);	/* non-zero bytes where ports would be */
+	pkt_finish(&p);
+	run_pass(s, TC_INGRESS, &p);
+	expect_only_flow(s, &want, 1, 44, 0);
+	EXPECT_STATS(s, 0);
+	flowmeta__destroy(s);
+}
+
+static void ipv6_tcp_flow_is_keyed_and_counted(void)
+{
+	struct flowmeta *s = fx_default();
+	struct flow_key want = key_of(6, "fd00::1", "fd00::2", IPPROTO_TCP, 443, 50000,
+				      FLOW_DIR_INGRESS);
+	struct pkt p;
+
+	if (!s)
+		return;
+	eth_ipv6(&p, "fd00::1", "fd00::2", IPPROTO_TCP);
+	pkt_tcp(&p, 443, 50000, TCP_ACK, 0);
+	pkt_payload(&p, 200);
+	pkt_finish(&p);
+	run_pass(s, TC_INGRESS, &p);
+	expect_only_flow(s, &want, 1, 260, TCP_ACK);
+	EXPECT_STATS(s, 0);
+	flowmeta__destroy(s);
+}
+
+static void ipv6_udp_flow_is_keyed_and_counted(void)
+{
+	struct flowmeta *s = fx_default();
+	struct flow_key want = key_of(6, "2001:db8::1", "2001:db8::2", IPPROTO_UDP, 123, 124,
+				      FLOW_DIR_EGRESS);
+	struct pkt p;
+
+	if (!s)
+		return;
+	eth_ipv6(&p, "2001:db8::1", "2001:db8::2", IPPROTO_UDP);
+	pkt_udp(&p, 123, 124);
+	pkt_payload(&p, 48);
+	pkt_finish(&p);
+	run_pass(s, TC_EGRESS, &p);
+	expect_only_flow(s, &want, 1, 96, 0);
+	EXPECT_STATS(s, 0);
+	flowmeta__destroy(s);
+}
+
+static void ipv6_icmpv6_type_and_code_go_to_dst_port(void)
+{
+	struct flowmeta *s = fx_default();
+	struct flow_key want = key_of(6, "fd00::1", "fd00::2", IPPROTO_ICMPV6, 0, 128 << 8 | 0,
+				      FLOW_DIR_INGRESS);
+	struct pkt p;
+
+	if (!s)
+		return;
+	eth_ipv6(&p, "fd00::1", "fd00::2", IPPROTO_ICMPV6);
+	pkt_icmp(&p, 128, 0);	/* echo request */
+	pkt_payload(&p, 56);
+	pkt_finish(&p);
+	run_pass(s, TC_INGRESS, &p);
+	expect_only_flow(s, &want, 1, 104, 0);
+	EXPECT_STATS(s, 0);
+	flowmeta__destroy(s);
+}
+
+static void ipv6_other_protocol_has_ports_zero(void)
+{
+	struct flowmeta *s = fx_default();
+	struct flow_key want = key_of(6, "fd00::1", "fd00::2", IPPROTO_GRE, 0, 0, FLOW_DIR_INGRESS);
+	struct pkt p;
+
+	if (!s)
+		return;
+	eth_ipv6(&p, "fd00::1", "fd00::2", IPPROTO_GRE);
+	pkt_payload(&p, 20);
+	pkt_finish(&p);
+	run_pass(s, TC_INGRESS, &p);
+	expect_only_flow(s, &want, 1, 60, 0);
+	EXPECT_STATS(s, 0);
+	flowmeta__destroy(s);
+}
+
+static void vlan_8021q_tag_is_skipped(void)
+{
+	struct flowmeta *s = fx_default();
+	struct flow_key want = key_of(4, "100.64.0.1", "100.64.0.2", IPPROTO_UDP, 1000, 2000,
+				      FLOW_DIR_INGRESS);
+	struct pkt p;
+
+	if (!s)
+		return;
+	pkt_init(&p);
+	pkt_eth(&p, ETH_P_8021Q);
+	pkt_vlan(&p, 100, ETH_P_IP);
+	pkt_ipv4(&p, "100.64.0.1", "100.64.0.2", IPPROTO_UDP);
+	pkt_udp(&p, 1000, 2000);
+	pkt_payload(&p, 12);
+	pkt_finish(&p);
+	run_pass(s, TC_INGRESS, &p);
+	expect_only_flow(s, &want, 1, 40, 0);	/* the tag is L2: not in the octets */
+	EXPECT_STATS(s, 0);
+	flowmeta__destroy(s);
+}
+
+static void qinq_tags_are_skipped(void)
+{
+	struct flowmeta *s = fx_default();
+	struct flow_key want = key_of(6, "fd00::a", "fd00::b", IPPROTO_TCP, 22, 60000,
+				      FLOW_DIR_EGRESS);
+	struct pkt p;
+
+	if (!s)
+		return;
+	pkt_init(&p);
+	pkt_eth(&p, ETH_P_8021AD);
+	pkt_vlan(&p, 10, ETH_P_8021Q);
+	pkt_vlan(&p, 20, ETH_P_IPV6);
+	pkt_ipv6(&p, "fd00::a", "fd00::b", IPPROTO_TCP);
+	pkt_tcp(&p, 22, 60000, TCP_ACK, 0);
+	pkt_payload(&p, 8);
+	pkt_finish(&p);
+	run_pass(s, TC_EGRESS, &p);
+	expect_only_flow(s, &want, 1, 68, TCP_ACK);
+	EXPECT_STATS(s, 0);
+	flowmeta__destroy(s);
+}
+
+static void three_vlan_tags_are_not_parsed_as_ip(void)
+{
+	struct flowmeta *s = fx_default();
+	struct pkt p;
+
+	if (!s)
+		return;
+	pkt_init(&p);
+	pkt_eth(&p, ETH_P_8021AD);
+	pkt_vlan(&p, 10, ETH_P_8021Q);
+	pkt_vlan(&p, 20, ETH_P_8021Q);
+	pkt_vlan(&p, 30, ETH_P_IP);
+	pkt_ipv4(&p, "100.64.0.1", "100.64.0.2", IPPROTO_UDP);
+	pkt_udp(&p, 1, 2);
+	pkt_finish(&p);
+	run_pass(s, TC_INGRESS, &p);
+	EXPECT_EQ(flow_count(s), 0);
+	EXPECT_STATS(s, .not_ip = 1);
+	flowmeta__destroy(s);
+}
+
+static void l3_device_frames_start_at_the_ip_header(void)
+{
+	struct flowmeta *s = fx_load((struct fixture_opts){ .l3_device = true });
+	struct flow_key k4 = key_of(4, "100.64.0.1", "100.64.0.2", IPPROTO_TCP, 40000, 22,
+				    FLOW_DIR_INGRESS);
+	struct flow_key k6 = key_of(6, "fd00::1", "fd00::2", IPPROTO_UDP, 53, 5353, FLOW_DIR_EGRESS);
+	struct flow_key kx = key_of(4, "100.64.0.3", "100.64.0.4", IPPROTO_ICMP, 0, 8 << 8,
+				    FLOW_DIR_INGRESS);
+	struct flow_value v;
+	struct pkt p;
+
+	if (!s)
+		return;
+	pkt_init(&p);
+	pkt_ipv4(&p, "100.64.0.1", "100.64.0.2", IPPROTO_TCP);
+	pkt_tcp(&p, 40000, 22, TCP_SYN, 0);
+	pkt_finish(&p);
+	run_pass(s, TC_INGRESS, &p);
+
+	pkt_init(&p);
+	pkt_ipv6(&p, "fd00::1", "fd00::2", IPPROTO_UDP);
+	pkt_udp(&p, 53, 5353);
+	pkt_payload(&p, 20);
+	pkt_finish(&p);
+	run_pass(s, TC_EGRESS, &p);
+
+	pkt_init(&p);
+	pkt_ipv4(&p, "100.64.0.3", "100.64.0.4", IPPROTO_ICMP);
+	pkt_icmp(&p, 8, 0);
+	pkt_payload(&p, 56);
+	pkt_finish(&p);
+	run_pass(s, XDP_INGRESS, &p);
+
+	EXPECT_EQ(flow_count(s), 3);
+	if (flow_get(s, &k4, &v))
+		expect_counts(&v, 1, 40, TCP_SYN, 0);
+	if (flow_get(s, &k6, &v))
+		expect_counts(&v, 1, 68, 0, 0);
+	if (flow_get(s, &kx, &v))
+		expect_counts(&v, 1, 84, 0, 0);
+	EXPECT_STATS(s, 0);
+	flowmeta__destroy(s);
+}
+
+/*
+ * BPF_PROG_TEST_RUN derives skb->protocol from bytes 12-13 as if they were an Ethernet type; in an
+ * IPv4 header those are the first two octets of the source address. 134.221.x.x reads as 0x86dd,
+ * IPv6: TC must believe skb->protocol (and find no IPv6 header), XDP has only the version nibble.
+ * (The address is only ever inside this crafted buffer; nothing is sent.)
+ */
+static void l3_device_tc_takes_ip_version_from_skb_protocol(void)
+{
+	struct flowmeta *s = fx_load((struct fixture_opts){ .l3_device = true });
+	struct flow_key want = key_of(4, "134.221.0.1", "100.64.0.2", IPPROTO_UDP, 7, 9,
+				      FLOW_DIR_INGRESS);
+	struct pkt p;
+
+	if (!s)
+		return;
+	pkt_init(&p);
+	pkt_ipv4(&p, "134.221.0.1", "100.64.0.2", IPPROTO_UDP);
+	pkt_udp(&p, 7, 9);
+	pkt_payload(&p, 40);
+	pkt_finish(&p);
+	run_pass(s, TC_INGRESS, &p);
+	EXPECT_EQ(flow_count(s), 0);
+	EXPECT_STATS(s, .malformed = 1);
+	run_pass(s, XDP_INGRESS, &p);
+	expect_only_flow(s, &want, 1, 68, 0);
+	EXPECT_STATS(s, .malformed = 1);
+	flowmeta__destroy(s);
+}
+
+static void ipv4_options_are_skipped_to_find_ports(void)
+{
+	struct flowmeta *s = fx_default();
+	struct flow_key want = key_of(4, "100.64.0.1", "100.64.0.2", IPPROTO_TCP, 1234, 80,
+				      FLOW_DIR_INGRESS);
+	struct pkt p;
+
+	if (!s)
+		return;
+	eth_ipv4(&p, "100.64.0.1", "100.64.0.2", IPPROTO_TCP);
+	pkt_ipv4_options(&p, 12);
+	pkt_tcp(&p, 1234, 80, TCP_SYN, 0);
+	pkt_payload(&p, 10);
+	pkt_finish(&p);
+	run_pass(s, TC_INGRESS, &p);
+	expect_only_flow(s, &want, 1, 62, TCP_SYN);
+	EXPECT_STATS(s, 0);
+	flowmeta__destroy(s);
+}
+
+static void ipv6_hop_routing_and_destination_options_are_walked_to_find_ports(void)
+{
+	struct flowmeta *s = fx_default();
+	struct flow_key want = key_of(6, "fd00::1", "fd00::2", IPPROTO_UDP, 4000, 4001,
+				      FLOW_DIR_INGRESS);
+	struct pkt p;
+
+	if (!s)
+		return;
+	eth_ipv6(&p, "fd00::1", "fd00::2", IPPROTO_HOPOPTS);
+	pkt_ipv6_ext(&p, IPPROTO_HOPOPTS, IPPROTO_ROUTING, 8);
+	pkt_ipv6_ext(&p, IPPROTO_ROUTING, IPPROTO_DSTOPTS, 24);
+	pkt_ipv6_ext(&p, IPPROTO_DSTOPTS, IPPROTO_UDP, 16);
+	pkt_udp(&p, 4000, 4001);
+	pkt_payload(&p, 12);
+	pkt_finish(&p);
+	run_pass(s, TC_INGRESS, &p);
+	expect_only_flow(s, &want, 1, 108, 0);
+	EXPECT_STATS(s, 0);
+	/* The same through XDP, which walks with its own copy of the code. */
+	run_pass(s, XDP_INGRESS, &p);
+	expect_only_flow(s, &want, 2, 216, 0);
+	flowmeta__destroy(s);
+}
+
+static void ipv6_ah_is_walked_to_find_ports(void)
+{
+	struct flowmeta *s = fx_default();
+	struct flow_key want = key_of(6, "fd00::1", "fd00::2", IPPROTO_TCP, 22, 50022,
+				      FLOW_DIR_EGRESS);
+	struct pkt p;
+
+	if (!s)
+		return;
+	eth_ipv6(&p, "fd00::1", "fd00::2", IPPROTO_AH);
+	pkt_ipv6_ext(&p, IPPROTO_AH, IPPROTO_TCP, 24);
+	pkt_tcp(&p, 22, 50022, TCP_ACK, 0);
+	pkt_finish(&p);
+	run_pass(s, TC_EGRESS, &p);
+	expect_only_flow(s, &want, 1, 84, TCP_ACK);
+	EXPECT_STATS(s, 0);
+	flowmeta__destroy(s);
+}
+
+static void ipv6_extension_header_cut_short_is_metered_as_truncated(void)
+{
+	struct flowmeta *s = fx_default();
+	/* The walk stopped at the routing header it could not read: that is the protocol. */
+	struct flow_key want = key_of(6, "fd00::1", "fd00::2", IPPROTO_ROUTING, 0, 0,
+				      FLOW_DIR_INGRESS);
+	struct pkt p;
+
+	if (!s)
+		return;
+	eth_ipv6(&p, "fd00::1", "fd00::2", IPPROTO_HOPOPTS);
+	pkt_ipv6_ext(&p, IPPROTO_HOPOPTS, IPPROTO_ROUTING, 8);
+	pkt_ipv6_ext(&p, IPPROTO_ROUTING, IPPROTO_UDP, 24);
+	pkt_udp(&p, 1, 2);
+	pkt_finish(&p);			/* payload_len 40: IP length 80 */
+	p.len = p.l3 + 40 + 8 + 1;	/* the frame ends one octet into the routing header */
+	run_pass(s, TC_INGRESS, &p);
+	expect_only_flow(s, &want, 1, 80, 0);
+	EXPECT_STATS(s, .truncated_l4 = 1);
+	flowmeta__destroy(s);
+}
+
+static void ipv4_later_fragment_takes_ports_of_first_fragment(void)
+{
+	struct flowmeta *s = fx_default();
+	struct flow_key want = key_of(4, "100.64.0.1", "100.64.0.2", IPPROTO_UDP, 7000, 7001,
+				      FLOW_DIR_INGRESS);
+	struct iphdr *iph;
+	struct pkt p;
+
+	if (!s)
+		return;
+	eth_ipv4(&p, "100.64.0.1", "100.64.0.2", IPPROTO_UDP);
+	iph = (struct iphdr *)(p.data + p.l3);
+	iph->id = htons(0x4242);
+	iph->frag_off = htons(0x2000);		/* MF, offset 0 */
+	pkt_udp(&p, 7000, 7001);
+	pkt_payload(&p, 72);
+	pkt_finish(&p);				/* 100 */
+	run_pass(s, TC_INGRESS, &p);
+
+	eth_ipv4(&p, "100.64.0.1", "100.64.0.2", IPPROTO_UDP);
+	iph = (struct iphdr *)(p.data + p.l3);
+	iph->id = htons(0x4242);
+	iph->frag_off = htons(80 / 8);		/* last fragment at octet 80 */
+	pkt_payload(&p, 40);
+	pkt_finish(&p);				/* 60 */
+	run_pass(s, TC_INGRESS, &p);
+
+	expect_only_flow(s, &want, 2, 160, 0);
+	EXPECT_STATS(s, .fragments = 2);
+	flowmeta__destroy(s);
+}
+
+static void ipv6_later_fragment_takes_ports_of_first_fragment(void)
+{
+	struct flowmeta *s = fx_default();
+	struct flow_key want = key_of(6, "fd00::1", "fd00::2", IPPROTO_UDP, 8000, 8001,
+				      FLOW_DIR_EGRESS);
+	struct pkt p;
+
+	if (!s)
+		return;
+	eth_ipv6(&p, "fd00::1", "fd00::2", IPPROTO_FRAGMENT);
+	pkt_ipv6_frag(&p, IPPROTO_UDP, 0, 1, 0xabcdef01);
+	pkt_udp(&p, 8000, 8001);
+	pkt_payload(&p, 64);
+	pkt_finish(&p);				/* 120 */
+	run_pass(s, TC_EGRESS, &p);
+
+	eth_ipv6(&p, "fd00::1", "fd00::2", IPPROTO_FRAGMENT);
+	pkt_ipv6_frag(&p, IPPROTO_UDP, 72, 0, 0xabcdef01);
+	pkt_payload(&p, 30);
+	pkt_finish(&p);				/* 78 */
+	run_pass(s, TC_EGRESS, &p);
+
+	expect_only_flow(s, &want, 2, 198, 0);
+	EXPECT_STATS(s, .fragments = 2);
+	flowmeta__destroy(s);
+}
+
+static void later_fragment_alone_is_metered_with_ports_zero(void)
+{
+	struct flowmeta *s = fx_default();
+	struct flow_key want = key_of(4, "100.64.0.1", "100.64.0.2", IPPROTO_UDP, 0, 0,
+				      FLOW_DIR_INGRESS);
+	struct iphdr *iph;
+	struct pkt p;
+
+	if (!s)
+		return;
+	eth_ipv4(&p, "100.64.0.1", "100.64.0.2", IPPROTO_UDP);
+	iph = (struct iphdr *)(p.data + p.l3);
+	iph->id = htons(0x1111);
+	iph->frag_off = htons(0x2000 | 185);	/* MF, offset 1480 */
+	pkt_payload(&p, 40);			/* would read as ports if taken for a header */
+	pkt_finish(&p);
+	run_pass(s, TC_INGRESS, &p);
+	expect_only_flow(s, &want, 1, 60, 0);
+	EXPECT_STATS(s, .fragments = 1);
+	flowmeta__destroy(s);
+}
+
+static void ipv6_atomic_fragment_is_a_whole_datagram(void)
+{
+	struct flowmeta *s = fx_default();
+	struct flow_key want = key_of(6, "fd00::1", "fd00::2", IPPROTO_UDP, 9, 10, FLOW_DIR_INGRESS);
+	struct pkt p;
+
+	if (!s)
+		return;
+	eth_ipv6(&p, "fd00::1", "fd00::2", IPPROTO_FRAGMENT);
+	pkt_ipv6_frag(&p, IPPROTO_UDP, 0, 0, 77);
+	pkt_udp(&p, 9, 10);
+	pkt_finish(&p);
+	run_pass(s, TC_INGRESS, &p);
+	expect_only_flow(s, &want, 1, 56, 0);
+	EXPECT_STATS(s, 0);
+	flowmeta__destroy(s);
+}
+
+static void arp_is_counted_not_ip_and_passed(void)
+{
+	struct flowmeta *s = fx_default();
+	struct pkt p;
+
+	if (!s)
+		return;
+	pkt_init(&p);
+	pkt_eth(&p, ETH_P_ARP);
+	pkt_payload(&p, 28);
+	run_pass(s, TC_INGRESS, &p);
+	run_pass(s, XDP_INGRESS, &p);
+	EXPECT_EQ(flow_count(s), 0);
+	EXPECT_STATS(s, .not_ip = 2);
+	flowmeta__destroy(s);
+}
+
+/* Malformed frames: passed untouched, counted, not metered. */
+static void expect_malformed(struct pkt *p)
+{
+	struct flowmeta *s = fx_default();
+
+	if (!s)
+		return;
+	run_pass(s, TC_INGRESS, p);
+	run_pass(s, XDP_INGRESS, p);
+	EXPECT_EQ(flow_count(s), 0);
+	EXPECT_STATS(s, .malformed = 2);
+	flowmeta__destroy(s);
+}
+
+/*
+ * BPF_PROG_TEST_RUN refuses a TC frame typed IPv4/IPv6 whose IP header is shorter than the minimum,
+ * so the frames cut inside the IP header carry a VLAN tag: the kernel then leaves them to us.
+ */
+static void truncated_ipv4_header_is_malformed(void)
+{
+	struct pkt p;
+
+	pkt_init(&p);
+	pkt_eth(&p, ETH_P_8021Q);
+	pkt_vlan(&p, 7, ETH_P_IP);
+	pkt_ipv4(&p, "100.64.0.1", "100.64.0.2", IPPROTO_TCP);
+	pkt_tcp(&p, 1, 2, TCP_SYN, 0);
+	pkt_finish(&p);
+	p.len = p.l3 + 12;
+	expect_malformed(&p);
+}
+
+static void ipv4_ihl_below_5_is_malformed(void)
+{
+	struct pkt p;
+
+	ipv4_tcp(&p, TCP_SYN, 0);
+	((struct iphdr *)(p.data + p.l3))->ihl = 4;
+	expect_malformed(&p);
+}
+
+static void ipv4_total_length_below_header_length_is_malformed(void)
+{
+	struct pkt p;
+
+	ipv4_tcp(&p, TCP_SYN, 0);
+	((struct iphdr *)(p.data + p.l3))->tot_len = htons(16);
+	expect_malformed(&p);
+}
+
+static void ipv4_options_cut_short_are_malformed(void)
+{
+	struct pkt p;
+
+	ipv4_tcp(&p, TCP_SYN, 0);
+	((struct iphdr *)(p.data + p.l3))->ihl = 15;	/* 60 octets of header; 40 in the frame */
+	expect_malformed(&p);
+}
+
+static void ipv4_ethertype_with_ipv6_header_is_malformed(void)
+{
+	struct pkt p;
+
+	pkt_init(&p);
+	pkt_eth(&p, ETH_P_IP);
+	pkt_ipv6(&p, "fd00::1", "fd00::2", IPPROTO_UDP);
+	pkt_udp(&p, 1, 2);
+	pkt_finish(&p);
+	expect_malformed(&p);
+}
+
+static void ipv6_header_cut_is_malformed(void)
+{
+	struct pkt p;
+
+	pkt_init(&p);
+	pkt_eth(&p, ETH_P_8021Q);
+	pkt_vlan(&p, 7, ETH_P_IPV6);
+	pkt_ipv6(&p, "fd00::1", "fd00::2", IPPROTO_TCP);
+	pkt_tcp(&p, 1, 2, TCP_SYN, 0);
+	pkt_finish(&p);
+	p.len = p.l3 + 30;
+	expect_malformed(&p);
+}
+
+static void truncated_tcp_header_is_metered_with_ports_zero(void)
+{
+	struct flowmeta *s = fx_default();
+	struct flow_key want = key_of(4, "100.64.0.1", "100.64.0.2", IPPROTO_TCP, 0, 0,
+				      FLOW_DIR_INGRESS);
+	struct pkt p;
+
+	if (!s)
+		return;
+	ipv4_tcp(&p, TCP_SYN, 0);	/* tot_len 40 */
+	p.len = p.l3 + 20 + 10;		/* half the TCP header made it into the frame */
+	run_pass(s, TC_INGRESS, &p);
+	expect_only_flow(s, &want, 1, 40, 0);
+	EXPECT_STATS(s, .truncated_l4 = 1);
+	flowmeta__destroy(s);
+}
+
+static void tcp_header_beyond_ip_total_length_is_truncated(void)
+{
+	struct flowmeta *s = fx_default();
+	struct flow_key want = key_of(4, "100.64.0.1", "100.64.0.2", IPPROTO_TCP, 0, 0,
+				      FLOW_DIR_INGRESS);
+	struct pkt p;
+
+	if (!s)
+		return;
+	ipv4_tcp(&p, TCP_SYN, 20);
+	/* The datagram says it holds 10 octets of TCP; the rest of the frame is trailer. */
+	((struct iphdr *)(p.data + p.l3))->tot_len = htons(30);
+	run_pass(s, XDP_INGRESS, &p);
+	expect_only_flow(s, &want, 1, 30, 0);
+	EXPECT_STATS(s, .truncated_l4 = 1);
+	flowmeta__destroy(s);
+}
+
+static void ethernet_padding_is_not_counted_in_octets(void)
+{
+	struct flowmeta *s = fx_default();
+	struct flow_key want = key_of(4, "100.64.0.1", "100.64.0.2", IPPROTO_UDP, 1, 2,
+				      FLOW_DIR_INGRESS);
+	struct pkt p;
+
+	if (!s)
+		return;
+	eth_ipv4(&p, "100.64.0.1", "100.64.0.2", IPPROTO_UDP);
+	pkt_udp(&p, 1, 2);
+	pkt_payload(&p, 4);
+	pkt_finish(&p);			/* 32 */
+	pkt_put(&p, 60 - p.len);	/* padded to the Ethernet minimum */
+	run_pass(s, TC_INGRESS, &p);
+	expect_only_flow(s, &want, 1, 32, 0);
+	EXPECT_STATS(s, 0);
+	flowmeta__destroy(s);
+}
+
+static void gso_skb_counts_its_segments_and_their_octets(void)
+{
+	struct flowmeta *s = fx_default();
+	struct flow_key want = ipv4_tcp_key(FLOW_DIR_EGRESS);
+	struct __sk_buff ctx = { .gso_segs = 3, .gso_size = 1000 };
+	struct pkt p;
+
+	if (!s)
+		return;
+	eth_ipv4(&p, "100.64.0.1", "100.64.0.2", IPPROTO_TCP);
+	pkt_tcp(&p, 40000, 22, TCP_ACK | TCP_PSH, 12);	/* each segment repeats 20 + 32 octets */
+	pkt_payload(&p, 3000);
+	pkt_finish(&p);
+	EXPECT_EQ(run_ctx(s, TC_EGRESS, &p, 1, &ctx), TC_ACT_UNSPEC);
+	expect_only_flow(s, &want, 3, 3 * (20 + 32 + 1000), TCP_ACK | TCP_PSH);
+	EXPECT_STATS(s, 0);
+	flowmeta__destroy(s);
+}
+
+static void ipv6_udp_gso_skb_counts_its_segments_and_their_octets(void)
+{
+	struct flowmeta *s = fx_default();
+	struct flow_key want = key_of(6, "fd00::1", "fd00::2", IPPROTO_UDP, 4433, 50000,
+				      FLOW_DIR_EGRESS);
+	struct __sk_buff ctx = { .gso_segs = 4, .gso_size = 500 };
+	struct pkt p;
+
+	if (!s)
+		return;
+	eth_ipv6(&p, "fd00::1", "fd00::2", IPPROTO_UDP);
+	pkt_udp(&p, 4433, 50000);
+	pkt_payload(&p, 2000);
+	pkt_finish(&p);
+	EXPECT_EQ(run_ctx(s, TC_EGRESS, &p, 1, &ctx), TC_ACT_UNSPEC);
+	expect_only_flow(s, &want, 4, 4 * (40 + 8 + 500), 0);
+	flowmeta__destroy(s);
+}
+
+static void tcp_flags_are_ored_over_the_packets_of_a_flow(void)
+{
+	struct flowmeta *s = fx_default();
+	struct flow_key want = ipv4_tcp_key(FLOW_DIR_INGRESS);
+	struct pkt p;
+
+	if (!s)
+		return;
+	ipv4_tcp(&p, TCP_SYN, 0);
+	run_pass(s, TC_INGRESS, &p);
+	ipv4_tcp(&p, TCP_ACK, 0);
+	run_pass(s, TC_INGRESS, &p);
+	ipv4_tcp(&p, TCP_PSH | TCP_ACK, 10);
+	run_pass(s, TC_INGRESS, &p);
+	expect_only_flow(s, &want, 3, 40 + 40 + 50, TCP_SYN | TCP_ACK | TCP_PSH);
+	EXPECT_EQ(events_drain(s).count, 0);
+	flowmeta__destroy(s);
+}
+
+static void fin_raises_exactly_one_event_per_flow(void)
+{
+	struct flowmeta *s = fx_default();
+	struct flow_key want = ipv4_tcp_key(FLOW_DIR_INGRESS);
+	struct event_sink ev;
+	struct flow_value v;
+	struct flow_key k;
+	struct pkt p;
+
+	if (!s)
+		return;
+	ipv4_tcp(&p, TCP_SYN, 0);
+	run_pass(s, TC_INGRESS, &p);
+	ipv4_tcp(&p, TCP_FIN | TCP_ACK, 0);
+	run_pass(s, TC_INGRESS, &p);
+	run_pass(s, TC_INGRESS, &p);	/* a retransmitted FIN */
+	ipv4_tcp(&p, TCP_RST, 0);
+	run_pass(s, TC_INGRESS, &p);	/* the end was already signalled */
+
+	ev = events_drain(s);
+	EXPECT_EQ(ev.count, 1);
+	expect_key(&ev.last.key, &want);
+	EXPECT_EQ(ev.last.type, FLOW_EVENT_TCP_END);
+	if (only_flow(s, &k, &v)) {
+		expect_counts(&v, 4, 160, TCP_SYN | TCP_FIN | TCP_ACK | TCP_RST,
+			      FLOW_END_FIN | FLOW_END_RST);
+		EXPECT_TRUE(ev.last.timestamp_ns > v.first_seen_ns);
+		EXPECT_TRUE(ev.last.timestamp_ns < v.last_seen_ns);
+	}
+	EXPECT_STATS(s, 0);
+	flowmeta__destroy(s);
+}
+
+static void rst_on_a_new_flow_raises_one_event(void)
+{
+	struct flowmeta *s = fx_default();
+	struct flow_key want = ipv4_tcp_key(FLOW_DIR_EGRESS);
+	struct event_sink ev;
+	struct flow_value v;
+	struct flow_key k;
+	struct pkt p;
+
+	if (!s)
+		return;
+	ipv4_tcp(&p, TCP_RST | TCP_ACK, 0);
+	run_pass(s, TC_EGRESS, &p);
+	ev = events_drain(s);
+	EXPECT_EQ(ev.count, 1);
+	expect_key(&ev.last.key, &want);
+	EXPECT_EQ(ev.last.type, FLOW_EVENT_TCP_END);
+	if (only_flow(s, &k, &v)) {
+		expect_counts(&v, 1, 40, TCP_RST | TCP_ACK, FLOW_END_RST);
+		EXPECT_EQ(ev.last.timestamp_ns, v.first_seen_ns);
+	}
+	flowmeta__destroy(s);
+}
+
+/*
+ * A 4096-octet ring holds 63 events of 56 octets (each takes 64 with its 8-octet header; the
+ * producer may not catch up with the consumer entirely). The 70 FINs of 70 flows: 63 + 7 lost.
+ */
+static void events_that_do_not_fit_are_counted_lost(void)
+{
+	struct flowmeta *s = fx_load((struct fixture_opts){ .max_flows = 128, .ring_bytes = 4096 });
+	struct event_sink ev;
+	struct pkt p;
+
+	if (!s)
+		return;
+	for (int i = 0; i < 70; i++) {
+		eth_ipv4(&p, "100.64.0.1", "100.64.0.2", IPPROTO_TCP);
+		pkt_tcp(&p, 30000 + i, 80, TCP_FIN | TCP_ACK, 0);
+		pkt_finish(&p);
+		run_pass(s, TC_INGRESS, &p);
+	}
+	ev = events_drain(s);
+	EXPECT_EQ(ev.count, 63);
+	EXPECT_STATS(s, .events_lost = 7);
+	EXPECT_EQ(flow_count(s), 70);
+	flowmeta__destroy(s);
+}
+
+static void repeated_runs_count_every_packet(void)
+{
+	struct flowmeta *s = fx_default();
+	struct flow_key want = ipv4_tcp_key(FLOW_DIR_INGRESS);
+	struct pkt p;
+
+	if (!s)
+		return;
+	ipv4_tcp(&p, TCP_ACK, 60);
+	EXPECT_EQ(run_ctx(s, TC_INGRESS, &p, 1000, NULL), TC_ACT_UNSPEC);
+	expect_only_flow(s, &want, 1000, 1000 * 100, TCP_ACK);
+	EXPECT_STATS(s, 0);
+	flowmeta__destroy(s);
+}
+
+static void full_flow_table_counts_the_overflow_and_passes_the_packet(void)
+{
+	struct flowmeta *s = fx_load((struct fixture_opts){ .max_flows = 2 });
+	struct flow_key k1 = ipv4_tcp_key(FLOW_DIR_INGRESS);
+	struct flow_value v;
+	struct pkt p;
+
+	if (!s)
+		return;
+	ipv4_tcp(&p, TCP_ACK, 0);
+	run_pass(s, TC_INGRESS, &p);
+	run_pass(s, TC_EGRESS, &p);
+	ipv4_tcp(&p, TCP_ACK, 10);
+	run_pass(s, XDP_INGRESS, &p);	/* an existing flow still counts */
+	eth_ipv6(&p, "fd00::1", "fd00::2", IPPROTO_UDP);
+	pkt_udp(&p, 1, 2);
+	pkt_payload(&p, 12);
+	pkt_finish(&p);			/* 60 */
+	EXPECT_EQ(run_ctx(s, TC_INGRESS, &p, 2, NULL), TC_ACT_UNSPEC);
+	EXPECT_EQ(run_ctx(s, XDP_INGRESS, &p, 1, NULL), XDP_PASS);
+
+	EXPECT_EQ(flow_count(s), 2);
+	if (flow_get(s, &k1, &v))
+		expect_counts(&v, 2, 90, TCP_ACK, 0);
+	EXPECT_STATS(s, .table_full_packets = 3, .table_full_octets = 180);
+	flowmeta__destroy(s);
+}
+
+static void xdp_meters_ingress_and_passes(void)
+{
+	struct flowmeta *s = fx_default();
+	struct flow_key want = ipv4_tcp_key(FLOW_DIR_INGRESS);
+	struct pkt p;
+
+	if (!s)
+		return;
+	ipv4_tcp(&p, TCP_SYN, 0);
+	run_pass(s, XDP_INGRESS, &p);
+	expect_only_flow(s, &want, 1, 40, TCP_SYN);
+	EXPECT_STATS(s, 0);
+	flowmeta__destroy(s);
+}
+
+static void the_same_packet_on_ingress_and_egress_makes_two_flows(void)
+{
+	struct flowmeta *s = fx_default();
+	struct flow_key in = ipv4_tcp_key(FLOW_DIR_INGRESS), out = ipv4_tcp_key(FLOW_DIR_EGRESS);
+	struct flow_value v;
+	struct pkt p;
+
+	if (!s)
+		return;
+	ipv4_tcp(&p, TCP_ACK, 0);
+	run_pass(s, TC_INGRESS, &p);
+	run_pass(s, TC_EGRESS, &p);
+	run_pass(s, TC_EGRESS, &p);
+	EXPECT_EQ(flow_count(s), 2);
+	if (flow_get(s, &in, &v))
+		expect_counts(&v, 1, 40, TCP_ACK, 0);
+	if (flow_get(s, &out, &v))
+		expect_counts(&v, 2, 80, TCP_ACK, 0);
+	flowmeta__destroy(s);
+}
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void first_and_last_seen_are_monotonic_clock_times(void)
+{
+	struct flowmeta *s = fx_default();
+	uint64_t t0, t1, t2;
+	struct flow_value v;
+	struct flow_key k;
+	struct pkt p;
+
+	if (!s)
+		return;
+	ipv4_tcp(&p, TCP_ACK, 0);
+	t0 = monotonic_ns();
+	run_pass(s, TC_INGRESS, &p);
+	t1 = monotonic_ns();
+	run_pass(s, TC_INGRESS, &p);
+	t2 = monotonic_ns();
+	if (only_flow(s, &k, &v)) {
+		EXPECT_TRUE(v.first_seen_ns >= t0 && v.first_seen_ns <= t1);
+		EXPECT_TRUE(v.last_seen_ns >= t1 && v.last_seen_ns <= t2);
+	}
+	flowmeta__destroy(s);
+}
+
+static bool pin_to_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) == 0;
+}
+
+/* Back to every CPU, as the process started. */
+static void unpin(void)
+{
+	cpu_set_t all;
+
+	CPU_ZERO(&all);
+	for (int cpu = 0; cpu < ncpus && cpu < CPU_SETSIZE; cpu++)
+		CPU_SET(cpu, &all);
+	sched_setaffinity(0, sizeof(all), &all);
+}
+
+static void each_cpu_counts_its_own_share_of_a_flow(void)
+{
+	struct flowmeta *s;
+	struct flow_key want = ipv4_tcp_key(FLOW_DIR_INGRESS);
+	struct flow_value percpu[ncpus];
+	struct pkt p;
+
+	if (ncpus < 2 || !pin_to_cpu(0))
+		SKIP_TEST("needs two CPUs");
+	s = fx_default();
+	if (!s) {
+		unpin();
+		return;
+	}
+	ipv4_tcp(&p, TCP_ACK, 0);
+	run_pass(s, TC_INGRESS, &p);
+	if (pin_to_cpu(1))
+		EXPECT_EQ(run_ctx(s, TC_INGRESS, &p, 2, NULL), TC_ACT_UNSPEC);
+	if (EXPECT_TRUE(flow_percpu(s, &want, percpu))) {
+		EXPECT_EQ(percpu[0].packets, 1);
+		EXPECT_EQ(percpu[1].packets, 2);
+		EXPECT_EQ(percpu[1].octets, 80);
+		/* The second CPU's copy started at zero: its first packet set its own first_seen. */
+		EXPECT_TRUE(percpu[1].first_seen_ns > percpu[0].last_seen_ns);
+	}
+	flowmeta__destroy(s);
+	unpin();
+}
+
+int main(void)
+{
+	if (geteuid() != 0) {
+		printf("SKIP datapath_test: needs root (BPF_PROG_TEST_RUN)\n");
+		return 0;
+	}
+	ncpus = libbpf_num_possible_cpus();
+	if (ncpus <= 0) {
+		printf("FAIL datapath_test: cannot count possible CPUs\n");
+		return 1;
+	}
+	libbpf_set_print(NULL);
+
+	RUN_TEST(ipv4_tcp_flow_is_keyed_and_counted_on_tc_ingress);
+	RUN_TEST(ipv4_udp_flow_on_tc_egress_has_direction_egress);
+	RUN_TEST(ipv4_icmp_type_and_code_go_to_dst_port);
+	RUN_TEST(ipv4_sctp_ports_are_read);
+	RUN_TEST(ipv4_udplite_ports_are_read);
+	RUN_TEST(ipv4_other_protocol_has_ports_zero);
+	RUN_TEST(ipv6_tcp_flow_is_keyed_and_counted);
+	RUN_TEST(ipv6_udp_flow_is_keyed_and_counted);
+	RUN_TEST(ipv6_icmpv6_type_and_code_go_to_dst_port);
+	RUN_TEST(ipv6_other_protocol_has_ports_zero);
+	RUN_TEST(vlan_8021q_tag_is_skipped);
+	RUN_TEST(qinq_tags_are_skipped);
+	RUN_TEST(three_vlan_tags_are_not_parsed_as_ip);
+	RUN_TEST(l3_device_frames_start_at_the_ip_header);
+	RUN_TEST(l3_device_tc_takes_ip_version_from_skb_protocol);
+	RUN_TEST(ipv4_options_are_skipped_to_find_ports);
+	RUN_TEST(ipv6_hop_routing_and_destination_options_are_walked_to_find_ports);
+	RUN_TEST(ipv6_ah_is_walked_to_find_ports);
+	RUN_TEST(ipv6_extension_header_cut_short_is_metered_as_truncated);
+	RUN_TEST(ipv4_later_fragment_takes_ports_of_first_fragment);
+	RUN_TEST(ipv6_later_fragment_takes_ports_of_first_fragment);
+	RUN_TEST(later_fragment_alone_is_metered_with_ports_zero);
+	RUN_TEST(ipv6_atomic_fragment_is_a_whole_datagram);
+	RUN_TEST(arp_is_counted_not_ip_and_passed);
+	RUN_TEST(truncated_ipv4_header_is_malformed);
+	RUN_TEST(ipv4_ihl_below_5_is_malformed);
+	RUN_TEST(ipv4_total_length_below_header_length_is_malformed);
+	RUN_TEST(ipv4_options_cut_short_are_malformed);
+	RUN_TEST(ipv4_ethertype_with_ipv6_header_is_malformed);
+	RUN_TEST(ipv6_header_cut_is_malformed);
+	RUN_TEST(truncated_tcp_header_is_metered_with_ports_zero);
+	RUN_TEST(tcp_header_beyond_ip_total_length_is_truncated);
+	RUN_TEST(ethernet_padding_is_not_counted_in_octets);
+	RUN_TEST(gso_skb_counts_its_segments_and_their_octets);
+	RUN_TEST(ipv6_udp_gso_skb_counts_its_segments_and_their_octets);
+	RUN_TEST(tcp_flags_are_ored_over_the_packets_of_a_flow);
+	RUN_TEST(fin_raises_exactly_one_event_per_flow);
+	RUN_TEST(rst_on_a_new_flow_raises_one_event);
+	RUN_TEST(events_that_do_not_fit_are_counted_lost);
+	RUN_TEST(repeated_runs_count_every_packet);
+	RUN_TEST(full_flow_table_counts_the_overflow_and_passes_the_packet);
+	RUN_TEST(xdp_meters_ingress_and_passes);
+	RUN_TEST(the_same_packet_on_ingress_and_egress_makes_two_flows);
+	RUN_TEST(first_and_last_seen_are_monotonic_clock_times);
+	RUN_TEST(each_cpu_counts_its_own_share_of_a_flow);
+	return check_exit_status();
+}
