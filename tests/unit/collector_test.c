@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * Collector tests with real UDP sockets on 127.0.0.1 and ::1 (ports 4780-4789): sequence numbers,
- * templates first and on refresh, an unreachable collector that neither disturbs another nor loses
- * count of what it missed, templates again when it comes back, reloads that keep collector state.
+ * Collector tests with real UDP sockets on 127.0.0.1 and ::1 (ports 4780-4787; exporter_test uses
+ * 4788-4789): sequence numbers, templates first and on refresh, an unreachable collector that neither
+ * disturbs another nor loses count of what it missed, templates again when it comes back, reloads
+ * that keep collector state.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -291,7 +292,7 @@ static void reload_keeps_unchanged_collectors_with_their_sequence_and_counters(v
 {
 	struct collector_set set;
 	struct decoder *a = dec_open("127.0.0.1", 4786), *b = dec_open("127.0.0.1", 4787),
-		       *c = dec_open("127.0.0.1", 4788);
+		       *c = dec_open("127.0.0.1", 4781);
 	struct collector *kept;
 
 	EXPECT_TRUE(a && b && c);
@@ -307,7 +308,7 @@ static void reload_keeps_unchanged_collectors_with_their_sequence_and_counters(v
 	kept = set.c[1];
 
 	dec_config(&cfg);
-	dec_config_add(&cfg, "127.0.0.1", 4788);
+	dec_config_add(&cfg, "127.0.0.1", 4781);
 	dec_config_add(&cfg, "127.0.0.1", 4787);
 	snprintf(cfg.collectors[1].spec, sizeof(cfg.collectors[1].spec), "UDP/127.0.0.1:4787");
 	EXPECT_EQ(collector_set_apply(&set, &cfg), 0);
@@ -340,7 +341,7 @@ out:
 static void statistics_records_carry_domain_counts_and_kernel_losses(void)
 {
 	struct collector_set set;
-	struct decoder *d = dec_open("127.0.0.1", 4789);
+	struct decoder *d = dec_open("127.0.0.1", 4780);
 	const struct dec_record *me, *ex;
 
 	EXPECT_TRUE(d);
@@ -348,7 +349,7 @@ static void statistics_records_carry_domain_counts_and_kernel_losses(void)
 		return;
 	dec_config(&cfg);
 	cfg.observation_domain_id = 77;
-	dec_config_add(&cfg, "127.0.0.1", 4789);
+	dec_config_add(&cfg, "127.0.0.1", 4780);
 	collector_set_init(&set);
 	collector_set_apply(&set, &cfg);
 	send_data(&set, 9, 1, 0);

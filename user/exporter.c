@@ -1,0 +1,835 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The exporter: poll the flow map, decide, encode, send (SPEC §5, §7).
+ *
+ * Decisions, in the order a poll applies them to each flow:
+ * - TCP end (FIN in the flow's direction, or RST): the flow ends with flowEndReason 3, but only
+ *   EXPORTER_TCP_END_GRACE_NS after its last packet, so the ACK of the peer's FIN, sent right after,
+ *   still lands in it instead of opening a one-packet flow. The ring-buffer event schedules that end
+ *   (exporter_tick); a poll that finds a FIN flow whose event was lost schedules it as well.
+ * - Idle: no packet for IdleTimeout: flowEndReason 1.
+ * - Drop flows (verdict not FORWARDED): a record at every poll with what is new (flowEndReason 2),
+ *   and the first one EXPORTER_DROP_DELAY_NS after the first drop (ring-buffer event).
+ * - Interval > 0 and Interval elapsed since the flow's last record (or its first packet): an interim
+ *   record (flowEndReason 2) with the original start, the last packet time and the counts since the
+ *   last record. A poll may run a little late but never early (periodic timerfd); EXPORTER_SLACK_NS
+ *   only absorbs the time a large poll spends reading the map.
+ * - Table full: when the map holds >= 90% of max_entries after the poll, the least recently seen
+ *   flows end with flowEndReason 5 until it holds under 80%. The gap between the watermarks keeps the
+ *   eviction from running at every poll, and keeps room for the new flows of one poll interval.
+ * A flow ends with bpf_map_lookup_and_delete_elem, which reads and deletes atomically: a packet that
+ * arrives after it creates a new entry and is counted there. The final record carries the final
+ * counts minus what interim records already exported.
+ *
+ * Zero-delta rule: a record whose flow has no packet since its previous record is not sent, neither
+ * interim nor final. It would carry no traffic, and collectors count every record as a flow.
+ *
+ * Direction filter, Enabled false and no collector: no record is encoded, but flows still end (idle,
+ * TCP end, table full) and are deleted, so the kernel table does not fill. Drop records ignore the
+ * Direction filter.
+ *
+ * Restart exactness: the sums exported by interim records live in the flowtable and in the pinned
+ * export_state map. The map is written after the message carrying the records is sent (one batch
+ * update per message) and entries are deleted when their flow ends. A state is trusted only if its
+ * last export is not before the flow's first packet and its sums do not exceed the flow's: otherwise
+ * it belongs to an earlier flow with the same key (a daemon killed between ending a flow and deleting
+ * its state) and is dropped.
+ */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exporter.h"
+#include "flowtable.h"
+#include "flowvalue.h"
+#include "log.h"
+
+#define EXPORTER_CHUNK		4096	/* keys per batch read */
+#define EXPORTER_DUE_MAX	4096	/* scheduled flows per kind; beyond, the poll catches them */
+#define EXPORTER_SLACK_NS	(250 * NSEC_PER_MSEC)
+
+struct due_entry {
+	struct flow_key key;
+	uint64_t due_ns;
+};
+
+/* Flows to look at soon, in arrival order: due = event time + a fixed delay, so nearly sorted. */
+struct due_list {
+	struct due_entry e[EXPORTER_DUE_MAX];
+	size_t head, len;
+};
+
+struct exporter {
+	int flows_fd, stats_fd, state_fd;
+	unsigned int ifindex;
+	uint32_t max_entries;
+	int ncpus;
+
+	bool exporting;			/* Enabled and at least one collector */
+	enum direction_filter direction;
+	uint64_t interval_ns, idle_ns;
+
+	uint32_t chunk;
+	struct flow_key *keys;
+	struct flow_value *values;	/* chunk * ncpus */
+	struct flow_value *one;		/* ncpus: single-flow reads */
+
+	struct flowtable table;
+	uint32_t gen;
+
+	/* export_state writes waiting for the message that carries their records to be sent */
+	struct flow_key *upd_keys;
+	struct flow_export_state *upd_vals;
+	size_t upd_n, upd_cap;
+	struct flow_key *del_keys;
+	size_t del_n, del_cap;
+
+	struct collector_set collectors;
+	uint8_t *msgbuf;
+	size_t msgcap;
+	struct ipfix_msg msg;
+	struct msg_payload payload;
+	struct fm_time now;
+
+	struct due_list tcp_end, drops;
+	struct exporter_stats stats;
+};
+
+/* ---- export_state writes ---------------------------------------------------------------------- */
+
+static int grow_array(void **arr, size_t *cap, size_t elem, size_t need)
+{
+	size_t cap2 = *cap ? *cap : 64;
+	void *p;
+
+	if (need <= *cap)
+		return 0;
+	while (cap2 < need)
+		cap2 *= 2;
+	p = realloc(*arr, cap2 * elem);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = cap2;
+	return 0;
+}
+
+static void state_queue_update(struct exporter *exp, const struct flow_key *key,
+			       const struct flow_export_state *val)
+{
+	size_t keys_cap = exp->upd_cap;
+
+	if (exp->state_fd < 0)
+		return;
+	/* Two arrays (the batch update takes keys and values apart) grown to the same capacity. */
+	if (grow_array((void **)&exp->upd_keys, &keys_cap, sizeof(*key), exp->upd_n + 1) ||
+	    grow_array((void **)&exp->upd_vals, &exp->upd_cap, sizeof(*val), keys_cap)) {
+		exp->stats.map_errors++;
+		return;
+	}
+	exp->upd_keys[exp->upd_n] = *key;
+	exp->upd_vals[exp->upd_n++] = *val;
+}
+
+static void state_queue_delete(struct exporter *exp, const struct flow_key *key)
+{
+	if (exp->state_fd < 0)
+		return;
+	if (grow_array((void **)&exp->del_keys, &exp->del_cap, sizeof(*key), exp->del_n + 1)) {
+		exp->stats.map_errors++;
+		return;
+	}
+	exp->del_keys[exp->del_n++] = *key;
+}
+
+static void state_write(struct exporter *exp)
+{
+	if (exp->upd_n) {
+		__u32 count = (__u32)exp->upd_n;
+
+		if (bpf_map_update_batch(exp->state_fd, exp->upd_keys, exp->upd_vals, &count, NULL)) {
+			exp->stats.map_errors++;
+			log_warn("export_state: writing %zu entries", exp->upd_n);
+		}
+		exp->upd_n = 0;
+	}
+	/* Updates first: a flow with an interim record and its end in one message ends deleted. A
+	 * delete batch stops at a missing key: skip it and go on. */
+	for (size_t i = 0; i < exp->del_n;) {
+		__u32 count = (__u32)(exp->del_n - i);
+		int err = bpf_map_delete_batch(exp->state_fd, exp->del_keys + i, &count, NULL);
+
+		i += count;
+		if (!err)
+			break;
+		if (err != -ENOENT) {
+			exp->stats.map_errors++;
+			log_warn("export_state: deleting %zu entries", exp->del_n - i);
+			break;
+		}
+		i++;
+	}
+	exp->del_n = 0;
+}
+
+/* ---- messages --------------------------------------------------------------------------------- */
+
+static void msg_reset(struct exporter *exp)
+{
+	ipfix_msg_begin(&exp->msg, exp->msgbuf, exp->msgcap);
+	exp->payload = (struct msg_payload){ 0 };
+}
+
+/* Send the message being built (if any) to every collector, then record what it exported. */
+static void exporter_flush(struct exporter *exp)
+{
+	if (!ipfix_msg_empty(&exp->msg)) {
+		collector_set_send(&exp->collectors, &exp->msg, &exp->payload, exp->now.mono_ns);
+		msg_reset(exp);
+	}
+	if (exp->state_fd >= 0)
+		state_write(exp);
+}
+
+static uint8_t forwarding_status(uint8_t verdict)
+{
+	switch (verdict) {
+	case FLOW_VERDICT_FORWARDED:
+		return IPFIX_FWD_FORWARDED;
+	case FLOW_VERDICT_UNTRUSTED:
+		return IPFIX_FWD_DROP_ACL_DROP;
+	default:
+		return IPFIX_FWD_DROP_ACL_DENY;
+	}
+}
+
+static void emit_record(struct exporter *exp, const struct flow_key *key, const struct flow_value *v,
+			uint64_t packets, uint64_t octets, uint8_t reason)
+{
+	struct ipfix_flow f = {
+		.start_ms = fm_epoch_ms(&exp->now, v->first_seen_ns),
+		.end_ms = fm_epoch_ms(&exp->now, v->last_seen_ns),
+		.octets = octets,
+		.packets = packets,
+		.src_port = key->src_port,
+		.dst_port = key->dst_port,
+		.protocol = key->protocol,
+		.ip_version = key->ip_version,
+		.direction = key->direction,
+		.end_reason = reason,
+		.forwarding_status = forwarding_status(key->verdict),
+		.tcp_flags = v->tcp_flags,
+		.ingress_ifindex = key->direction == FLOW_DIR_INGRESS ? exp->ifindex : 0,
+		.egress_ifindex = key->direction == FLOW_DIR_EGRESS ? exp->ifindex : 0,
+	};
+	int err;
+
+	memcpy(f.src_addr, key->src_addr, sizeof(f.src_addr));
+	memcpy(f.dst_addr, key->dst_addr, sizeof(f.dst_addr));
+	err = ipfix_msg_add_flow(&exp->msg, &f);
+	if (err == -ENOSPC) {
+		exporter_flush(exp);
+		err = ipfix_msg_add_flow(&exp->msg, &f);
+	}
+	if (err) {
+		exp->stats.map_errors++;
+		return;
+	}
+	exp->payload.flows++;
+	exp->payload.packets += packets;
+	exp->payload.octets += octets;
+	exp->stats.records[reason]++;
+	if (log_verbosity() > 0) {
+		char text[FLOW_KEY_TEXT_LEN];
+
+		log_debug("record %s %s: %" PRIu64 " packets, %" PRIu64 " octets, flowEndReason %u",
+			  flow_key_format(key, text, sizeof(text)), flow_verdict_name(key->verdict),
+			  packets, octets, reason);
+	}
+}
+
+/* ---- per-flow decisions ----------------------------------------------------------------------- */
+
+static bool exportable(const struct exporter *exp, const struct flow_key *key)
+{
+	if (!exp->exporting)
+		return false;
+	if (key->verdict != FLOW_VERDICT_FORWARDED)
+		return true;
+	switch (exp->direction) {
+	case DIRECTION_SENDING_TO_PEER:
+		return key->direction == FLOW_DIR_EGRESS;
+	case DIRECTION_RECEIVED_FROM_PEER:
+		return key->direction == FLOW_DIR_INGRESS;
+	default:
+		return true;
+	}
+}
+
+/* The export state of a flow, or NULL when it has exported nothing (or the state was stale). */
+static struct flow_state *exported_state(struct exporter *exp, const struct flow_key *key,
+					 const struct flow_value *v)
+{
+	struct flow_state *st = flowtable_find(&exp->table, key);
+
+	if (!st || !st->loaded)
+		return st;
+	if (st->last_export_ns < v->first_seen_ns || st->packets > v->packets ||
+	    st->octets > v->octets) {
+		exp->stats.stale_states++;
+		state_queue_delete(exp, key);
+		flowtable_remove(&exp->table, st);
+		return NULL;
+	}
+	st->loaded = 0;
+	return st;
+}
+
+static void end_flow(struct exporter *exp, const struct flow_key *key, uint8_t reason)
+{
+	struct flow_value v;
+	struct flow_state *st;
+	uint64_t packets, octets;
+	int err;
+
+	err = bpf_map_lookup_and_delete_elem(exp->flows_fd, key, exp->one);
+	if (err) {
+		/* Gone already (a duplicate hint): nothing left to export. */
+		if (err != -ENOENT) {
+			exp->stats.map_errors++;
+			log_warn("flows: lookup and delete");
+		}
+		return;
+	}
+	flow_value_fold(exp->one, exp->ncpus, &v);
+	st = exported_state(exp, key, &v);
+	packets = v.packets - (st ? st->packets : 0);
+	octets = v.octets - (st ? st->octets : 0);
+	exp->stats.ended[reason]++;
+	if (!exportable(exp, key))
+		exp->stats.filtered++;
+	else if (!packets)
+		exp->stats.zero_delta++;
+	else
+		emit_record(exp, key, &v, packets, octets, reason);
+	if (st) {
+		flowtable_remove(&exp->table, st);
+		state_queue_delete(exp, key);
+	}
+}
+
+static void interim_record(struct exporter *exp, const struct flow_key *key,
+			   const struct flow_value *v, struct flow_state *st)
+{
+	uint64_t packets = v->packets - (st ? st->packets : 0);
+	uint64_t octets = v->octets - (st ? st->octets : 0);
+	struct flow_export_state saved;
+
+	if (!exportable(exp, key)) {
+		exp->stats.filtered++;
+		return;
+	}
+	if (!packets) {
+		exp->stats.zero_delta++;
+		return;
+	}
+	emit_record(exp, key, v, packets, octets, IPFIX_END_ACTIVE);
+	st = flowtable_insert(&exp->table, key);
+	if (!st) {
+		exp->stats.map_errors++;
+		return;
+	}
+	st->packets = v->packets;
+	st->octets = v->octets;
+	st->last_export_ns = exp->now.mono_ns;
+	st->seen = exp->gen;
+	/* The map's time is not before the flow's last packet (the poll time can be, for a flow the
+	 * batch read found after the poll started): a restarted daemon checks it against first_seen. */
+	saved = (struct flow_export_state){
+		.packets = v->packets,
+		.octets = v->octets,
+		.last_export_ns = v->last_seen_ns > exp->now.mono_ns ? v->last_seen_ns
+								   : exp->now.mono_ns,
+	};
+	state_queue_update(exp, key, &saved);
+}
+
+static void due_push(struct exporter *exp, struct due_list *l, const struct flow_key *key,
+		     uint64_t due_ns)
+{
+	if (l->len == EXPORTER_DUE_MAX) {
+		exp->stats.hints_dropped++;
+		return;
+	}
+	l->e[(l->head + l->len++) % EXPORTER_DUE_MAX] = (struct due_entry){ *key, due_ns };
+}
+
+static uint64_t since(uint64_t now, uint64_t then)
+{
+	return now > then ? now - then : 0;
+}
+
+static void poll_flow(struct exporter *exp, const struct flow_key *key,
+		      const struct flow_value *percpu, void *ctx)
+{
+	uint64_t *live = ctx, now = exp->now.mono_ns, last_export;
+	struct flow_state *st;
+	struct flow_value v;
+
+	(*live)++;
+	if (!flow_value_fold(percpu, exp->ncpus, &v))
+		return;
+	st = exported_state(exp, key, &v);
+	if (st)
+		st->seen = exp->gen;
+	if (v.end_flags & (FLOW_END_FIN | FLOW_END_RST)) {
+		if (since(now, v.last_seen_ns) >= EXPORTER_TCP_END_GRACE_NS) {
+			end_flow(exp, key, IPFIX_END_DETECTED);
+			(*live)--;
+		} else {
+			due_push(exp, &exp->tcp_end, key, v.last_seen_ns + EXPORTER_TCP_END_GRACE_NS);
+		}
+		return;
+	}
+	if (since(now, v.last_seen_ns) >= exp->idle_ns) {
+		end_flow(exp, key, IPFIX_END_IDLE);
+		(*live)--;
+		return;
+	}
+	if (key->verdict != FLOW_VERDICT_FORWARDED) {
+		interim_record(exp, key, &v, st);
+		return;
+	}
+	last_export = st ? st->last_export_ns : v.first_seen_ns;
+	if (exp->interval_ns && since(now, last_export) + EXPORTER_SLACK_NS >= exp->interval_ns)
+		interim_record(exp, key, &v, st);
+}
+
+/* ---- map scans -------------------------------------------------------------------------------- */
+
+typedef void (*flow_fn)(struct exporter *exp, const struct flow_key *key,
+			const struct flow_value *percpu, void *ctx);
+
+static int grow_chunk(struct exporter *exp, uint32_t chunk)
+{
+	struct flow_key *keys = realloc(exp->keys, chunk * sizeof(*keys));
+	struct flow_value *values;
+
+	if (!keys)
+		return -ENOMEM;
+	exp->keys = keys;
+	values = realloc(exp->values, (size_t)chunk * exp->ncpus * sizeof(*values));
+	if (!values)
+		return -ENOMEM;
+	exp->values = values;
+	exp->chunk = chunk;
+	return 0;
+}
+
+/*
+ * Call fn for every flow in the map, read (or read and deleted) in batches. The hash map's batch
+ * cursor is a bucket index: deleting entries already returned does not disturb it.
+ */
+static int scan_flows(struct exporter *exp, bool delete, flow_fn fn, void *ctx)
+{
+	__u32 in = 0, out = 0;
+	bool first = true;
+
+	for (;;) {
+		__u32 count = exp->chunk;
+		int err;
+
+		if (delete)
+			err = bpf_map_lookup_and_delete_batch(exp->flows_fd, first ? NULL : &in, &out,
+							      exp->keys, exp->values, &count, NULL);
+		else
+			err = bpf_map_lookup_batch(exp->flows_fd, first ? NULL : &in, &out, exp->keys,
+						   exp->values, &count, NULL);
+		if (err && err != -ENOENT) {
+			/* One bucket holds more keys than a chunk: retry with a bigger one. */
+			if (err == -ENOSPC && !count && !grow_chunk(exp, exp->chunk * 2))
+				continue;
+			return err;
+		}
+		for (__u32 i = 0; i < count; i++)
+			fn(exp, &exp->keys[i], &exp->values[(size_t)i * exp->ncpus], ctx);
+		if (err == -ENOENT)
+			return 0;
+		in = out;
+		first = false;
+	}
+}
+
+struct victim {
+	uint64_t last_seen_ns;
+	struct flow_key key;
+};
+
+struct victims {
+	struct victim *v;
+	size_t n, cap;
+};
+
+static void collect_victim(struct exporter *exp, const struct flow_key *key,
+			   const struct flow_value *percpu, void *ctx)
+{
+	struct victims *vs = ctx;
+	struct flow_value v;
+
+	if (grow_array((void **)&vs->v, &vs->cap, sizeof(*vs->v), vs->n + 1))
+		return;
+	flow_value_fold(percpu, exp->ncpus, &v);
+	vs->v[vs->n++] = (struct victim){ v.last_seen_ns, *key };
+}
+
+static int victim_cmp(const void *a, const void *b)
+{
+	const struct victim *x = a, *y = b;
+
+	return x->last_seen_ns < y->last_seen_ns ? -1 : x->last_seen_ns > y->last_seen_ns;
+}
+
+/* End the least recently seen flows (flowEndReason 5) when the map is at the high watermark. */
+static void evict_if_full(struct exporter *exp, uint64_t live)
+{
+	uint64_t max = exp->max_entries, keep, n;
+	struct victims vs = { 0 };
+
+	if (!max || live * 100 < max * EXPORTER_TABLE_HIGH_PCT)
+		return;
+	keep = (max * EXPORTER_TABLE_LOW_PCT - 1) / 100;	/* most entries strictly under LOW% */
+	if (scan_flows(exp, false, collect_victim, &vs)) {
+		exp->stats.map_errors++;
+		log_warn("flows: reading the map for eviction");
+	}
+	n = vs.n > keep ? vs.n - keep : 0;
+	qsort(vs.v, vs.n, sizeof(*vs.v), victim_cmp);
+	for (size_t i = 0; i < n; i++)
+		end_flow(exp, &vs.v[i].key, IPFIX_END_LACK_OF_RESOURCES);
+	log_warnx("flow table holds %" PRIu64 " of %" PRIu64 " entries: ended the %" PRIu64
+		  " least recently seen flows (flowEndReason 5)", live, max, n);
+	free(vs.v);
+}
+
+static void read_kernel_stats(struct exporter *exp)
+{
+	const __u32 zero = 0;
+	struct flowmeta_stats *percpu, prev = exp->stats.kernel;
+
+	if (exp->stats_fd < 0)
+		return;
+	percpu = calloc((size_t)exp->ncpus, sizeof(*percpu));
+	if (!percpu || bpf_map_lookup_elem(exp->stats_fd, &zero, percpu)) {
+		exp->stats.map_errors++;
+		free(percpu);
+		return;
+	}
+	flowmeta_stats_fold(percpu, exp->ncpus, &exp->stats.kernel);
+	free(percpu);
+	exp->collectors.kernel_not_sent_packets = exp->stats.kernel.table_full_packets;
+	exp->collectors.kernel_not_sent_octets = exp->stats.kernel.table_full_octets;
+	if (exp->stats.polls && exp->stats.kernel.table_full_packets > prev.table_full_packets)
+		log_warnx("flow table full: %" PRIu64 " packets of new flows not metered since the "
+			  "last poll (reported as notSentPacketTotalCount)",
+			  (uint64_t)(exp->stats.kernel.table_full_packets - prev.table_full_packets));
+}
+
+static void sweep_gone(void *ctx, const struct flow_key *key)
+{
+	struct exporter *exp = ctx;
+
+	exp->stats.stale_states++;
+	state_queue_delete(exp, key);
+}
+
+int exporter_poll(struct exporter *exp, const struct fm_time *now)
+{
+	uint64_t live = 0;
+	int err;
+
+	exp->now = *now;
+	exp->gen++;
+	read_kernel_stats(exp);
+	err = scan_flows(exp, false, poll_flow, &live);
+	if (err) {
+		exp->stats.map_errors++;
+		log_warnx("flows: batch read: %s", strerror(-err));
+	} else {
+		evict_if_full(exp, live);
+		/* A state whose flow the whole scan did not find belongs to no flow any more. */
+		flowtable_sweep(&exp->table, exp->gen, sweep_gone, exp);
+	}
+	exporter_flush(exp);
+	collector_set_refresh(&exp->collectors, now->mono_ns);
+	exp->stats.polls++;
+	exp->stats.live_flows = live;
+	return err;
+}
+
+/* ---- hints ------------------------------------------------------------------------------------ */
+
+void exporter_hint(struct exporter *exp, const struct flow_event *ev)
+{
+	exp->stats.hints++;
+	if (ev->type == FLOW_EVENT_TCP_END)
+		due_push(exp, &exp->tcp_end, &ev->key, ev->timestamp_ns + EXPORTER_TCP_END_GRACE_NS);
+	else if (ev->type == FLOW_EVENT_DROP)
+		due_push(exp, &exp->drops, &ev->key, ev->timestamp_ns + EXPORTER_DROP_DELAY_NS);
+}
+
+static bool due_pop(struct due_list *l, uint64_t now, struct flow_key *key)
+{
+	if (!l->len || l->e[l->head].due_ns > now)
+		return false;
+	*key = l->e[l->head].key;
+	l->head = (l->head + 1) % EXPORTER_DUE_MAX;
+	l->len--;
+	return true;
+}
+
+/* The current value of one flow; false when it is not in the map. */
+static bool read_flow(struct exporter *exp, const struct flow_key *key, struct flow_value *v)
+{
+	if (bpf_map_lookup_elem(exp->flows_fd, key, exp->one))
+		return false;
+	return flow_value_fold(exp->one, exp->ncpus, v);
+}
+
+void exporter_tick(struct exporter *exp, const struct fm_time *now)
+{
+	struct flow_value v;
+	struct flow_key key;
+
+	exp->now = *now;
+	/* Hints are only hints: the flow is read again and judged on what the map holds now. */
+	while (due_pop(&exp->tcp_end, now->mono_ns, &key))
+		if (read_flow(exp, &key, &v) && (v.end_flags & (FLOW_END_FIN | FLOW_END_RST)))
+			end_flow(exp, &key, IPFIX_END_DETECTED);
+	while (due_pop(&exp->drops, now->mono_ns, &key))
+		if (read_flow(exp, &key, &v) && key.verdict != FLOW_VERDICT_FORWARDED)
+			interim_record(exp, &key, &v, exported_state(exp, &key, &v));
+	exporter_flush(exp);
+	collector_set_refresh(&exp->collectors, now->mono_ns);
+}
+
+uint64_t exporter_next_deadline(const struct exporter *exp)
+{
+	uint64_t next = collector_set_next_refresh(&exp->collectors);
+	const struct due_list *lists[] = { &exp->tcp_end, &exp->drops };
+
+	for (size_t i = 0; i < 2; i++)
+		if (lists[i]->len && lists[i]->e[lists[i]->head].due_ns < next)
+			next = lists[i]->e[lists[i]->head].due_ns;
+	return next;
+}
+
+/* ---- forced end ------------------------------------------------------------------------------- */
+
+static void flush_flow(struct exporter *exp, const struct flow_key *key,
+		       const struct flow_value *percpu, void *ctx)
+{
+	struct flow_state *st;
+	struct flow_value v;
+	uint64_t *ended = ctx;
+
+	if (!flow_value_fold(percpu, exp->ncpus, &v))
+		return;
+	(*ended)++;
+	exp->stats.ended[IPFIX_END_FORCED]++;
+	st = exported_state(exp, key, &v);
+	if (!exportable(exp, key))
+		exp->stats.filtered++;
+	else if (v.packets == (st ? st->packets : 0))
+		exp->stats.zero_delta++;
+	else
+		emit_record(exp, key, &v, v.packets - (st ? st->packets : 0),
+			    v.octets - (st ? st->octets : 0), IPFIX_END_FORCED);
+	if (st)
+		flowtable_remove(&exp->table, st);
+}
+
+/* Delete every export_state entry: after a forced end no flow is left to continue. */
+static void clear_state_map(struct exporter *exp)
+{
+	struct flow_export_state vals[256];
+	struct flow_key keys[256];
+	__u32 in = 0, out = 0;
+	bool first = true;
+
+	for (;;) {
+		__u32 count = 256;
+		int err = bpf_map_lookup_and_delete_batch(exp->state_fd, first ? NULL : &in, &out,
+							  keys, vals, &count, NULL);
+
+		if (err) {
+			if (err != -ENOENT) {
+				exp->stats.map_errors++;
+				log_warn("export_state: clearing");
+			}
+			return;
+		}
+		in = out;
+		first = false;
+	}
+}
+
+int exporter_flush_all(struct exporter *exp, const struct fm_time *now)
+{
+	uint64_t ended = 0;
+	int err;
+
+	exp->now = *now;
+	read_kernel_stats(exp);
+	err = scan_flows(exp, true, flush_flow, &ended);
+	if (err) {
+		exp->stats.map_errors++;
+		log_warnx("flows: batch read and delete: %s", strerror(-err));
+	}
+	exporter_flush(exp);
+	if (exp->state_fd >= 0)
+		clear_state_map(exp);
+	flowtable_free(&exp->table);
+	flowtable_init(&exp->table);
+	exp->stats.live_flows = 0;
+	log_info("exported the %" PRIu64 " remaining flows (flowEndReason 4)", ended);
+	return err;
+}
+
+/* ---- setup ------------------------------------------------------------------------------------ */
+
+static void load_state(struct exporter *exp)
+{
+	struct flow_export_state vals[256];
+	struct flow_key keys[256];
+	__u32 in = 0, out = 0;
+	bool first = true;
+	int err;
+
+	do {
+		__u32 count = 256;
+
+		err = bpf_map_lookup_batch(exp->state_fd, first ? NULL : &in, &out, keys, vals,
+					   &count, NULL);
+		if (err && err != -ENOENT) {
+			log_warn("export_state: reading what an earlier daemon exported");
+			return;
+		}
+		for (__u32 i = 0; i < count; i++) {
+			struct flow_state *st = flowtable_insert(&exp->table, &keys[i]);
+
+			if (!st)
+				return;
+			st->packets = vals[i].packets;
+			st->octets = vals[i].octets;
+			st->last_export_ns = vals[i].last_export_ns;
+			st->seen = exp->gen;
+			st->loaded = 1;
+		}
+		in = out;
+		first = false;
+	} while (!err);
+	if (flowtable_count(&exp->table))
+		log_info("continuing %zu flows from the export state of an earlier daemon",
+			 flowtable_count(&exp->table));
+}
+
+int exporter_configure(struct exporter *exp, const struct config *cfg, const struct fm_time *now)
+{
+	int err;
+
+	exp->now = *now;
+	if (exp->msgcap != cfg->max_message_size) {
+		uint8_t *buf;
+
+		exporter_flush(exp);
+		buf = malloc(cfg->max_message_size);
+		if (!buf)
+			return -ENOMEM;
+		free(exp->msgbuf);
+		exp->msgbuf = buf;
+		exp->msgcap = cfg->max_message_size;
+		msg_reset(exp);
+	}
+	err = collector_set_apply(&exp->collectors, cfg);
+	if (err)
+		return err;
+	exp->exporting = exp->collectors.n > 0;
+	exp->direction = cfg->direction;
+	exp->interval_ns = cfg->interval_ms * NSEC_PER_MSEC;
+	exp->idle_ns = cfg->idle_timeout_ms * NSEC_PER_MSEC;
+	/* Templates now, in their own messages: at start and after every reload. */
+	collector_set_refresh(&exp->collectors, now->mono_ns);
+	return 0;
+}
+
+struct exporter *exporter_new(const struct flowmeta_maps *maps, unsigned int ifindex,
+			      const struct config *cfg, const struct fm_time *now)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 info_len = sizeof(info);
+	struct exporter *exp;
+
+	exp = calloc(1, sizeof(*exp));
+	if (!exp)
+		goto oom;
+	exp->flows_fd = maps->flows;
+	exp->stats_fd = maps->stats;
+	exp->state_fd = maps->export_state;
+	exp->ifindex = ifindex;
+	exp->ncpus = libbpf_num_possible_cpus();
+	if (exp->ncpus <= 0) {
+		log_warnx("cannot tell the number of possible CPUs: %s", strerror(-exp->ncpus));
+		free(exp);
+		return NULL;
+	}
+	if (bpf_obj_get_info_by_fd(exp->flows_fd, &info, &info_len)) {
+		log_warn("flows: map info");
+		free(exp);
+		return NULL;
+	}
+	exp->max_entries = info.max_entries;
+	if (collector_set_init(&exp->collectors) || flowtable_init(&exp->table) ||
+	    grow_chunk(exp, EXPORTER_CHUNK))
+		goto oom;
+	exp->one = calloc((size_t)exp->ncpus, sizeof(*exp->one));
+	if (!exp->one)
+		goto oom;
+	if (exp->state_fd >= 0)
+		load_state(exp);
+	if (exporter_configure(exp, cfg, now))
+		goto oom;
+	return exp;
+oom:
+	log_warnx("exporter: out of memory");
+	exporter_free(exp);
+	return NULL;
+}
+
+void exporter_free(struct exporter *exp)
+{
+	if (!exp)
+		return;
+	collector_set_free(&exp->collectors);
+	flowtable_free(&exp->table);
+	free(exp->keys);
+	free(exp->values);
+	free(exp->one);
+	free(exp->upd_keys);
+	free(exp->upd_vals);
+	free(exp->del_keys);
+	free(exp->msgbuf);
+	free(exp);
+}
+
+const struct exporter_stats *exporter_get_stats(const struct exporter *exp)
+{
+	return &exp->stats;
+}
+
+const struct collector_set *exporter_collectors(const struct exporter *exp)
+{
+	return &exp->collectors;
+}
