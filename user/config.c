@@ -104,10 +104,34 @@ static const struct uint_setting uint_settings[] = {
 
 /* ---- messages ---------------------------------------------------------------------------- */
 
+/*
+ * Messages are one line: control characters that came from the text (a key written "a\nb" is
+ * decoded to a real newline) are shown as JSON escapes.
+ */
 static void vset_err(char *err, size_t err_len, const char *fmt, va_list ap)
 {
-	if (err && err_len)
-		vsnprintf(err, err_len, fmt, ap);
+	char raw[CONFIG_ERR_LEN];
+	size_t used = 0;
+
+	if (!err || !err_len)
+		return;
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	for (const char *p = raw; *p && used + 1 < err_len; p++) {
+		unsigned char c = (unsigned char)*p;
+		char esc[8];
+		size_t n;
+
+		if (c >= 0x20 && c != 0x7f) {
+			err[used++] = (char)c;
+			continue;
+		}
+		n = (size_t)snprintf(esc, sizeof(esc), "\\u%04x", c);
+		if (used + n >= err_len)
+			break;
+		memcpy(err + used, esc, n);
+		used += n;
+	}
+	err[used] = '\0';
 }
 
 static void set_err(char *err, size_t err_len, const char *fmt, ...)
@@ -469,19 +493,33 @@ static int scan_value(struct loader *l, size_t *pos, const char *path, bool reco
 	return remember(l, path, start, *pos - start);
 }
 
-/* json-c's description of a syntax error, made precise for the mistakes people make by hand. */
-static const char *describe_error(const struct loader *l, size_t off, enum json_tokener_error jerr,
-				  char *buf, size_t size)
+/*
+ * json-c's description of a syntax error, made precise for the mistakes people make by hand; *off
+ * moves to the character to fix (the trailing comma, the first byte of a broken UTF-8 sequence).
+ */
+static const char *describe_error(const struct loader *l, size_t *off,
+				  enum json_tokener_error jerr, char *buf, size_t size)
 {
-	char c = l->text[off];
-	size_t prev = off;
+	const unsigned char *t = (const unsigned char *)l->text;
+	char c = l->text[*off];
+	size_t prev = *off;
 
 	while (prev > 0 && strchr(" \t\r\n", l->text[prev - 1]))
 		prev--;
 	if (c == '/')
 		return "comments are not allowed in JSON";
-	if ((c == '}' || c == ']') && prev > 0 && l->text[prev - 1] == ',')
+	if ((c == '}' || c == ']') && prev > 0 && l->text[prev - 1] == ',') {
+		*off = prev - 1;
 		return "trailing comma before a closing bracket";
+	}
+	if (jerr == json_tokener_error_parse_utf8_string) {
+		prev = *off;
+		while (prev > 0 && (t[prev - 1] & 0xc0) == 0x80)
+			prev--;
+		if (prev > 0 && (t[prev - 1] & 0xc0) == 0xc0)
+			*off = prev - 1;
+		return "invalid UTF-8";
+	}
 	if (jerr == json_tokener_error_parse_unexpected && c > ' ' && c < 0x7f) {
 		snprintf(buf, size, "unexpected character '%c'", c);
 		return buf;
@@ -519,7 +557,7 @@ static int parse_text(struct loader *l, struct json_object **root)
 		return syntax_error(l, l->len, "unexpected end of file (an object or array is not "
 					       "closed)");
 	if (jerr != json_tokener_success)
-		return syntax_error(l, end, describe_error(l, end, jerr, what, sizeof(what)));
+		return syntax_error(l, end, describe_error(l, &end, jerr, what, sizeof(what)));
 	if (skip_space(l, end) != l->len)
 		return syntax_error(l, skip_space(l, end), "text after the top-level object");
 
@@ -596,7 +634,34 @@ static bool member(struct json_object *obj, const char *key, struct json_object 
 	return json_object_object_get_ex(obj, key, v);
 }
 
-/* Reject the first member, in file order, whose name is not in keys. */
+/* Edit distance, letters compared without case; past 32 characters simply "far". */
+static unsigned int edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	unsigned int row[33];
+
+	if (la > 32 || lb > 32)
+		return UINT32_MAX;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = (unsigned int)j;
+	for (size_t i = 1; i <= la; i++) {
+		unsigned int diag = row[0];
+
+		row[0] = (unsigned int)i;
+		for (size_t j = 1; j <= lb; j++) {
+			unsigned int up = row[j];
+			unsigned int sub = diag + (strncasecmp(a + i - 1, b + j - 1, 1) != 0);
+
+			row[j] = sub < up + 1 ? sub : up + 1;
+			if (row[j - 1] + 1 < row[j])
+				row[j] = row[j - 1] + 1;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+/* Reject the first member, in file order, whose name is not in keys; hint at a near miss. */
 static int check_keys(struct loader *l, const char *path, struct json_object *obj,
 		      const char *const *keys, size_t n)
 {
@@ -618,6 +683,10 @@ static int check_keys(struct loader *l, const char *path, struct json_object *ob
 		if (i < n)
 			return fail(l, "%s: unknown key (key names are case-sensitive: did you mean "
 				       "%s?)", child, keys[i]);
+		for (i = 0; i < n && edit_distance(name, keys[i]) > 2; i++)
+			;
+		if (i < n)
+			return fail(l, "%s: unknown key; did you mean %s?", child, keys[i]);
 		join_words(list, sizeof(list), keys, n, false, " or ");
 		return fail(l, "%s: unknown key; expected one of %s", child, list);
 	}
