@@ -7,13 +7,14 @@
  * no daemon runs (crash, SIGKILL, upgrade), and the next run adopts the maps and replaces the programs
  * in place (TC filter replace, XDP replace), so no packet goes uncounted across a restart.
  */
+/* glibc's net/if.h must come before the UAPI headers that include linux/if.h. */
+#include <net/if.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/if_arp.h>
 #include <linux/if_link.h>
 #include <linux/magic.h>
-#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +47,7 @@
 #define PIN_XDP_INGRESS "prog_xdp_ingress"
 
 struct attachment {
-	struct flowmeta_bpf *skel;
+	struct flowmeta *skel;
 	struct flowmeta_maps maps;
 	char ifname[IF_NAMESIZE];
 	char pin_dir[PATH_MAX];
@@ -379,7 +380,7 @@ static int xdp_attach(struct attachment *att, struct bpf_program *prog)
 
 static int attach_programs(struct attachment *att)
 {
-	struct flowmeta_bpf *skel = att->skel;
+	struct flowmeta *skel = att->skel;
 	int err;
 
 	err = bpf_tc_hook_create(&(struct bpf_tc_hook){ .sz = sizeof(struct bpf_tc_hook),
@@ -451,7 +452,7 @@ static int remove_pins(const char *pin_dir)
 
 static int open_map_fds(struct attachment *att)
 {
-	struct flowmeta_bpf *skel = att->skel;
+	struct flowmeta *skel = att->skel;
 
 	att->maps.flows = bpf_map__fd(skel->maps.flows);
 	att->maps.stats = bpf_map__fd(skel->maps.stats);
@@ -468,7 +469,7 @@ static int load_skeleton(struct attachment *att, uint32_t max_flows)
 	err = device_is_l3(att->ifname, &l3);
 	if (err)
 		return err;
-	att->skel = flowmeta_bpf__open();
+	att->skel = flowmeta__open();
 	if (!att->skel) {
 		err = -errno;
 		log_warnx("open BPF object: %s", strerror(-err));
@@ -483,7 +484,7 @@ static int load_skeleton(struct attachment *att, uint32_t max_flows)
 	err = set_map_pins(att, &att->adopted);
 	if (err)
 		return err;
-	err = flowmeta_bpf__load(att->skel);
+	err = flowmeta__load(att->skel);
 	if (err) {
 		log_warnx("load BPF programs for %s: %s%s", att->ifname, strerror(-err),
 			  att->adopted ? " (the pinned maps may come from an incompatible version: "
@@ -497,7 +498,7 @@ static int load_skeleton(struct attachment *att, uint32_t max_flows)
 
 static void attachment_free(struct attachment *att)
 {
-	flowmeta_bpf__destroy(att->skel);
+	flowmeta__destroy(att->skel);
 	if (att->lock_fd >= 0)
 		close(att->lock_fd);
 	free(att);
