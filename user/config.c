@@ -5,9 +5,9 @@
  *
  * json-c parses the text, but even in strict mode it takes single-quoted names, NaN, "1." and raw
  * control characters in strings, and silently keeps the last of two equal keys. So once json-c has
- * accepted the text, a small scanner walks it once more: it rejects those, rejects repeated keys under
- * FlowMetadata, and remembers where each FlowMetadata value was written, so that messages quote a
- * value exactly as the operator typed it (json-c would print 99999999999999999999 as
+ * accepted the text, a small scanner walks it once more: it rejects those, rejects repeated keys
+ * under FlowMetadata, and remembers where each FlowMetadata value was written, so that messages
+ * quote a value exactly as the operator typed it (json-c would print 99999999999999999999 as
  * 18446744073709551615, and "-0" as 0).
  */
 #include <arpa/inet.h>
@@ -25,11 +25,11 @@
 #include "flowmeta.h"
 #include "config.h"
 
-#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
-#define MAX_FILE_BYTES		(4u << 20)	/* a configuration, even a whole agent profile */
-#define PATH_LEN		256	/* FlowMetadata.AccessControl.Rules[2].Ports and the like */
-#define VALUE_LEN		80	/* a value quoted in a message, "..." beyond */
-#define STRING_SOURCE		"<string>"
+#define ARRAY_SIZE(a)  (sizeof(a) / sizeof((a)[0]))
+#define MAX_FILE_BYTES (4u << 20) /* a configuration, even a whole agent profile */
+#define PATH_LEN       256	  /* FlowMetadata.AccessControl.Rules[2].Ports and the like */
+#define VALUE_LEN      80	  /* a value quoted in a message, "..." beyond */
+#define STRING_SOURCE  "<string>"
 
 /* Where one value under FlowMetadata was written: text[off, off + len). */
 struct raw_value {
@@ -39,13 +39,13 @@ struct raw_value {
 
 /* One load: the text, what the scanner learnt of it, the config being filled and the message. */
 struct loader {
-	const char *name;	/* file name, or STRING_SOURCE */
-	const char *text;	/* NUL-terminated, no NUL inside */
+	const char *name; /* file name, or STRING_SOURCE */
+	const char *text; /* NUL-terminated, no NUL inside */
 	size_t len;
 	struct raw_value *values;
 	size_t n_values, cap_values;
 	struct config *cfg;
-	bool interval_set;	/* FlowMetadata.Interval was in the text */
+	bool interval_set; /* FlowMetadata.Interval was in the text */
 	char *err;
 	size_t err_len;
 };
@@ -70,13 +70,22 @@ static const char *const rule_direction_names[] = {
 };
 
 static const char *const flow_keys[] = {
-	"IpFixCollectors", "Direction",		  "Interval",	     "Enabled",
-	"PollInterval",	   "IdleTimeout",	  "ObservationDomainId", "TemplateRefresh",
-	"MaxMessageSize",  "MaxFlows",		  "AccessControl",   "TrustRequirements",
+	"IpFixCollectors",
+	"Direction",
+	"Interval",
+	"Enabled",
+	"PollInterval",
+	"IdleTimeout",
+	"ObservationDomainId",
+	"TemplateRefresh",
+	"MaxMessageSize",
+	"MaxFlows",
+	"AccessControl",
+	"TrustRequirements",
 };
-static const char *const access_keys[] = { "Enabled", "Rules" };
-static const char *const rule_keys[] = { "Description", "Peers", "Protocol", "Ports", "Direction" };
-static const char *const trust_keys[] = { "UntrustedPeers" };
+static const char *const access_keys[] = {"Enabled", "Rules"};
+static const char *const rule_keys[] = {"Description", "Peers", "Protocol", "Ports", "Direction"};
+static const char *const trust_keys[] = {"UntrustedPeers"};
 
 /* The integer settings of FlowMetadata: bounds and where each goes in struct config. */
 struct uint_setting {
@@ -89,17 +98,17 @@ struct uint_setting {
 #define CFG_FIELD(f) offsetof(struct config, f), sizeof(((struct config *)0)->f)
 
 static const struct uint_setting uint_settings[] = {
-	{ "Interval", 0, CONFIG_MAX_DURATION_MS, "milliseconds", CFG_FIELD(interval_ms) },
-	{ "PollInterval", CONFIG_MIN_POLL_MS, CONFIG_MAX_DURATION_MS, "milliseconds",
-	  CFG_FIELD(poll_interval_ms) },
-	{ "IdleTimeout", CONFIG_MIN_POLL_MS, CONFIG_MAX_DURATION_MS, "milliseconds",
-	  CFG_FIELD(idle_timeout_ms) },
-	{ "ObservationDomainId", 0, UINT32_MAX, NULL, CFG_FIELD(observation_domain_id) },
-	{ "TemplateRefresh", CONFIG_MIN_POLL_MS, CONFIG_MAX_DURATION_MS, "milliseconds",
-	  CFG_FIELD(template_refresh_ms) },
-	{ "MaxMessageSize", CONFIG_MIN_MESSAGE_SIZE, CONFIG_MAX_MESSAGE_SIZE, "bytes",
-	  CFG_FIELD(max_message_size) },
-	{ "MaxFlows", CONFIG_MIN_FLOWS, CONFIG_MAX_FLOWS, "flows", CFG_FIELD(max_flows) },
+	{"Interval", 0, CONFIG_MAX_DURATION_MS, "milliseconds", CFG_FIELD(interval_ms)},
+	{"PollInterval", CONFIG_MIN_POLL_MS, CONFIG_MAX_DURATION_MS, "milliseconds",
+	 CFG_FIELD(poll_interval_ms)},
+	{"IdleTimeout", CONFIG_MIN_POLL_MS, CONFIG_MAX_DURATION_MS, "milliseconds",
+	 CFG_FIELD(idle_timeout_ms)},
+	{"ObservationDomainId", 0, UINT32_MAX, NULL, CFG_FIELD(observation_domain_id)},
+	{"TemplateRefresh", CONFIG_MIN_POLL_MS, CONFIG_MAX_DURATION_MS, "milliseconds",
+	 CFG_FIELD(template_refresh_ms)},
+	{"MaxMessageSize", CONFIG_MIN_MESSAGE_SIZE, CONFIG_MAX_MESSAGE_SIZE, "bytes",
+	 CFG_FIELD(max_message_size)},
+	{"MaxFlows", CONFIG_MIN_FLOWS, CONFIG_MAX_FLOWS, "flows", CFG_FIELD(max_flows)},
 };
 
 /* ---- messages ---------------------------------------------------------------------------- */
@@ -206,7 +215,8 @@ static void join_words(char *buf, size_t size, const char *const *words, size_t 
 
 static bool path_key(char *buf, size_t size, const char *parent, const char *key)
 {
-	int n = *parent ? snprintf(buf, size, "%s.%s", parent, key) : snprintf(buf, size, "%s", key);
+	int n = *parent ? snprintf(buf, size, "%s.%s", parent, key)
+			: snprintf(buf, size, "%s", key);
 
 	return n >= 0 && (size_t)n < size;
 }
@@ -274,8 +284,9 @@ static int scan_string(struct loader *l, size_t *pos)
 		unsigned char c = l->text[i];
 
 		if (c < 0x20)
-			return syntax_error(l, i, "control character in a string (write it as an "
-						  "escape such as \\t or \\n)");
+			return syntax_error(l, i,
+					    "control character in a string (write it as an "
+					    "escape such as \\t or \\n)");
 		i += c == '\\' ? 2 : 1;
 	}
 	if (i >= l->len)
@@ -319,7 +330,7 @@ static int scan_number(struct loader *l, size_t *pos)
 
 static int scan_literal(struct loader *l, size_t *pos)
 {
-	static const char *const words[] = { "true", "false", "null" };
+	static const char *const words[] = {"true", "false", "null"};
 
 	for (size_t i = 0; i < ARRAY_SIZE(words); i++) {
 		size_t n = strlen(words[i]);
@@ -371,8 +382,10 @@ static int note_key(struct loader *l, struct seen_key **seen, size_t *n_seen, ch
 		free(key);
 		text_position(l->text, off, &line, &col);
 		text_position(l->text, (*seen)[i].off, &first_line, &first_col);
-		return fail(l, "%s: key repeated at line %u, column %u (first at line %u, column %u); "
-			       "each key may appear only once", path, line, col, first_line, first_col);
+		return fail(l,
+			    "%s: key repeated at line %u, column %u (first at line %u, column %u); "
+			    "each key may appear only once",
+			    path, line, col, first_line, first_col);
 	}
 	grown = realloc(*seen, (*n_seen + 1) * sizeof(**seen));
 	if (!grown) {
@@ -403,8 +416,9 @@ static int scan_object(struct loader *l, size_t *pos, const char *path, bool rec
 		char *key;
 
 		if (l->text[i] != '"') {
-			err = syntax_error(l, i, l->text[i] == '\'' ? "names must be in double quotes"
-								   : "unexpected character");
+			err = syntax_error(l, i,
+					   l->text[i] == '\'' ? "names must be in double quotes"
+							      : "unexpected character");
 			break;
 		}
 		err = scan_string(l, &i);
@@ -497,8 +511,8 @@ static int scan_value(struct loader *l, size_t *pos, const char *path, bool reco
  * json-c's description of a syntax error, made precise for the mistakes people make by hand; *off
  * moves to the character to fix (the trailing comma, the first byte of a broken UTF-8 sequence).
  */
-static const char *describe_error(const struct loader *l, size_t *off,
-				  enum json_tokener_error jerr, char *buf, size_t size)
+static const char *describe_error(const struct loader *l, size_t *off, enum json_tokener_error jerr,
+				  char *buf, size_t size)
 {
 	const unsigned char *t = (const unsigned char *)l->text;
 	char c = l->text[*off];
@@ -554,8 +568,9 @@ static int parse_text(struct loader *l, struct json_object **root)
 	end = json_tokener_get_parse_end(tok);
 	json_tokener_free(tok);
 	if (jerr == json_tokener_continue)
-		return syntax_error(l, l->len, "unexpected end of file (an object or array is not "
-					       "closed)");
+		return syntax_error(l, l->len,
+				    "unexpected end of file (an object or array is not "
+				    "closed)");
 	if (jerr != json_tokener_success)
 		return syntax_error(l, end, describe_error(l, &end, jerr, what, sizeof(what)));
 	if (skip_space(l, end) != l->len)
@@ -580,7 +595,7 @@ static const char *value_text(const struct loader *l, const char *path, struct j
 		n = raw->len;
 	} else {
 		s = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN |
-						      JSON_C_TO_STRING_NOSLASHESCAPE);
+							      JSON_C_TO_STRING_NOSLASHESCAPE);
 		n = strlen(s);
 	}
 	if (n < VALUE_LEN) {
@@ -681,8 +696,10 @@ static int check_keys(struct loader *l, const char *path, struct json_object *ob
 		for (i = 0; i < n && strcasecmp(name, keys[i]); i++)
 			;
 		if (i < n)
-			return fail(l, "%s: unknown key (key names are case-sensitive: did you mean "
-				       "%s?)", child, keys[i]);
+			return fail(l,
+				    "%s: unknown key (key names are case-sensitive: did you mean "
+				    "%s?)",
+				    child, keys[i]);
 		for (i = 0; i < n && edit_distance(name, keys[i]) > 2; i++)
 			;
 		if (i < n)
@@ -766,8 +783,8 @@ static int parse_enum(struct loader *l, const char *path, struct json_object *v,
 			return 0;
 		}
 	}
-	return fail(l, "%s: %s is not a valid value; expected %s", path, value_text(l, path, v, val),
-		    expected);
+	return fail(l, "%s: %s is not a valid value; expected %s", path,
+		    value_text(l, path, v, val), expected);
 }
 
 static int parse_array(struct loader *l, const char *path, struct json_object *v, size_t max,
@@ -858,8 +875,9 @@ int collector_parse(const char *spec, struct collector_addr *out, char *err, siz
 	if ((size_t)(slash - spec) != 3 || strncasecmp(spec, "udp", 3)) {
 		if (((size_t)(slash - spec) == 3 && !strncasecmp(spec, "tcp", 3)) ||
 		    ((size_t)(slash - spec) == 4 && !strncasecmp(spec, "sctp", 4)))
-			return collector_error(err, err_len, spec, "only UDP transport is supported "
-								   "(Udp/ADDRESS:PORT)");
+			return collector_error(err, err_len, spec,
+					       "only UDP transport is supported "
+					       "(Udp/ADDRESS:PORT)");
 		snprintf(why, sizeof(why), "unknown transport \"%.*s\"; %s",
 			 (int)(slash - spec) > 16 ? 16 : (int)(slash - spec), spec, v4_form);
 		return collector_error(err, err_len, spec, why);
@@ -905,13 +923,14 @@ int collector_parse(const char *spec, struct collector_addr *out, char *err, siz
 			 v6 ? v6_form : v4_form);
 		return collector_error(err, err_len, spec, why);
 	}
-	if (!memcmp(bytes, (const uint8_t[16]){ 0 }, v6 ? 16 : 4)) {
-		snprintf(why, sizeof(why), "the unspecified address %s cannot be a collector", addr);
+	if (!memcmp(bytes, (const uint8_t[16]){0}, v6 ? 16 : 4)) {
+		snprintf(why, sizeof(why), "the unspecified address %s cannot be a collector",
+			 addr);
 		return collector_error(err, err_len, spec, why);
 	}
 	if (!parse_port(port, strlen(port), 1, &port_num)) {
-		snprintf(why, sizeof(why), "\"%.8s\" is not a port; expected a port from 1 to 65535",
-			 port);
+		snprintf(why, sizeof(why),
+			 "\"%.8s\" is not a port; expected a port from 1 to 65535", port);
 		return collector_error(err, err_len, spec, why);
 	}
 
@@ -977,8 +996,10 @@ int config_add_collector(struct config *cfg, const char *spec, char *err, size_t
 	for (size_t i = 0; i < cfg->n_collectors; i++) {
 		if (!same_endpoint(&c, &cfg->collectors[i]))
 			continue;
-		set_err(err, err_len, "\"%s\": same address and port as collector \"%s\"; list "
-				      "each collector once", spec, cfg->collectors[i].spec);
+		set_err(err, err_len,
+			"\"%s\": same address and port as collector \"%s\"; list "
+			"each collector once",
+			spec, cfg->collectors[i].spec);
 		return -EINVAL;
 	}
 	if (cfg->n_collectors >= CONFIG_MAX_COLLECTORS) {
@@ -1038,8 +1059,8 @@ int prefix_parse(const char *text, bool allow_any, struct prefix *out, char *err
 {
 	const char *slash = strchr(text, '/');
 	size_t addr_len = slash ? (size_t)(slash - text) : strlen(text);
-	const char *form = allow_any ? "an address, ADDRESS/LEN or \"any\""
-				     : "an address or ADDRESS/LEN";
+	const char *form =
+		allow_any ? "an address, ADDRESS/LEN or \"any\"" : "an address or ADDRESS/LEN";
 	char addr[INET6_ADDRSTRLEN], fixed[INET6_ADDRSTRLEN + 4];
 	unsigned int bits, len;
 
@@ -1155,8 +1176,7 @@ static int parse_ports(struct loader *l, const char *path, struct json_object *v
 	return 0;
 }
 
-static int parse_rule(struct loader *l, const char *path, struct json_object *v,
-		      struct acl_rule *r)
+static int parse_rule(struct loader *l, const char *path, struct json_object *v, struct acl_rule *r)
 {
 	char child[PATH_LEN], val[VALUE_LEN];
 	struct json_object *m;
@@ -1200,9 +1220,11 @@ static int parse_rule(struct loader *l, const char *path, struct json_object *v,
 	if (member(v, "Ports", &m)) {
 		path_key(child, sizeof(child), path, "Ports");
 		if (r->protocol != RULE_PROTO_TCP && r->protocol != RULE_PROTO_UDP)
-			return fail(l, "%s: %s needs Protocol Tcp or Udp (this rule's Protocol is "
-				       "%s); remove Ports or change Protocol", child,
-				    value_text(l, child, m, val), rule_protocol_name(r->protocol));
+			return fail(l,
+				    "%s: %s needs Protocol Tcp or Udp (this rule's Protocol is "
+				    "%s); remove Ports or change Protocol",
+				    child, value_text(l, child, m, val),
+				    rule_protocol_name(r->protocol));
 		err = parse_ports(l, child, m, r);
 		if (err)
 			return err;
@@ -1294,11 +1316,13 @@ static int check_interval(struct loader *l)
 	if (cfg->interval_ms % cfg->poll_interval_ms == 0)
 		return 0;
 	if (l->interval_set)
-		return fail(l, "FlowMetadata.Interval: %" PRIu64 " is not a multiple of PollInterval "
-			       "(%" PRIu64 "); use 0 or a multiple",
+		return fail(l,
+			    "FlowMetadata.Interval: %" PRIu64 " is not a multiple of PollInterval "
+			    "(%" PRIu64 "); use 0 or a multiple",
 			    cfg->interval_ms, cfg->poll_interval_ms);
-	return fail(l, "FlowMetadata.PollInterval: %" PRIu64 " does not divide Interval (%" PRIu64
-		       "); set Interval to 0 or a multiple of PollInterval",
+	return fail(l,
+		    "FlowMetadata.PollInterval: %" PRIu64 " does not divide Interval (%" PRIu64
+		    "); set Interval to 0 or a multiple of PollInterval",
 		    cfg->poll_interval_ms, cfg->interval_ms);
 }
 
@@ -1377,7 +1401,7 @@ void config_defaults(struct config *cfg)
 static int load_text(struct config *cfg, const char *name, const char *text, size_t len, char *err,
 		     size_t err_len)
 {
-	struct loader l = { .name = name, .text = text, .len = len, .err = err, .err_len = err_len };
+	struct loader l = {.name = name, .text = text, .len = len, .err = err, .err_len = err_len};
 	struct json_object *root = NULL, *fm;
 	struct config *work = NULL;
 	int ret;
@@ -1386,7 +1410,8 @@ static int load_text(struct config *cfg, const char *name, const char *text, siz
 	if (len > MAX_FILE_BYTES)
 		return fail(&l, "%s: larger than %u bytes; not a configuration", name,
 			    MAX_FILE_BYTES);
-	/* Editors on Windows start UTF-8 files with a byte-order mark; columns then count without it. */
+	/* Editors on Windows start UTF-8 files with a byte-order mark; columns then count without
+	 * it. */
 	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3)) {
 		l.text += 3;
 		l.len -= 3;
@@ -1526,7 +1551,8 @@ static void print_policy(FILE *out, const struct policy_config *pol)
 	const char *rules = pol->n_rules == 1 ? "rule" : "rules";
 
 	if (!pol->acl_enabled)
-		fprintf(out, "AccessControl: disabled (%zu %s, not enforced)\n", pol->n_rules, rules);
+		fprintf(out, "AccessControl: disabled (%zu %s, not enforced)\n", pol->n_rules,
+			rules);
 	else if (!pol->n_rules)
 		fprintf(out, "AccessControl: enabled, 0 rules (all traffic is dropped)\n");
 	else

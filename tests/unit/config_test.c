@@ -3,8 +3,8 @@
  * Tests of the configuration module (user/config.c, SPEC §3 and §6): a table of bad configurations,
  * each rejected with -EINVAL and one line naming the key path (or source:line:column for JSON
  * syntax), the value as written and what is expected, leaving the config untouched; then good
- * configurations with their exact parsed values, collectors, prefixes, config_print's output and the
- * shipped example packaging/flowmeta.json.
+ * configurations with their exact parsed values, collectors, prefixes, config_print's output and
+ * the shipped example packaging/flowmeta.json.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,20 +23,19 @@
 static struct config cfg, snapshot;
 static char err[CONFIG_ERR_LEN];
 
-#define FM(body) "{\"FlowMetadata\":{" body "}}"
+#define FM(body)     "{\"FlowMetadata\":{" body "}}"
 #define RULES(rules) FM("\"AccessControl\":{\"Rules\":[" rules "]}")
-#define RULES_HEAD "{\"FlowMetadata\":{\"AccessControl\":{\"Rules\":["
+#define RULES_HEAD   "{\"FlowMetadata\":{\"AccessControl\":{\"Rules\":["
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
-static void expect_text_at(const char *file, int line, const char *got, const char *want,
-			   int how)
+static void expect_text_at(const char *file, int line, const char *got, const char *want, int how)
 {
 	char what[1400];
 	int ok = how == 0   ? !strcmp(got, want)
 		 : how == 1 ? !strncmp(got, want, strlen(want))
 			    : strstr(got, want) != NULL;
-	static const char *const verbs[] = { "is not", "does not start with", "does not contain" };
+	static const char *const verbs[] = {"is not", "does not start with", "does not contain"};
 
 	if (ok)
 		return;
@@ -63,8 +62,8 @@ static int load(const char *json)
 			EXPECT_TEXT(err, "");                                                      \
 	} while (0)
 
-static void expect_v4(const char *file, int line, const struct collector_addr *c,
-		      const char *addr, unsigned int port)
+static void expect_v4(const char *file, int line, const struct collector_addr *c, const char *addr,
+		      unsigned int port)
 {
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)&c->addr;
 	struct in_addr want;
@@ -76,8 +75,8 @@ static void expect_v4(const char *file, int line, const struct collector_addr *c
 	check_mem(file, line, addr, &sin->sin_addr, &want, sizeof(want));
 }
 
-static void expect_v6(const char *file, int line, const struct collector_addr *c,
-		      const char *addr, unsigned int port)
+static void expect_v6(const char *file, int line, const struct collector_addr *c, const char *addr,
+		      unsigned int port)
 {
 	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&c->addr;
 	struct in6_addr want;
@@ -93,7 +92,7 @@ static void expect_v6(const char *file, int line, const struct collector_addr *c
 static void expect_prefix(const char *file, int line, const struct prefix *p, const char *addr,
 			  unsigned int len)
 {
-	uint8_t want[16] = { 0 };
+	uint8_t want[16] = {0};
 	unsigned int version = !addr ? 0 : strchr(addr, ':') ? 6 : 4;
 
 	if (addr)
@@ -103,9 +102,9 @@ static void expect_prefix(const char *file, int line, const struct prefix *p, co
 	check_mem(file, line, addr ? addr : "any", p->addr, want, sizeof(want));
 }
 
-#define EXPECT_V4(c, addr, port)     expect_v4(__FILE__, __LINE__, (c), (addr), (port))
-#define EXPECT_V6(c, addr, port)     expect_v6(__FILE__, __LINE__, (c), (addr), (port))
-#define EXPECT_PREFIX_IS(p, a, len)  expect_prefix(__FILE__, __LINE__, (p), (a), (len))
+#define EXPECT_V4(c, addr, port)    expect_v4(__FILE__, __LINE__, (c), (addr), (port))
+#define EXPECT_V6(c, addr, port)    expect_v6(__FILE__, __LINE__, (c), (addr), (port))
+#define EXPECT_PREFIX_IS(p, a, len) expect_prefix(__FILE__, __LINE__, (p), (a), (len))
 
 /* The repository's top directory: the binary is TOP/build/tests/unit/config_test. */
 static const char *source_file(const char *rel, char *buf, size_t size)
@@ -157,309 +156,321 @@ static void cleanup_tmp(void)
 /* ---- bad configurations ------------------------------------------------------------------- */
 
 struct bad_case {
-	const char *name;	/* the behaviour */
+	const char *name; /* the behaviour */
 	const char *json;
-	const char *start;	/* the message starts with this: key path or source:line:column, */
-};				/* the value as written and what is expected */
+	const char *start; /* the message starts with this: key path or source:line:column, */
+};			   /* the value as written and what is expected */
 
 static const struct bad_case bad_cases[] = {
 	/* FlowMetadata itself */
-	{ "bad_flowmetadata_array_is_not_an_object", "{\"FlowMetadata\":[]}",
-	  "FlowMetadata: [] is an array; expected an object (keys: IpFixCollectors, Direction" },
-	{ "bad_flowmetadata_null_is_not_an_object", "{\"FlowMetadata\":null}",
-	  "FlowMetadata: null is not allowed; expected an object" },
-	{ "bad_flowmetadata_twice_at_top_level",
-	  "{\"FlowMetadata\":{},\n \"FlowMetadata\":{\"Enabled\":false}}",
-	  "FlowMetadata: key repeated at line 2, column 2 (first at line 1, column 2)" },
-	{ "bad_unknown_key_near_a_known_one_gets_hint", FM("\"Intervall\":60000"),
-	  "FlowMetadata.Intervall: unknown key; did you mean Interval?" },
-	{ "bad_unknown_key_lists_the_known_ones", FM("\"ExportInterval\":60000"),
-	  "FlowMetadata.ExportInterval: unknown key; expected one of IpFixCollectors, Direction, Interval, "
-	  "Enabled, PollInterval, IdleTimeout, ObservationDomainId, TemplateRefresh, MaxMessageSize, "
-	  "MaxFlows, AccessControl or TrustRequirements" },
-	{ "bad_key_names_are_case_sensitive_with_hint", FM("\"interval\":60000"),
-	  "FlowMetadata.interval: unknown key (key names are case-sensitive: did you mean "
-	  "Interval?)" },
-	{ "bad_repeated_key_under_flowmetadata", FM("\"Interval\":0,\n\"Interval\":60000"),
-	  "FlowMetadata.Interval: key repeated at line 2, column 1 (first at line 1, column 18)" },
+	{"bad_flowmetadata_array_is_not_an_object", "{\"FlowMetadata\":[]}",
+	 "FlowMetadata: [] is an array; expected an object (keys: IpFixCollectors, Direction"},
+	{"bad_flowmetadata_null_is_not_an_object", "{\"FlowMetadata\":null}",
+	 "FlowMetadata: null is not allowed; expected an object"},
+	{"bad_flowmetadata_twice_at_top_level",
+	 "{\"FlowMetadata\":{},\n \"FlowMetadata\":{\"Enabled\":false}}",
+	 "FlowMetadata: key repeated at line 2, column 2 (first at line 1, column 2)"},
+	{"bad_unknown_key_near_a_known_one_gets_hint", FM("\"Intervall\":60000"),
+	 "FlowMetadata.Intervall: unknown key; did you mean Interval?"},
+	{"bad_unknown_key_lists_the_known_ones", FM("\"ExportInterval\":60000"),
+	 "FlowMetadata.ExportInterval: unknown key; expected one of IpFixCollectors, Direction, "
+	 "Interval, Enabled, PollInterval, IdleTimeout, ObservationDomainId, TemplateRefresh, "
+	 "MaxMessageSize, MaxFlows, AccessControl or TrustRequirements"},
+	{"bad_key_names_are_case_sensitive_with_hint", FM("\"interval\":60000"),
+	 "FlowMetadata.interval: unknown key (key names are case-sensitive: did you mean "
+	 "Interval?)"},
+	{"bad_repeated_key_under_flowmetadata", FM("\"Interval\":0,\n\"Interval\":60000"),
+	 "FlowMetadata.Interval: key repeated at line 2, column 1 (first at line 1, column 18)"},
 
 	/* Interval and the other durations */
-	{ "bad_interval_string_not_integer", FM("\"Interval\":\"60000\""),
-	  "FlowMetadata.Interval: \"60000\" is a string; expected an integer from 0 to 86400000 "
-	  "(milliseconds)" },
-	{ "bad_interval_fraction", FM("\"Interval\":1.5"),
-	  "FlowMetadata.Interval: 1.5 is a floating-point number; expected an integer" },
-	{ "bad_interval_exponent_is_not_integer", FM("\"Interval\":6e4"),
-	  "FlowMetadata.Interval: 6e4 is a floating-point number; expected an integer" },
-	{ "bad_interval_negative", FM("\"Interval\":-60000"),
-	  "FlowMetadata.Interval: -60000 is out of range; expected an integer from 0 to 86400000" },
-	{ "bad_interval_null", FM("\"Interval\":null"),
-	  "FlowMetadata.Interval: null is not allowed; expected an integer from 0 to 86400000" },
-	{ "bad_interval_boolean", FM("\"Interval\":true"),
-	  "FlowMetadata.Interval: true is a boolean; expected an integer" },
-	{ "bad_interval_above_one_day", FM("\"Interval\":86460000"),
-	  "FlowMetadata.Interval: 86460000 is out of range; expected an integer from 0 to 86400000" },
-	{ "bad_interval_not_multiple_of_poll", FM("\"Interval\":90000"),
-	  "FlowMetadata.Interval: 90000 is not a multiple of PollInterval (60000); use 0 or a "
-	  "multiple" },
-	{ "bad_interval_not_multiple_of_poll_set_after_it",
-	  FM("\"Interval\":20000,\"PollInterval\":7000"),
-	  "FlowMetadata.Interval: 20000 is not a multiple of PollInterval (7000)" },
-	{ "bad_poll_interval_below_one_second", FM("\"PollInterval\":999"),
-	  "FlowMetadata.PollInterval: 999 is out of range; expected an integer from 1000 to "
-	  "86400000 (milliseconds)" },
-	{ "bad_poll_interval_zero", FM("\"PollInterval\":0"),
-	  "FlowMetadata.PollInterval: 0 is out of range" },
-	{ "bad_idle_timeout_below_one_second", FM("\"IdleTimeout\":500"),
-	  "FlowMetadata.IdleTimeout: 500 is out of range; expected an integer from 1000 to 86400000" },
-	{ "bad_idle_timeout_string", FM("\"IdleTimeout\":\"1m\""),
-	  "FlowMetadata.IdleTimeout: \"1m\" is a string; expected an integer" },
-	{ "bad_template_refresh_below_one_second", FM("\"TemplateRefresh\":999"),
-	  "FlowMetadata.TemplateRefresh: 999 is out of range; expected an integer from 1000" },
+	{"bad_interval_string_not_integer", FM("\"Interval\":\"60000\""),
+	 "FlowMetadata.Interval: \"60000\" is a string; expected an integer from 0 to 86400000 "
+	 "(milliseconds)"},
+	{"bad_interval_fraction", FM("\"Interval\":1.5"),
+	 "FlowMetadata.Interval: 1.5 is a floating-point number; expected an integer"},
+	{"bad_interval_exponent_is_not_integer", FM("\"Interval\":6e4"),
+	 "FlowMetadata.Interval: 6e4 is a floating-point number; expected an integer"},
+	{"bad_interval_negative", FM("\"Interval\":-60000"),
+	 "FlowMetadata.Interval: -60000 is out of range; expected an integer from 0 to 86400000"},
+	{"bad_interval_null", FM("\"Interval\":null"),
+	 "FlowMetadata.Interval: null is not allowed; expected an integer from 0 to 86400000"},
+	{"bad_interval_boolean", FM("\"Interval\":true"),
+	 "FlowMetadata.Interval: true is a boolean; expected an integer"},
+	{"bad_interval_above_one_day", FM("\"Interval\":86460000"),
+	 "FlowMetadata.Interval: 86460000 is out of range; expected an integer from 0 to 86400000"},
+	{"bad_interval_not_multiple_of_poll", FM("\"Interval\":90000"),
+	 "FlowMetadata.Interval: 90000 is not a multiple of PollInterval (60000); use 0 or a "
+	 "multiple"},
+	{"bad_interval_not_multiple_of_poll_set_after_it",
+	 FM("\"Interval\":20000,\"PollInterval\":7000"),
+	 "FlowMetadata.Interval: 20000 is not a multiple of PollInterval (7000)"},
+	{"bad_poll_interval_below_one_second", FM("\"PollInterval\":999"),
+	 "FlowMetadata.PollInterval: 999 is out of range; expected an integer from 1000 to "
+	 "86400000 (milliseconds)"},
+	{"bad_poll_interval_zero", FM("\"PollInterval\":0"),
+	 "FlowMetadata.PollInterval: 0 is out of range"},
+	{"bad_idle_timeout_below_one_second", FM("\"IdleTimeout\":500"),
+	 "FlowMetadata.IdleTimeout: 500 is out of range; expected an integer from 1000 to "
+	 "86400000"},
+	{"bad_idle_timeout_string", FM("\"IdleTimeout\":\"1m\""),
+	 "FlowMetadata.IdleTimeout: \"1m\" is a string; expected an integer"},
+	{"bad_template_refresh_below_one_second", FM("\"TemplateRefresh\":999"),
+	 "FlowMetadata.TemplateRefresh: 999 is out of range; expected an integer from 1000"},
 
 	/* Other integers */
-	{ "bad_observation_domain_id_above_32_bits", FM("\"ObservationDomainId\":4294967296"),
-	  "FlowMetadata.ObservationDomainId: 4294967296 is out of range; expected an integer from 0 "
-	  "to 4294967295" },
-	{ "bad_huge_integer_quoted_as_written", FM("\"ObservationDomainId\":99999999999999999999"),
-	  "FlowMetadata.ObservationDomainId: 99999999999999999999 is out of range" },
-	{ "bad_observation_domain_id_negative", FM("\"ObservationDomainId\":-1"),
-	  "FlowMetadata.ObservationDomainId: -1 is out of range" },
-	{ "bad_max_message_size_below_512", FM("\"MaxMessageSize\":511"),
-	  "FlowMetadata.MaxMessageSize: 511 is out of range; expected an integer from 512 to 65507 "
-	  "(bytes)" },
-	{ "bad_max_message_size_above_udp_payload", FM("\"MaxMessageSize\":65508"),
-	  "FlowMetadata.MaxMessageSize: 65508 is out of range" },
-	{ "bad_max_flows_below_1024", FM("\"MaxFlows\":1000"),
-	  "FlowMetadata.MaxFlows: 1000 is out of range; expected an integer from 1024 to 16777216 "
-	  "(flows)" },
-	{ "bad_max_flows_above_16m", FM("\"MaxFlows\":16777217"),
-	  "FlowMetadata.MaxFlows: 16777217 is out of range" },
-	{ "bad_max_flows_float", FM("\"MaxFlows\":65536.0"),
-	  "FlowMetadata.MaxFlows: 65536.0 is a floating-point number" },
+	{"bad_observation_domain_id_above_32_bits", FM("\"ObservationDomainId\":4294967296"),
+	 "FlowMetadata.ObservationDomainId: 4294967296 is out of range; expected an integer from "
+	 "0 to 4294967295"},
+	{"bad_huge_integer_quoted_as_written", FM("\"ObservationDomainId\":99999999999999999999"),
+	 "FlowMetadata.ObservationDomainId: 99999999999999999999 is out of range"},
+	{"bad_observation_domain_id_negative", FM("\"ObservationDomainId\":-1"),
+	 "FlowMetadata.ObservationDomainId: -1 is out of range"},
+	{"bad_max_message_size_below_512", FM("\"MaxMessageSize\":511"),
+	 "FlowMetadata.MaxMessageSize: 511 is out of range; expected an integer from 512 to 65507 "
+	 "(bytes)"},
+	{"bad_max_message_size_above_udp_payload", FM("\"MaxMessageSize\":65508"),
+	 "FlowMetadata.MaxMessageSize: 65508 is out of range"},
+	{"bad_max_flows_below_1024", FM("\"MaxFlows\":1000"),
+	 "FlowMetadata.MaxFlows: 1000 is out of range; expected an integer from 1024 to 16777216 "
+	 "(flows)"},
+	{"bad_max_flows_above_16m", FM("\"MaxFlows\":16777217"),
+	 "FlowMetadata.MaxFlows: 16777217 is out of range"},
+	{"bad_max_flows_float", FM("\"MaxFlows\":65536.0"),
+	 "FlowMetadata.MaxFlows: 65536.0 is a floating-point number"},
 
 	/* Enabled, Direction */
-	{ "bad_enabled_string_true", FM("\"Enabled\":\"true\""),
-	  "FlowMetadata.Enabled: \"true\" is a string; expected true or false" },
-	{ "bad_enabled_integer", FM("\"Enabled\":1"),
-	  "FlowMetadata.Enabled: 1 is an integer; expected true or false" },
-	{ "bad_direction_unknown_value", FM("\"Direction\":\"Egress\""),
-	  "FlowMetadata.Direction: \"Egress\" is not a valid value; expected \"Both\", "
-	  "\"SendingToPeer\" or \"ReceivedFromPeer\"" },
-	{ "bad_direction_integer", FM("\"Direction\":1"),
-	  "FlowMetadata.Direction: 1 is an integer; expected \"Both\"" },
+	{"bad_enabled_string_true", FM("\"Enabled\":\"true\""),
+	 "FlowMetadata.Enabled: \"true\" is a string; expected true or false"},
+	{"bad_enabled_integer", FM("\"Enabled\":1"),
+	 "FlowMetadata.Enabled: 1 is an integer; expected true or false"},
+	{"bad_direction_unknown_value", FM("\"Direction\":\"Egress\""),
+	 "FlowMetadata.Direction: \"Egress\" is not a valid value; expected \"Both\", "
+	 "\"SendingToPeer\" or \"ReceivedFromPeer\""},
+	{"bad_direction_integer", FM("\"Direction\":1"),
+	 "FlowMetadata.Direction: 1 is an integer; expected \"Both\""},
 
 	/* Collectors */
-	{ "bad_collectors_string_not_array", FM("\"IpFixCollectors\":\"Udp/172.16.1.100:4739\""),
-	  "FlowMetadata.IpFixCollectors: \"Udp/172.16.1.100:4739\" is a string; expected an array of "
-	  "strings" },
-	{ "bad_collector_integer_entry", FM("\"IpFixCollectors\":[4739]"),
-	  "FlowMetadata.IpFixCollectors[0]: 4739 is an integer; expected a string "
-	  "\"Udp/ADDRESS:PORT\"" },
-	{ "bad_collector_tcp_only_udp_supported",
-	  FM("\"IpFixCollectors\":[\"Udp/198.18.0.8:4739\",\"Tcp/198.18.0.9:4739\"]"),
-	  "FlowMetadata.IpFixCollectors[1]: \"Tcp/198.18.0.9:4739\": only UDP transport is supported "
-	  "(Udp/ADDRESS:PORT)" },
-	{ "bad_collector_sctp_only_udp_supported", FM("\"IpFixCollectors\":[\"SCTP/198.18.0.9:4739\"]"),
-	  "FlowMetadata.IpFixCollectors[0]: \"SCTP/198.18.0.9:4739\": only UDP transport is "
-	  "supported" },
-	{ "bad_collector_unknown_transport", FM("\"IpFixCollectors\":[\"Quic/198.18.0.9:4739\"]"),
-	  "FlowMetadata.IpFixCollectors[0]: \"Quic/198.18.0.9:4739\": unknown transport \"Quic\"; "
-	  "expected Udp/ADDRESS:PORT" },
-	{ "bad_collector_without_transport", FM("\"IpFixCollectors\":[\"198.18.0.9:4739\"]"),
-	  "FlowMetadata.IpFixCollectors[0]: \"198.18.0.9:4739\": no transport; expected "
-	  "Udp/ADDRESS:PORT" },
-	{ "bad_collector_ipv6_without_brackets", FM("\"IpFixCollectors\":[\"Udp/2001:db8::5:4739\"]"),
-	  "FlowMetadata.IpFixCollectors[0]: \"Udp/2001:db8::5:4739\": an IPv6 address needs "
-	  "brackets; expected Udp/[IPv6]:PORT" },
-	{ "bad_collector_ipv6_unclosed_bracket", FM("\"IpFixCollectors\":[\"Udp/[2001:db8::5:4739\"]"),
-	  "FlowMetadata.IpFixCollectors[0]: \"Udp/[2001:db8::5:4739\": no \"]\" after the IPv6 "
-	  "address" },
-	{ "bad_collector_ipv6_without_port", FM("\"IpFixCollectors\":[\"Udp/[2001:db8::5]\"]"),
-	  "FlowMetadata.IpFixCollectors[0]: \"Udp/[2001:db8::5]\": no \":PORT\" after \"]\"" },
-	{ "bad_collector_ipv4_in_brackets", FM("\"IpFixCollectors\":[\"Udp/[198.18.0.9]:4739\"]"),
-	  "FlowMetadata.IpFixCollectors[0]: \"Udp/[198.18.0.9]:4739\": \"198.18.0.9\" is not an IPv6 "
-	  "address" },
-	{ "bad_collector_ipv4_octet_above_255", FM("\"IpFixCollectors\":[\"Udp/300.1.2.3:4739\"]"),
-	  "FlowMetadata.IpFixCollectors[0]: \"Udp/300.1.2.3:4739\": \"300.1.2.3\" is not an IPv4 "
-	  "address" },
-	{ "bad_collector_host_name_not_resolved",
-	  FM("\"IpFixCollectors\":[\"Udp/collector.example:4739\"]"),
-	  "FlowMetadata.IpFixCollectors[0]: \"Udp/collector.example:4739\": \"collector.example\" is "
-	  "not an IPv4 address (names are not resolved)" },
-	{ "bad_collector_ipv6_invalid_digit", FM("\"IpFixCollectors\":[\"Udp/[2001:db8::g]:4739\"]"),
-	  "FlowMetadata.IpFixCollectors[0]: \"Udp/[2001:db8::g]:4739\": \"2001:db8::g\" is not an "
-	  "IPv6 address" },
-	{ "bad_collector_without_port", FM("\"IpFixCollectors\":[\"Udp/172.16.1.100\"]"),
-	  "FlowMetadata.IpFixCollectors[0]: \"Udp/172.16.1.100\": no \":PORT\"; expected "
-	  "Udp/ADDRESS:PORT" },
-	{ "bad_collector_empty_port", FM("\"IpFixCollectors\":[\"Udp/172.16.1.100:\"]"),
-	  "FlowMetadata.IpFixCollectors[0]: \"Udp/172.16.1.100:\": \"\" is not a port; expected a "
-	  "port from 1 to 65535" },
-	{ "bad_collector_port_zero", FM("\"IpFixCollectors\":[\"Udp/172.16.1.100:0\"]"),
-	  "FlowMetadata.IpFixCollectors[0]: \"Udp/172.16.1.100:0\": \"0\" is not a port" },
-	{ "bad_collector_port_above_65535", FM("\"IpFixCollectors\":[\"Udp/172.16.1.100:65536\"]"),
-	  "FlowMetadata.IpFixCollectors[0]: \"Udp/172.16.1.100:65536\": \"65536\" is not a port" },
-	{ "bad_collector_port_by_name", FM("\"IpFixCollectors\":[\"Udp/172.16.1.100:ipfix\"]"),
-	  "FlowMetadata.IpFixCollectors[0]: \"Udp/172.16.1.100:ipfix\": \"ipfix\" is not a port" },
-	{ "bad_collector_without_address", FM("\"IpFixCollectors\":[\"Udp/:4739\"]"),
-	  "FlowMetadata.IpFixCollectors[0]: \"Udp/:4739\": no address" },
-	{ "bad_collector_unspecified_address", FM("\"IpFixCollectors\":[\"Udp/0.0.0.0:4739\"]"),
-	  "FlowMetadata.IpFixCollectors[0]: \"Udp/0.0.0.0:4739\": the unspecified address 0.0.0.0 "
-	  "cannot be a collector" },
-	{ "bad_collector_repeated_in_other_case",
-	  FM("\"IpFixCollectors\":[\"Udp/172.16.1.100:4739\",\"udp/172.16.1.100:4739\"]"),
-	  "FlowMetadata.IpFixCollectors[1]: \"udp/172.16.1.100:4739\": same address and port as "
-	  "collector \"Udp/172.16.1.100:4739\"; list each collector once" },
-	{ "bad_collector_repeated_in_other_ipv6_notation",
-	  FM("\"IpFixCollectors\":[\"Udp/[2001:db8::5]:4739\",\"Udp/[2001:DB8:0:0::5]:4739\"]"),
-	  "FlowMetadata.IpFixCollectors[1]: \"Udp/[2001:DB8:0:0::5]:4739\": same address and port" },
-	{ "bad_collector_with_nul_character", FM("\"IpFixCollectors\":[\"Udp/1.2.3.4:4739\\u0000x\"]"),
-	  "FlowMetadata.IpFixCollectors[0]: \"Udp/1.2.3.4:4739\\u0000x\" contains a NUL character" },
+	{"bad_collectors_string_not_array", FM("\"IpFixCollectors\":\"Udp/172.16.1.100:4739\""),
+	 "FlowMetadata.IpFixCollectors: \"Udp/172.16.1.100:4739\" is a string; expected an array "
+	 "of strings"},
+	{"bad_collector_integer_entry", FM("\"IpFixCollectors\":[4739]"),
+	 "FlowMetadata.IpFixCollectors[0]: 4739 is an integer; expected a string "
+	 "\"Udp/ADDRESS:PORT\""},
+	{"bad_collector_tcp_only_udp_supported",
+	 FM("\"IpFixCollectors\":[\"Udp/198.18.0.8:4739\",\"Tcp/198.18.0.9:4739\"]"),
+	 "FlowMetadata.IpFixCollectors[1]: \"Tcp/198.18.0.9:4739\": only UDP transport is "
+	 "supported (Udp/ADDRESS:PORT)"},
+	{"bad_collector_sctp_only_udp_supported",
+	 FM("\"IpFixCollectors\":[\"SCTP/198.18.0.9:4739\"]"),
+	 "FlowMetadata.IpFixCollectors[0]: \"SCTP/198.18.0.9:4739\": only UDP transport is "
+	 "supported"},
+	{"bad_collector_unknown_transport", FM("\"IpFixCollectors\":[\"Quic/198.18.0.9:4739\"]"),
+	 "FlowMetadata.IpFixCollectors[0]: \"Quic/198.18.0.9:4739\": unknown transport \"Quic\"; "
+	 "expected Udp/ADDRESS:PORT"},
+	{"bad_collector_without_transport", FM("\"IpFixCollectors\":[\"198.18.0.9:4739\"]"),
+	 "FlowMetadata.IpFixCollectors[0]: \"198.18.0.9:4739\": no transport; expected "
+	 "Udp/ADDRESS:PORT"},
+	{"bad_collector_ipv6_without_brackets",
+	 FM("\"IpFixCollectors\":[\"Udp/2001:db8::5:4739\"]"),
+	 "FlowMetadata.IpFixCollectors[0]: \"Udp/2001:db8::5:4739\": an IPv6 address needs "
+	 "brackets; expected Udp/[IPv6]:PORT"},
+	{"bad_collector_ipv6_unclosed_bracket",
+	 FM("\"IpFixCollectors\":[\"Udp/[2001:db8::5:4739\"]"),
+	 "FlowMetadata.IpFixCollectors[0]: \"Udp/[2001:db8::5:4739\": no \"]\" after the IPv6 "
+	 "address"},
+	{"bad_collector_ipv6_without_port", FM("\"IpFixCollectors\":[\"Udp/[2001:db8::5]\"]"),
+	 "FlowMetadata.IpFixCollectors[0]: \"Udp/[2001:db8::5]\": no \":PORT\" after \"]\""},
+	{"bad_collector_ipv4_in_brackets", FM("\"IpFixCollectors\":[\"Udp/[198.18.0.9]:4739\"]"),
+	 "FlowMetadata.IpFixCollectors[0]: \"Udp/[198.18.0.9]:4739\": \"198.18.0.9\" is not an "
+	 "IPv6 address"},
+	{"bad_collector_ipv4_octet_above_255", FM("\"IpFixCollectors\":[\"Udp/300.1.2.3:4739\"]"),
+	 "FlowMetadata.IpFixCollectors[0]: \"Udp/300.1.2.3:4739\": \"300.1.2.3\" is not an IPv4 "
+	 "address"},
+	{"bad_collector_host_name_not_resolved",
+	 FM("\"IpFixCollectors\":[\"Udp/collector.example:4739\"]"),
+	 "FlowMetadata.IpFixCollectors[0]: \"Udp/collector.example:4739\": \"collector.example\" "
+	 "is not an IPv4 address (names are not resolved)"},
+	{"bad_collector_ipv6_invalid_digit", FM("\"IpFixCollectors\":[\"Udp/[2001:db8::g]:4739\"]"),
+	 "FlowMetadata.IpFixCollectors[0]: \"Udp/[2001:db8::g]:4739\": \"2001:db8::g\" is not an "
+	 "IPv6 address"},
+	{"bad_collector_without_port", FM("\"IpFixCollectors\":[\"Udp/172.16.1.100\"]"),
+	 "FlowMetadata.IpFixCollectors[0]: \"Udp/172.16.1.100\": no \":PORT\"; expected "
+	 "Udp/ADDRESS:PORT"},
+	{"bad_collector_empty_port", FM("\"IpFixCollectors\":[\"Udp/172.16.1.100:\"]"),
+	 "FlowMetadata.IpFixCollectors[0]: \"Udp/172.16.1.100:\": \"\" is not a port; expected a "
+	 "port from 1 to 65535"},
+	{"bad_collector_port_zero", FM("\"IpFixCollectors\":[\"Udp/172.16.1.100:0\"]"),
+	 "FlowMetadata.IpFixCollectors[0]: \"Udp/172.16.1.100:0\": \"0\" is not a port"},
+	{"bad_collector_port_above_65535", FM("\"IpFixCollectors\":[\"Udp/172.16.1.100:65536\"]"),
+	 "FlowMetadata.IpFixCollectors[0]: \"Udp/172.16.1.100:65536\": \"65536\" is not a port"},
+	{"bad_collector_port_by_name", FM("\"IpFixCollectors\":[\"Udp/172.16.1.100:ipfix\"]"),
+	 "FlowMetadata.IpFixCollectors[0]: \"Udp/172.16.1.100:ipfix\": \"ipfix\" is not a port"},
+	{"bad_collector_without_address", FM("\"IpFixCollectors\":[\"Udp/:4739\"]"),
+	 "FlowMetadata.IpFixCollectors[0]: \"Udp/:4739\": no address"},
+	{"bad_collector_unspecified_address", FM("\"IpFixCollectors\":[\"Udp/0.0.0.0:4739\"]"),
+	 "FlowMetadata.IpFixCollectors[0]: \"Udp/0.0.0.0:4739\": the unspecified address 0.0.0.0 "
+	 "cannot be a collector"},
+	{"bad_collector_repeated_in_other_case",
+	 FM("\"IpFixCollectors\":[\"Udp/172.16.1.100:4739\",\"udp/172.16.1.100:4739\"]"),
+	 "FlowMetadata.IpFixCollectors[1]: \"udp/172.16.1.100:4739\": same address and port as "
+	 "collector \"Udp/172.16.1.100:4739\"; list each collector once"},
+	{"bad_collector_repeated_in_other_ipv6_notation",
+	 FM("\"IpFixCollectors\":[\"Udp/[2001:db8::5]:4739\",\"Udp/[2001:DB8:0:0::5]:4739\"]"),
+	 "FlowMetadata.IpFixCollectors[1]: \"Udp/[2001:DB8:0:0::5]:4739\": same address and port"},
+	{"bad_collector_with_nul_character",
+	 FM("\"IpFixCollectors\":[\"Udp/1.2.3.4:4739\\u0000x\"]"),
+	 "FlowMetadata.IpFixCollectors[0]: \"Udp/1.2.3.4:4739\\u0000x\" contains a NUL character"},
 
 	/* AccessControl */
-	{ "bad_access_control_boolean", FM("\"AccessControl\":true"),
-	  "FlowMetadata.AccessControl: true is a boolean; expected an object (keys: Enabled, Rules)" },
-	{ "bad_access_control_unknown_key", FM("\"AccessControl\":{\"Enable\":true}"),
-	  "FlowMetadata.AccessControl.Enable: unknown key; did you mean Enabled?" },
-	{ "bad_access_control_far_unknown_key", FM("\"AccessControl\":{\"Policy\":[]}"),
-	  "FlowMetadata.AccessControl.Policy: unknown key; expected one of Enabled or Rules" },
-	{ "bad_access_control_enabled_string", FM("\"AccessControl\":{\"Enabled\":\"yes\"}"),
-	  "FlowMetadata.AccessControl.Enabled: \"yes\" is a string; expected true or false" },
-	{ "bad_access_control_rules_object", FM("\"AccessControl\":{\"Rules\":{}}"),
-	  "FlowMetadata.AccessControl.Rules: {} is an object; expected an array of rule objects" },
-	{ "bad_rule_string_not_object", RULES("\"ssh\""),
-	  "FlowMetadata.AccessControl.Rules[0]: \"ssh\" is a string; expected an object (keys: "
-	  "Description, Peers, Protocol, Ports, Direction)" },
-	{ "bad_rule_unknown_key", RULES("{\"Peers\":[\"any\"]},{\"Peers\":[\"any\"],\"Port\":\"22\"}"),
-	  "FlowMetadata.AccessControl.Rules[1].Port: unknown key; did you mean Ports?" },
-	{ "bad_rule_far_unknown_key", RULES("{\"Peers\":[\"any\"],\"Action\":\"Allow\"}"),
-	  "FlowMetadata.AccessControl.Rules[0].Action: unknown key; expected one of Description, "
-	  "Peers, Protocol, Ports or Direction" },
-	{ "bad_rule_repeated_key", RULES("{\"Peers\":[\"any\"],\"Protocol\":\"Tcp\",\"Protocol\":\"Udp\"}"),
-	  "FlowMetadata.AccessControl.Rules[0].Protocol: key repeated at line 1" },
-	{ "bad_rule_without_peers", RULES("{\"Protocol\":\"Tcp\"}"),
-	  "FlowMetadata.AccessControl.Rules[0].Peers: missing; expected an array of addresses, "
-	  "prefixes or \"any\"" },
-	{ "bad_rule_with_empty_peers", RULES("{\"Peers\":[]}"),
-	  "FlowMetadata.AccessControl.Rules[0].Peers: [] names no peer" },
-	{ "bad_rule_peers_string_not_array", RULES("{\"Peers\":\"any\"}"),
-	  "FlowMetadata.AccessControl.Rules[0].Peers: \"any\" is a string; expected an array" },
-	{ "bad_rule_peer_octet_above_255", RULES("{\"Peers\":[\"100.64.0.0/24\",\"100.64.0.300\"]}"),
-	  "FlowMetadata.AccessControl.Rules[0].Peers[1]: \"100.64.0.300\": not an IPv4 or IPv6 "
-	  "address; expected an address, ADDRESS/LEN or \"any\"" },
-	{ "bad_rule_peer_ipv4_prefix_longer_than_32", RULES("{\"Peers\":[\"100.64.0.0/33\"]}"),
-	  "FlowMetadata.AccessControl.Rules[0].Peers[0]: \"100.64.0.0/33\": bad prefix length; "
-	  "expected /0 to /32" },
-	{ "bad_rule_peer_ipv6_prefix_longer_than_128", RULES("{\"Peers\":[\"fd7a:115c::/129\"]}"),
-	  "FlowMetadata.AccessControl.Rules[0].Peers[0]: \"fd7a:115c::/129\": bad prefix length; "
-	  "expected /0 to /128" },
-	{ "bad_rule_peer_empty_prefix_length", RULES("{\"Peers\":[\"100.64.0.0/\"]}"),
-	  "FlowMetadata.AccessControl.Rules[0].Peers[0]: \"100.64.0.0/\": bad prefix length" },
-	{ "bad_rule_peer_host_bits_set", RULES("{\"Peers\":[\"100.64.0.1/24\"]}"),
-	  "FlowMetadata.AccessControl.Rules[0].Peers[0]: \"100.64.0.1/24\": host bits are set; did "
-	  "you mean 100.64.0.0/24?" },
-	{ "bad_rule_peer_ipv6_host_bits_set", RULES("{\"Peers\":[\"fd7a:115c::1/48\"]}"),
-	  "FlowMetadata.AccessControl.Rules[0].Peers[0]: \"fd7a:115c::1/48\": host bits are set; did "
-	  "you mean fd7a:115c::/48?" },
-	{ "bad_rule_protocol_unknown", RULES("{\"Peers\":[\"any\"],\"Protocol\":\"Sctp\"}"),
-	  "FlowMetadata.AccessControl.Rules[0].Protocol: \"Sctp\" is not a valid value; expected "
-	  "\"Any\", \"Tcp\", \"Udp\" or \"Icmp\"" },
-	{ "bad_rule_ports_with_icmp",
-	  RULES("{\"Peers\":[\"any\"],\"Protocol\":\"Tcp\",\"Ports\":\"22\"},"
-		"{\"Peers\":[\"any\"]},"
-		"{\"Peers\":[\"any\"],\"Protocol\":\"Icmp\",\"Ports\":\"22\"}"),
-	  "FlowMetadata.AccessControl.Rules[2].Ports: \"22\" needs Protocol Tcp or Udp (this rule's "
-	  "Protocol is Icmp)" },
-	{ "bad_rule_ports_with_default_protocol_any", RULES("{\"Peers\":[\"any\"],\"Ports\":\"443\"}"),
-	  "FlowMetadata.AccessControl.Rules[0].Ports: \"443\" needs Protocol Tcp or Udp (this rule's "
-	  "Protocol is Any)" },
-	{ "bad_rule_ports_integer_not_string",
-	  RULES("{\"Peers\":[\"any\"],\"Protocol\":\"Tcp\",\"Ports\":22}"),
-	  "FlowMetadata.AccessControl.Rules[0].Ports: 22 is an integer; expected a string \"N\" or "
-	  "\"N-M\"" },
-	{ "bad_rule_ports_reversed_range",
-	  RULES("{\"Peers\":[\"any\"],\"Protocol\":\"Tcp\",\"Ports\":\"8100-8000\"}"),
-	  "FlowMetadata.AccessControl.Rules[0].Ports: \"8100-8000\" is a reversed range; expected "
-	  "\"N-M\" with N <= M" },
-	{ "bad_rule_ports_above_65535",
-	  RULES("{\"Peers\":[\"any\"],\"Protocol\":\"Udp\",\"Ports\":\"70000\"}"),
-	  "FlowMetadata.AccessControl.Rules[0].Ports: \"70000\" is not a port or port range" },
-	{ "bad_rule_ports_list_not_supported",
-	  RULES("{\"Peers\":[\"any\"],\"Protocol\":\"Tcp\",\"Ports\":\"22,80\"}"),
-	  "FlowMetadata.AccessControl.Rules[0].Ports: \"22,80\" is not a port or port range" },
-	{ "bad_rule_ports_open_ended_range",
-	  RULES("{\"Peers\":[\"any\"],\"Protocol\":\"Tcp\",\"Ports\":\"8000-\"}"),
-	  "FlowMetadata.AccessControl.Rules[0].Ports: \"8000-\" is not a port or port range" },
-	{ "bad_rule_ports_with_spaces",
-	  RULES("{\"Peers\":[\"any\"],\"Protocol\":\"Tcp\",\"Ports\":\"8000 - 8100\"}"),
-	  "FlowMetadata.AccessControl.Rules[0].Ports: \"8000 - 8100\" is not a port or port range" },
-	{ "bad_rule_direction_unknown", RULES("{\"Peers\":[\"any\"],\"Direction\":\"Ingress\"}"),
-	  "FlowMetadata.AccessControl.Rules[0].Direction: \"Ingress\" is not a valid value; expected "
-	  "\"Both\", \"Inbound\" or \"Outbound\"" },
-	{ "bad_rule_description_longer_than_63_bytes",
-	  RULES("{\"Peers\":[\"any\"],\"Description\":"
-		"\"0123456789012345678901234567890123456789012345678901234567890123\"}"),
-	  "FlowMetadata.AccessControl.Rules[0].Description: "
-	  "\"0123456789012345678901234567890123456789012345678901234567890123\" is 64 bytes long; "
-	  "expected at most 63" },
-	{ "bad_rule_description_integer", RULES("{\"Peers\":[\"any\"],\"Description\":7}"),
-	  "FlowMetadata.AccessControl.Rules[0].Description: 7 is an integer; expected a string" },
+	{"bad_access_control_boolean", FM("\"AccessControl\":true"),
+	 "FlowMetadata.AccessControl: true is a boolean; expected an object (keys: Enabled, "
+	 "Rules)"},
+	{"bad_access_control_unknown_key", FM("\"AccessControl\":{\"Enable\":true}"),
+	 "FlowMetadata.AccessControl.Enable: unknown key; did you mean Enabled?"},
+	{"bad_access_control_far_unknown_key", FM("\"AccessControl\":{\"Policy\":[]}"),
+	 "FlowMetadata.AccessControl.Policy: unknown key; expected one of Enabled or Rules"},
+	{"bad_access_control_enabled_string", FM("\"AccessControl\":{\"Enabled\":\"yes\"}"),
+	 "FlowMetadata.AccessControl.Enabled: \"yes\" is a string; expected true or false"},
+	{"bad_access_control_rules_object", FM("\"AccessControl\":{\"Rules\":{}}"),
+	 "FlowMetadata.AccessControl.Rules: {} is an object; expected an array of rule objects"},
+	{"bad_rule_string_not_object", RULES("\"ssh\""),
+	 "FlowMetadata.AccessControl.Rules[0]: \"ssh\" is a string; expected an object (keys: "
+	 "Description, Peers, Protocol, Ports, Direction)"},
+	{"bad_rule_unknown_key",
+	 RULES("{\"Peers\":[\"any\"]},{\"Peers\":[\"any\"],\"Port\":\"22\"}"),
+	 "FlowMetadata.AccessControl.Rules[1].Port: unknown key; did you mean Ports?"},
+	{"bad_rule_far_unknown_key", RULES("{\"Peers\":[\"any\"],\"Action\":\"Allow\"}"),
+	 "FlowMetadata.AccessControl.Rules[0].Action: unknown key; expected one of Description, "
+	 "Peers, Protocol, Ports or Direction"},
+	{"bad_rule_repeated_key",
+	 RULES("{\"Peers\":[\"any\"],\"Protocol\":\"Tcp\",\"Protocol\":\"Udp\"}"),
+	 "FlowMetadata.AccessControl.Rules[0].Protocol: key repeated at line 1"},
+	{"bad_rule_without_peers", RULES("{\"Protocol\":\"Tcp\"}"),
+	 "FlowMetadata.AccessControl.Rules[0].Peers: missing; expected an array of addresses, "
+	 "prefixes or \"any\""},
+	{"bad_rule_with_empty_peers", RULES("{\"Peers\":[]}"),
+	 "FlowMetadata.AccessControl.Rules[0].Peers: [] names no peer"},
+	{"bad_rule_peers_string_not_array", RULES("{\"Peers\":\"any\"}"),
+	 "FlowMetadata.AccessControl.Rules[0].Peers: \"any\" is a string; expected an array"},
+	{"bad_rule_peer_octet_above_255", RULES("{\"Peers\":[\"100.64.0.0/24\",\"100.64.0.300\"]}"),
+	 "FlowMetadata.AccessControl.Rules[0].Peers[1]: \"100.64.0.300\": not an IPv4 or IPv6 "
+	 "address; expected an address, ADDRESS/LEN or \"any\""},
+	{"bad_rule_peer_ipv4_prefix_longer_than_32", RULES("{\"Peers\":[\"100.64.0.0/33\"]}"),
+	 "FlowMetadata.AccessControl.Rules[0].Peers[0]: \"100.64.0.0/33\": bad prefix length; "
+	 "expected /0 to /32"},
+	{"bad_rule_peer_ipv6_prefix_longer_than_128", RULES("{\"Peers\":[\"fd7a:115c::/129\"]}"),
+	 "FlowMetadata.AccessControl.Rules[0].Peers[0]: \"fd7a:115c::/129\": bad prefix length; "
+	 "expected /0 to /128"},
+	{"bad_rule_peer_empty_prefix_length", RULES("{\"Peers\":[\"100.64.0.0/\"]}"),
+	 "FlowMetadata.AccessControl.Rules[0].Peers[0]: \"100.64.0.0/\": bad prefix length"},
+	{"bad_rule_peer_host_bits_set", RULES("{\"Peers\":[\"100.64.0.1/24\"]}"),
+	 "FlowMetadata.AccessControl.Rules[0].Peers[0]: \"100.64.0.1/24\": host bits are set; did "
+	 "you mean 100.64.0.0/24?"},
+	{"bad_rule_peer_ipv6_host_bits_set", RULES("{\"Peers\":[\"fd7a:115c::1/48\"]}"),
+	 "FlowMetadata.AccessControl.Rules[0].Peers[0]: \"fd7a:115c::1/48\": host bits are set; "
+	 "did you mean fd7a:115c::/48?"},
+	{"bad_rule_protocol_unknown", RULES("{\"Peers\":[\"any\"],\"Protocol\":\"Sctp\"}"),
+	 "FlowMetadata.AccessControl.Rules[0].Protocol: \"Sctp\" is not a valid value; expected "
+	 "\"Any\", \"Tcp\", \"Udp\" or \"Icmp\""},
+	{"bad_rule_ports_with_icmp",
+	 RULES("{\"Peers\":[\"any\"],\"Protocol\":\"Tcp\",\"Ports\":\"22\"},"
+	       "{\"Peers\":[\"any\"]},"
+	       "{\"Peers\":[\"any\"],\"Protocol\":\"Icmp\",\"Ports\":\"22\"}"),
+	 "FlowMetadata.AccessControl.Rules[2].Ports: \"22\" needs Protocol Tcp or Udp (this "
+	 "rule's Protocol is Icmp)"},
+	{"bad_rule_ports_with_default_protocol_any",
+	 RULES("{\"Peers\":[\"any\"],\"Ports\":\"443\"}"),
+	 "FlowMetadata.AccessControl.Rules[0].Ports: \"443\" needs Protocol Tcp or Udp (this "
+	 "rule's Protocol is Any)"},
+	{"bad_rule_ports_integer_not_string",
+	 RULES("{\"Peers\":[\"any\"],\"Protocol\":\"Tcp\",\"Ports\":22}"),
+	 "FlowMetadata.AccessControl.Rules[0].Ports: 22 is an integer; expected a string \"N\" or "
+	 "\"N-M\""},
+	{"bad_rule_ports_reversed_range",
+	 RULES("{\"Peers\":[\"any\"],\"Protocol\":\"Tcp\",\"Ports\":\"8100-8000\"}"),
+	 "FlowMetadata.AccessControl.Rules[0].Ports: \"8100-8000\" is a reversed range; expected "
+	 "\"N-M\" with N <= M"},
+	{"bad_rule_ports_above_65535",
+	 RULES("{\"Peers\":[\"any\"],\"Protocol\":\"Udp\",\"Ports\":\"70000\"}"),
+	 "FlowMetadata.AccessControl.Rules[0].Ports: \"70000\" is not a port or port range"},
+	{"bad_rule_ports_list_not_supported",
+	 RULES("{\"Peers\":[\"any\"],\"Protocol\":\"Tcp\",\"Ports\":\"22,80\"}"),
+	 "FlowMetadata.AccessControl.Rules[0].Ports: \"22,80\" is not a port or port range"},
+	{"bad_rule_ports_open_ended_range",
+	 RULES("{\"Peers\":[\"any\"],\"Protocol\":\"Tcp\",\"Ports\":\"8000-\"}"),
+	 "FlowMetadata.AccessControl.Rules[0].Ports: \"8000-\" is not a port or port range"},
+	{"bad_rule_ports_with_spaces",
+	 RULES("{\"Peers\":[\"any\"],\"Protocol\":\"Tcp\",\"Ports\":\"8000 - 8100\"}"),
+	 "FlowMetadata.AccessControl.Rules[0].Ports: \"8000 - 8100\" is not a port or port range"},
+	{"bad_rule_direction_unknown", RULES("{\"Peers\":[\"any\"],\"Direction\":\"Ingress\"}"),
+	 "FlowMetadata.AccessControl.Rules[0].Direction: \"Ingress\" is not a valid value; "
+	 "expected \"Both\", \"Inbound\" or \"Outbound\""},
+	{"bad_rule_description_longer_than_63_bytes",
+	 RULES("{\"Peers\":[\"any\"],\"Description\":"
+	       "\"0123456789012345678901234567890123456789012345678901234567890123\"}"),
+	 "FlowMetadata.AccessControl.Rules[0].Description: "
+	 "\"0123456789012345678901234567890123456789012345678901234567890123\" is 64 bytes long; "
+	 "expected at most 63"},
+	{"bad_rule_description_integer", RULES("{\"Peers\":[\"any\"],\"Description\":7}"),
+	 "FlowMetadata.AccessControl.Rules[0].Description: 7 is an integer; expected a string"},
 
 	/* TrustRequirements */
-	{ "bad_trust_requirements_array", FM("\"TrustRequirements\":[]"),
-	  "FlowMetadata.TrustRequirements: [] is an array; expected an object (keys: UntrustedPeers)" },
-	{ "bad_trust_requirements_unknown_key",
-	  FM("\"TrustRequirements\":{\"TrustedPeers\":[\"100.64.9.7\"]}"),
-	  "FlowMetadata.TrustRequirements.TrustedPeers: unknown key; did you mean UntrustedPeers?" },
-	{ "bad_untrusted_peers_string_not_array",
-	  FM("\"TrustRequirements\":{\"UntrustedPeers\":\"100.64.9.7\"}"),
-	  "FlowMetadata.TrustRequirements.UntrustedPeers: \"100.64.9.7\" is a string; expected an "
-	  "array of addresses or prefixes" },
-	{ "bad_untrusted_peer_any_not_allowed",
-	  FM("\"TrustRequirements\":{\"UntrustedPeers\":[\"100.64.9.7\",\"any\"]}"),
-	  "FlowMetadata.TrustRequirements.UntrustedPeers[1]: \"any\": \"any\" is not allowed here; "
-	  "expected an address or ADDRESS/LEN" },
-	{ "bad_untrusted_peer_bad_address",
-	  FM("\"TrustRequirements\":{\"UntrustedPeers\":[\"100.64.9\"]}"),
-	  "FlowMetadata.TrustRequirements.UntrustedPeers[0]: \"100.64.9\": not an IPv4 or IPv6 "
-	  "address" },
+	{"bad_trust_requirements_array", FM("\"TrustRequirements\":[]"),
+	 "FlowMetadata.TrustRequirements: [] is an array; expected an object (keys: "
+	 "UntrustedPeers)"},
+	{"bad_trust_requirements_unknown_key",
+	 FM("\"TrustRequirements\":{\"TrustedPeers\":[\"100.64.9.7\"]}"),
+	 "FlowMetadata.TrustRequirements.TrustedPeers: unknown key; did you mean UntrustedPeers?"},
+	{"bad_untrusted_peers_string_not_array",
+	 FM("\"TrustRequirements\":{\"UntrustedPeers\":\"100.64.9.7\"}"),
+	 "FlowMetadata.TrustRequirements.UntrustedPeers: \"100.64.9.7\" is a string; expected an "
+	 "array of addresses or prefixes"},
+	{"bad_untrusted_peer_any_not_allowed",
+	 FM("\"TrustRequirements\":{\"UntrustedPeers\":[\"100.64.9.7\",\"any\"]}"),
+	 "FlowMetadata.TrustRequirements.UntrustedPeers[1]: \"any\": \"any\" is not allowed here; "
+	 "expected an address or ADDRESS/LEN"},
+	{"bad_untrusted_peer_bad_address",
+	 FM("\"TrustRequirements\":{\"UntrustedPeers\":[\"100.64.9\"]}"),
+	 "FlowMetadata.TrustRequirements.UntrustedPeers[0]: \"100.64.9\": not an IPv4 or IPv6 "
+	 "address"},
 
 	/* JSON syntax: source:line:column, json-c's leniencies refused */
-	{ "bad_json_trailing_comma", "{\"FlowMetadata\":{\"Enabled\":true,}}",
-	  "<string>:1:32: JSON syntax error: trailing comma before a closing bracket" },
-	{ "bad_json_comment", "{\n  // flow export\n  \"FlowMetadata\":{}\n}",
-	  "<string>:2:3: JSON syntax error: comments are not allowed in JSON" },
-	{ "bad_json_single_quoted_name", "{'FlowMetadata':{}}",
-	  "<string>:1:2: JSON syntax error: names must be in double quotes" },
-	{ "bad_json_single_quoted_value", "{\"FlowMetadata\":{\"Direction\":'Both'}}",
-	  "<string>:1:30: JSON syntax error: unexpected character" },
-	{ "bad_json_nan", "{\"FlowMetadata\":{\"Interval\":NaN}}",
-	  "<string>:1:29: JSON syntax error: NaN and Infinity are not JSON numbers" },
-	{ "bad_json_infinity", "{\"FlowMetadata\":{\"Interval\":-Infinity}}",
-	  "<string>:1:29: JSON syntax error: NaN and Infinity are not JSON numbers" },
-	{ "bad_json_number_ending_in_dot", "{\"FlowMetadata\":{\"Interval\":1.}}",
-	  "<string>:1:31: JSON syntax error: a digit must follow the decimal point" },
-	{ "bad_json_raw_tab_in_string", "{\"FlowMetadata\":{\"Direction\":\"Bo\tth\"}}",
-	  "<string>:1:33: JSON syntax error: control character in a string" },
-	{ "bad_json_text_after_object", "{\"FlowMetadata\":{}} {}",
-	  "<string>:1:21: JSON syntax error: unexpected character '{'" },
-	{ "bad_json_unclosed_object", "{\"FlowMetadata\":{\"Enabled\":true}\n",
-	  "<string>:2:1: JSON syntax error: unexpected end of file" },
-	{ "bad_json_top_level_array", "  [{\"FlowMetadata\":{}}]",
-	  "<string>:1:3: JSON syntax error: expected a JSON object ({ ... }) at the top level" },
-	{ "bad_json_empty_text", " \n ", "<string>:2:2: JSON syntax error: the file is empty" },
-	{ "bad_json_invalid_utf8", "{\"Name\":\"caf\xe9\"}",
-	  "<string>:1:13: JSON syntax error: invalid UTF-8" },
-	{ "bad_json_invalid_utf8_stray_byte_in_key", "{\"FlowMetadata\":{\"Dir\xff" "ection\":\"Both\"}}",
-	  "<string>:1:22: JSON syntax error: invalid UTF-8" },
-	{ "bad_json_missing_colon_line_and_column",
-	  "{\n  \"FlowMetadata\": {\n    \"Interval\" 60000\n  }\n}",
-	  "<string>:3:16: JSON syntax error: object property name separator ':' expected" },
-	{ "bad_json_column_counts_characters_not_bytes", "{\"Name\":\"\xc3\xa9t\xc3\xa9\",}",
-	  "<string>:1:14: JSON syntax error: trailing comma" },
-	{ "bad_json_also_in_ignored_top_level_keys", "{\"Other\":[1,2,],\"FlowMetadata\":{}}",
-	  "<string>:1:14: JSON syntax error: trailing comma" },
+	{"bad_json_trailing_comma", "{\"FlowMetadata\":{\"Enabled\":true,}}",
+	 "<string>:1:32: JSON syntax error: trailing comma before a closing bracket"},
+	{"bad_json_comment", "{\n  // flow export\n  \"FlowMetadata\":{}\n}",
+	 "<string>:2:3: JSON syntax error: comments are not allowed in JSON"},
+	{"bad_json_single_quoted_name", "{'FlowMetadata':{}}",
+	 "<string>:1:2: JSON syntax error: names must be in double quotes"},
+	{"bad_json_single_quoted_value", "{\"FlowMetadata\":{\"Direction\":'Both'}}",
+	 "<string>:1:30: JSON syntax error: unexpected character"},
+	{"bad_json_nan", "{\"FlowMetadata\":{\"Interval\":NaN}}",
+	 "<string>:1:29: JSON syntax error: NaN and Infinity are not JSON numbers"},
+	{"bad_json_infinity", "{\"FlowMetadata\":{\"Interval\":-Infinity}}",
+	 "<string>:1:29: JSON syntax error: NaN and Infinity are not JSON numbers"},
+	{"bad_json_number_ending_in_dot", "{\"FlowMetadata\":{\"Interval\":1.}}",
+	 "<string>:1:31: JSON syntax error: a digit must follow the decimal point"},
+	{"bad_json_raw_tab_in_string", "{\"FlowMetadata\":{\"Direction\":\"Bo\tth\"}}",
+	 "<string>:1:33: JSON syntax error: control character in a string"},
+	{"bad_json_text_after_object", "{\"FlowMetadata\":{}} {}",
+	 "<string>:1:21: JSON syntax error: unexpected character '{'"},
+	{"bad_json_unclosed_object", "{\"FlowMetadata\":{\"Enabled\":true}\n",
+	 "<string>:2:1: JSON syntax error: unexpected end of file"},
+	{"bad_json_top_level_array", "  [{\"FlowMetadata\":{}}]",
+	 "<string>:1:3: JSON syntax error: expected a JSON object ({ ... }) at the top level"},
+	{"bad_json_empty_text", " \n ", "<string>:2:2: JSON syntax error: the file is empty"},
+	{"bad_json_invalid_utf8", "{\"Name\":\"caf\xe9\"}",
+	 "<string>:1:13: JSON syntax error: invalid UTF-8"},
+	{"bad_json_invalid_utf8_stray_byte_in_key",
+	 "{\"FlowMetadata\":{\"Dir\xff"
+	 "ection\":\"Both\"}}",
+	 "<string>:1:22: JSON syntax error: invalid UTF-8"},
+	{"bad_json_missing_colon_line_and_column",
+	 "{\n  \"FlowMetadata\": {\n    \"Interval\" 60000\n  }\n}",
+	 "<string>:3:16: JSON syntax error: object property name separator ':' expected"},
+	{"bad_json_column_counts_characters_not_bytes", "{\"Name\":\"\xc3\xa9t\xc3\xa9\",}",
+	 "<string>:1:14: JSON syntax error: trailing comma"},
+	{"bad_json_also_in_ignored_top_level_keys", "{\"Other\":[1,2,],\"FlowMetadata\":{}}",
+	 "<string>:1:14: JSON syntax error: trailing comma"},
 };
 
 static const struct bad_case *bad;
@@ -486,7 +497,8 @@ static char *repeat_json(const char *head, const char *item, size_t n, const cha
 
 	used = (size_t)snprintf(s, size, "%s", head);
 	for (size_t i = 0; i < n; i++)
-		used += (size_t)snprintf(s + used, size - used, item, i ? "," : "", (unsigned int)i);
+		used += (size_t)snprintf(s + used, size - used, item, i ? "," : "",
+					 (unsigned int)i);
 	snprintf(s + used, size - used, "%s", tail);
 	return s;
 }
@@ -500,26 +512,26 @@ static void bad_lists_longer_than_their_maximum(void)
 		const size_t *count;
 		const char *msg;
 	} lists[] = {
-		{ "{\"FlowMetadata\":{\"IpFixCollectors\":[", "%s\"Udp/127.0.0.1:1%u\"", "]}}",
-		  CONFIG_MAX_COLLECTORS, &cfg.n_collectors,
-		  "FlowMetadata.IpFixCollectors: 33 entries; expected at most 32 collectors" },
-		{ RULES_HEAD, "%s{\"Peers\":[\"any\"],\"Description\":\"r%u\"}", "]}}}",
-		  CONFIG_MAX_RULES, &cfg.policy.n_rules,
-		  "FlowMetadata.AccessControl.Rules: 257 entries; expected at most 256 rules" },
-		{ RULES_HEAD "{\"Peers\":[", "%s\"100.64.%u.0/24\"", "]}]}}}", CONFIG_MAX_PEERS,
-		  &cfg.policy.rules[0].n_peers,
-		  "FlowMetadata.AccessControl.Rules[0].Peers: 65 entries; expected at most 64 "
-		  "peers" },
-		{ "{\"FlowMetadata\":{\"TrustRequirements\":{\"UntrustedPeers\":[", "%s\"100.64.9.%u\"",
-		  "]}}}", CONFIG_MAX_PEERS, &cfg.policy.n_untrusted,
-		  "FlowMetadata.TrustRequirements.UntrustedPeers: 65 entries; expected at most 64 "
-		  "peers" },
+		{"{\"FlowMetadata\":{\"IpFixCollectors\":[", "%s\"Udp/127.0.0.1:1%u\"", "]}}",
+		 CONFIG_MAX_COLLECTORS, &cfg.n_collectors,
+		 "FlowMetadata.IpFixCollectors: 33 entries; expected at most 32 collectors"},
+		{RULES_HEAD, "%s{\"Peers\":[\"any\"],\"Description\":\"r%u\"}", "]}}}",
+		 CONFIG_MAX_RULES, &cfg.policy.n_rules,
+		 "FlowMetadata.AccessControl.Rules: 257 entries; expected at most 256 rules"},
+		{RULES_HEAD "{\"Peers\":[", "%s\"100.64.%u.0/24\"", "]}]}}}", CONFIG_MAX_PEERS,
+		 &cfg.policy.rules[0].n_peers,
+		 "FlowMetadata.AccessControl.Rules[0].Peers: 65 entries; expected at most 64 "
+		 "peers"},
+		{"{\"FlowMetadata\":{\"TrustRequirements\":{\"UntrustedPeers\":[",
+		 "%s\"100.64.9.%u\"", "]}}}", CONFIG_MAX_PEERS, &cfg.policy.n_untrusted,
+		 "FlowMetadata.TrustRequirements.UntrustedPeers: 65 entries; expected at most 64 "
+		 "peers"},
 	};
 
 	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
 		char *full = repeat_json(lists[i].head, lists[i].item, lists[i].max, lists[i].tail);
-		char *over = repeat_json(lists[i].head, lists[i].item, lists[i].max + 1,
-					 lists[i].tail);
+		char *over =
+			repeat_json(lists[i].head, lists[i].item, lists[i].max + 1, lists[i].tail);
 
 		LOAD_OK(full);
 		EXPECT_EQ(*lists[i].count, lists[i].max);
@@ -550,8 +562,10 @@ static void bad_file_syntax_error_names_file_line_and_column(void)
 		return;
 	config_defaults(&cfg);
 	EXPECT_EQ(config_load_file(&cfg, path, err, sizeof(err)), -EINVAL);
-	snprintf(want, sizeof(want), "%s:7:16: JSON syntax error: object property name separator "
-		 "':' expected", path);
+	snprintf(want, sizeof(want),
+		 "%s:7:16: JSON syntax error: object property name separator "
+		 "':' expected",
+		 path);
 	EXPECT_TEXT(err, want);
 	cleanup_tmp();
 }
@@ -671,8 +685,9 @@ static void ipv6_collectors_parse(void)
 
 static void transport_name_is_case_insensitive(void)
 {
-	LOAD_OK(FM("\"IpFixCollectors\":[\"Udp/127.0.0.1:1\",\"UDP/127.0.0.1:2\",\"udp/127.0.0.1:3\","
-		   "\"uDP/[::1]:65535\"]"));
+	LOAD_OK(FM(
+		"\"IpFixCollectors\":[\"Udp/127.0.0.1:1\",\"UDP/127.0.0.1:2\",\"udp/127.0.0.1:3\","
+		"\"uDP/[::1]:65535\"]"));
 	EXPECT_EQ(cfg.n_collectors, 4);
 	EXPECT_V4(&cfg.collectors[0], "127.0.0.1", 1);
 	EXPECT_V4(&cfg.collectors[1], "127.0.0.1", 2);
@@ -841,8 +856,9 @@ static void integer_bounds_are_inclusive(void)
 	EXPECT_EQ(cfg.max_flows, 1024);
 	EXPECT_EQ(cfg.observation_domain_id, 0);
 	EXPECT_EQ(cfg.interval_ms, 0);
-	LOAD_OK(FM("\"PollInterval\":86400000,\"IdleTimeout\":86400000,\"TemplateRefresh\":86400000,"
-		   "\"MaxMessageSize\":65507,\"MaxFlows\":16777216,\"Interval\":86400000"));
+	LOAD_OK(FM(
+		"\"PollInterval\":86400000,\"IdleTimeout\":86400000,\"TemplateRefresh\":86400000,"
+		"\"MaxMessageSize\":65507,\"MaxFlows\":16777216,\"Interval\":86400000"));
 	EXPECT_EQ(cfg.poll_interval_ms, 86400000);
 	EXPECT_EQ(cfg.interval_ms, 86400000);
 	EXPECT_EQ(cfg.max_message_size, 65507);
@@ -868,13 +884,14 @@ static void load_applies_over_existing_values(void)
 	config_defaults(&cfg);
 	EXPECT_EQ(config_add_collector(&cfg, "Udp/127.0.0.1:4739", err, sizeof(err)), 0);
 	cfg.max_flows = 2048;
-	EXPECT_EQ(config_load_string(&cfg, FM("\"Direction\":\"SendingToPeer\""), err,
-				     sizeof(err)), 0);
+	EXPECT_EQ(config_load_string(&cfg, FM("\"Direction\":\"SendingToPeer\""), err, sizeof(err)),
+		  0);
 	EXPECT_EQ(cfg.direction, DIRECTION_SENDING_TO_PEER);
 	EXPECT_EQ(cfg.n_collectors, 1);
 	EXPECT_EQ(cfg.max_flows, 2048);
 	EXPECT_EQ(config_load_string(&cfg, FM("\"IpFixCollectors\":[\"Udp/[::1]:4739\"]"), err,
-				     sizeof(err)), 0);
+				     sizeof(err)),
+		  0);
 	EXPECT_EQ(cfg.n_collectors, 1);
 	EXPECT_V6(&cfg.collectors[0], "::1", 4739);
 }
@@ -884,8 +901,9 @@ static void failed_load_leaves_config_untouched(void)
 {
 	LOAD_OK(spec6_example);
 	snapshot = cfg;
-	EXPECT_EQ(config_load_string(&cfg, FM("\"Direction\":\"SendingToPeer\",\"AccessControl\":"
-					      "{\"Rules\":[]},\"MaxFlows\":1"),
+	EXPECT_EQ(config_load_string(&cfg,
+				     FM("\"Direction\":\"SendingToPeer\",\"AccessControl\":"
+					"{\"Rules\":[]},\"MaxFlows\":1"),
 				     err, sizeof(err)),
 		  -EINVAL);
 	EXPECT_PREFIX(err, "FlowMetadata.MaxFlows: 1 is out of range");
@@ -972,8 +990,9 @@ static void collector_parse_fills_sockaddr(void)
 
 static void prefix_parse_and_format_round_trip(void)
 {
-	static const char *const texts[] = { "any", "100.64.0.0/10", "100.64.9.7", "fd7a:115c::/48",
-					     "2001:db8::5", "0.0.0.0/0", "::/0" };
+	static const char *const texts[] = {
+		"any",	       "100.64.0.0/10", "100.64.9.7", "fd7a:115c::/48",
+		"2001:db8::5", "0.0.0.0/0",	"::/0"};
 	struct prefix p;
 	char buf[64];
 
@@ -1074,12 +1093,21 @@ static bool has_keys(struct json_object *obj, const char *const *keys, size_t n)
 static void packaging_example_is_valid_and_sets_every_key(void)
 {
 	static const char *const flow_keys[] = {
-		"IpFixCollectors", "Direction",		  "Interval",	     "Enabled",
-		"PollInterval",	   "IdleTimeout",	  "ObservationDomainId", "TemplateRefresh",
-		"MaxMessageSize",  "MaxFlows",		  "AccessControl",   "TrustRequirements",
+		"IpFixCollectors",
+		"Direction",
+		"Interval",
+		"Enabled",
+		"PollInterval",
+		"IdleTimeout",
+		"ObservationDomainId",
+		"TemplateRefresh",
+		"MaxMessageSize",
+		"MaxFlows",
+		"AccessControl",
+		"TrustRequirements",
 	};
-	static const char *const rule_keys[] = { "Description", "Peers", "Protocol", "Ports",
-						 "Direction" };
+	static const char *const rule_keys[] = {"Description", "Peers", "Protocol", "Ports",
+						"Direction"};
 	struct json_object *root, *fm, *ac, *rules, *trust;
 	char path[PATH_MAX];
 
