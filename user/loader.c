@@ -229,6 +229,14 @@ static int set_map_pins(struct attachment *att, bool *adopted)
 	return 0;
 }
 
+static void unpin(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	if (!pin_path(path, sizeof(path), dir, name))
+		unlink(path);
+}
+
 static int pin_program(struct attachment *att, struct bpf_program *prog, const char *name)
 {
 	char path[PATH_MAX];
@@ -294,7 +302,7 @@ static void tc_remove_clsact_if_unused(unsigned int ifindex, const char *ifname)
 		return;
 	}
 	if (in || out) {
-		log_info("%s: clsact qdisc left in place: it holds %d other filter(s)", ifname, in + out);
+		log_info("%s: clsact qdisc left in place: it holds other filters", ifname);
 		return;
 	}
 	bpf_tc_hook_destroy(&hook);
@@ -404,12 +412,14 @@ static int attach_programs(struct attachment *att)
 		/* An earlier run on the TC hook would count ingress twice. */
 		if (!err)
 			err = tc_detach(att->ifindex, att->ifname, true);
+		unpin(att->pin_dir, PIN_TC_INGRESS);
 	} else {
 		err = tc_attach(att, skel->progs.flowmeta_tc_ingress, true);
 		if (!err)
 			err = pin_program(att, skel->progs.flowmeta_tc_ingress, PIN_TC_INGRESS);
 		if (!err)
 			err = xdp_detach_ours(att->ifindex, att->ifname);
+		unpin(att->pin_dir, PIN_XDP_INGRESS);
 	}
 	return err;
 }
@@ -434,14 +444,11 @@ static int remove_pins(const char *pin_dir)
 {
 	static const char *const progs[] = { PIN_TC_INGRESS, PIN_TC_EGRESS, PIN_XDP_INGRESS };
 	static const char *const maps[] = { "flows", "stats", "events", "frags", "export_state" };
-	char path[PATH_MAX];
 
 	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
-		if (!pin_path(path, sizeof(path), pin_dir, progs[i]))
-			unlink(path);
+		unpin(pin_dir, progs[i]);
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
-		if (!pin_path(path, sizeof(path), pin_dir, maps[i]))
-			unlink(path);
+		unpin(pin_dir, maps[i]);
 	if (rmdir(pin_dir) < 0 && errno != ENOENT) {
 		log_warn("remove %s (it holds files flowmeta did not pin)", pin_dir);
 		return -errno;
