@@ -1,18 +1,11 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * Configuration (SPEC §3 and §6): read the JSON file, find FlowMetadata, check every key's type and
- * range, fill struct config; print the effective settings for `flowmeta check`.
- *
- * json-c parses the text, but even in strict mode it takes single-quoted names, NaN, "1." and raw
- * control characters in strings, and silently keeps the last of two equal keys. So once json-c has
- * accepted the text, a small scanner walks it once more: it rejects those, rejects repeated keys
- * under FlowMetadata, and remembers where each FlowMetadata value was written, so that messages
- * quote a value exactly as the operator typed it (json-c would print 99999999999999999999 as
- * 18446744073709551615, and "-0" as 0).
+ * Configuration (SPEC §3 and §6): the schema of FlowMetadata. Check every key's type and range over
+ * the strictly parsed text (config_json.c), fill struct config, parse collectors and prefixes, and
+ * print the effective settings for `flowmeta check`.
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <netinet/in.h>
@@ -20,30 +13,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include "flowmeta.h"
 #include "config.h"
+#include "config_json.h"
 
 #define ARRAY_SIZE(a)  (sizeof(a) / sizeof((a)[0]))
 #define MAX_FILE_BYTES (4u << 20) /* a configuration, even a whole agent profile */
-#define PATH_LEN       256	  /* FlowMetadata.AccessControl.Rules[2].Ports and the like */
 #define VALUE_LEN      80	  /* a value quoted in a message, "..." beyond */
 #define STRING_SOURCE  "<string>"
 
-/* Where one value under FlowMetadata was written: text[off, off + len). */
-struct raw_value {
-	char *path;
-	size_t off, len;
-};
-
-/* One load: the text, what the scanner learnt of it, the config being filled and the message. */
+/* One load: the text and what is known of it, the config being filled and the message. */
 struct loader {
-	const char *name; /* file name, or STRING_SOURCE */
-	const char *text; /* NUL-terminated, no NUL inside */
-	size_t len;
-	struct raw_value *values;
-	size_t n_values, cap_values;
+	struct json_source src;
 	struct config *cfg;
 	bool interval_set; /* FlowMetadata.Interval was in the text */
 	char *err;
@@ -113,47 +95,6 @@ static const struct uint_setting uint_settings[] = {
 
 /* ---- messages ---------------------------------------------------------------------------- */
 
-/*
- * Messages are one line: control characters that came from the text (a key written "a\nb" is
- * decoded to a real newline) are shown as JSON escapes.
- */
-static void vset_err(char *err, size_t err_len, const char *fmt, va_list ap)
-{
-	char raw[CONFIG_ERR_LEN];
-	size_t used = 0;
-
-	if (!err || !err_len)
-		return;
-	vsnprintf(raw, sizeof(raw), fmt, ap);
-	for (const char *p = raw; *p && used + 1 < err_len; p++) {
-		unsigned char c = (unsigned char)*p;
-		char esc[8];
-		size_t n;
-
-		if (c >= 0x20 && c != 0x7f) {
-			err[used++] = (char)c;
-			continue;
-		}
-		n = (size_t)snprintf(esc, sizeof(esc), "\\u%04x", c);
-		if (used + n >= err_len)
-			break;
-		memcpy(err + used, esc, n);
-		used += n;
-	}
-	err[used] = '\0';
-}
-
-static void set_err(char *err, size_t err_len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t err_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vset_err(err, err_len, fmt, ap);
-	va_end(ap);
-}
-
 /* Set the load's one-line message; returns -EINVAL so callers can `return fail(...)`. */
 static int fail(struct loader *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(struct loader *l, const char *fmt, ...)
@@ -161,38 +102,9 @@ static int fail(struct loader *l, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vset_err(l->err, l->err_len, fmt, ap);
+	config_verr(l->err, l->err_len, fmt, ap);
 	va_end(ap);
 	return -EINVAL;
-}
-
-static int out_of_memory(struct loader *l)
-{
-	set_err(l->err, l->err_len, "%s: out of memory", l->name);
-	return -ENOMEM;
-}
-
-/* Line and column (1-based, columns in characters: UTF-8 continuation bytes do not count). */
-static void text_position(const char *text, size_t off, unsigned int *line, unsigned int *col)
-{
-	*line = 1;
-	*col = 1;
-	for (size_t i = 0; i < off; i++) {
-		if (text[i] == '\n') {
-			(*line)++;
-			*col = 1;
-		} else if (((unsigned char)text[i] & 0xc0) != 0x80) {
-			(*col)++;
-		}
-	}
-}
-
-static int syntax_error(struct loader *l, size_t off, const char *what)
-{
-	unsigned int line, col;
-
-	text_position(l->text, off, &line, &col);
-	return fail(l, "%s:%u:%u: JSON syntax error: %s", l->name, line, col, what);
 }
 
 /* "A, B or C" (last_sep " or "), quoted: "\"A\", \"B\" or \"C\"". */
@@ -213,387 +125,16 @@ static void join_words(char *buf, size_t size, const char *const *words, size_t 
 	}
 }
 
-static bool path_key(char *buf, size_t size, const char *parent, const char *key)
-{
-	int n = *parent ? snprintf(buf, size, "%s.%s", parent, key)
-			: snprintf(buf, size, "%s", key);
-
-	return n >= 0 && (size_t)n < size;
-}
-
-static bool path_index(char *buf, size_t size, const char *parent, size_t index)
-{
-	int n = snprintf(buf, size, "%s[%zu]", parent, index);
-
-	return n >= 0 && (size_t)n < size;
-}
-
-/* ---- the strict second pass over the text --------------------------------------------------- */
-
-static size_t skip_space(const struct loader *l, size_t pos)
-{
-	while (pos < l->len && (l->text[pos] == ' ' || l->text[pos] == '\t' ||
-				l->text[pos] == '\n' || l->text[pos] == '\r'))
-		pos++;
-	return pos;
-}
-
-static bool is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static int remember(struct loader *l, const char *path, size_t off, size_t len)
-{
-	struct raw_value *v;
-
-	if (l->n_values == l->cap_values) {
-		size_t cap = l->cap_values ? 2 * l->cap_values : 32;
-
-		v = realloc(l->values, cap * sizeof(*v));
-		if (!v)
-			return out_of_memory(l);
-		l->values = v;
-		l->cap_values = cap;
-	}
-	v = &l->values[l->n_values];
-	v->path = strdup(path);
-	if (!v->path)
-		return out_of_memory(l);
-	v->off = off;
-	v->len = len;
-	l->n_values++;
-	return 0;
-}
-
-static const struct raw_value *raw_find(const struct loader *l, const char *path)
-{
-	for (size_t i = 0; i < l->n_values; i++)
-		if (!strcmp(l->values[i].path, path))
-			return &l->values[i];
-	return NULL;
-}
-
-static int scan_value(struct loader *l, size_t *pos, const char *path, bool record, int depth);
-
-static int scan_string(struct loader *l, size_t *pos)
-{
-	size_t i = *pos + 1;
-
-	while (i < l->len && l->text[i] != '"') {
-		unsigned char c = l->text[i];
-
-		if (c < 0x20)
-			return syntax_error(l, i,
-					    "control character in a string (write it as an "
-					    "escape such as \\t or \\n)");
-		i += c == '\\' ? 2 : 1;
-	}
-	if (i >= l->len)
-		return syntax_error(l, l->len, "unexpected end of file inside a string");
-	*pos = i + 1;
-	return 0;
-}
-
-/* JSON's number grammar exactly: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
-static int scan_number(struct loader *l, size_t *pos)
-{
-	const char *t = l->text;
-	size_t i = *pos;
-
-	if (t[i] == '-')
-		i++;
-	if (t[i] == 'N' || t[i] == 'I')
-		return syntax_error(l, *pos, "NaN and Infinity are not JSON numbers");
-	if (!is_digit(t[i]))
-		return syntax_error(l, *pos, "unexpected character");
-	while (is_digit(t[i]))
-		i++;
-	if (t[i] == '.') {
-		if (!is_digit(t[++i]))
-			return syntax_error(l, i, "a digit must follow the decimal point");
-		while (is_digit(t[i]))
-			i++;
-	}
-	if (t[i] == 'e' || t[i] == 'E') {
-		i++;
-		if (t[i] == '+' || t[i] == '-')
-			i++;
-		if (!is_digit(t[i]))
-			return syntax_error(l, i, "a digit must follow the exponent");
-		while (is_digit(t[i]))
-			i++;
-	}
-	*pos = i;
-	return 0;
-}
-
-static int scan_literal(struct loader *l, size_t *pos)
-{
-	static const char *const words[] = {"true", "false", "null"};
-
-	for (size_t i = 0; i < ARRAY_SIZE(words); i++) {
-		size_t n = strlen(words[i]);
-
-		if (!strncmp(l->text + *pos, words[i], n)) {
-			*pos += n;
-			return 0;
-		}
-	}
-	return syntax_error(l, *pos, "unexpected character");
-}
-
-/* A key as json-c sees it: escapes decoded (by json-c itself, so both agree). */
-static char *decode_key(const struct loader *l, size_t start, size_t end)
-{
-	const char *body = l->text + start + 1;
-	size_t body_len = end - start - 2;
-	struct json_object *s;
-	char *quoted, *key = NULL;
-
-	if (!memchr(body, '\\', body_len))
-		return strndup(body, body_len);
-	quoted = strndup(l->text + start, end - start);
-	if (!quoted)
-		return NULL;
-	s = json_tokener_parse(quoted);
-	if (s)
-		key = strdup(json_object_get_string(s));
-	json_object_put(s);
-	free(quoted);
-	return key;
-}
-
-struct seen_key {
-	char *name;
-	size_t off;
-};
-
-/* Remember a key of one object; -EINVAL naming both places when it was already there. */
-static int note_key(struct loader *l, struct seen_key **seen, size_t *n_seen, char *key, size_t off,
-		    const char *path)
-{
-	struct seen_key *grown;
-	unsigned int line, col, first_line, first_col;
-
-	for (size_t i = 0; i < *n_seen; i++) {
-		if (strcmp((*seen)[i].name, key))
-			continue;
-		free(key);
-		text_position(l->text, off, &line, &col);
-		text_position(l->text, (*seen)[i].off, &first_line, &first_col);
-		return fail(l,
-			    "%s: key repeated at line %u, column %u (first at line %u, column %u); "
-			    "each key may appear only once",
-			    path, line, col, first_line, first_col);
-	}
-	grown = realloc(*seen, (*n_seen + 1) * sizeof(**seen));
-	if (!grown) {
-		free(key);
-		return out_of_memory(l);
-	}
-	*seen = grown;
-	grown[*n_seen].name = key;
-	grown[*n_seen].off = off;
-	(*n_seen)++;
-	return 0;
-}
-
-static int scan_object(struct loader *l, size_t *pos, const char *path, bool record, int depth)
-{
-	struct seen_key *seen = NULL;
-	size_t n_seen = 0, i = skip_space(l, *pos + 1);
-	char child[PATH_LEN];
-	int err = 0;
-
-	if (l->text[i] == '}') {
-		*pos = i + 1;
-		return 0;
-	}
-	for (;;) {
-		size_t key_off = i;
-		bool child_record;
-		char *key;
-
-		if (l->text[i] != '"') {
-			err = syntax_error(l, i,
-					   l->text[i] == '\'' ? "names must be in double quotes"
-							      : "unexpected character");
-			break;
-		}
-		err = scan_string(l, &i);
-		if (err)
-			break;
-		key = decode_key(l, key_off, i);
-		if (!key) {
-			err = out_of_memory(l);
-			break;
-		}
-		/* Only FlowMetadata is ours: the rest of an agent profile is not checked. */
-		child_record = record || (depth == 0 && !strcmp(key, "FlowMetadata"));
-		if (!path_key(child, sizeof(child), path, key))
-			child_record = false;
-		if (child_record)
-			err = note_key(l, &seen, &n_seen, key, key_off, child);
-		else
-			free(key);
-		if (err)
-			break;
-		i = skip_space(l, skip_space(l, i) + 1); /* past the ':' json-c has checked */
-		err = scan_value(l, &i, child, child_record, depth + 1);
-		if (err)
-			break;
-		i = skip_space(l, i);
-		if (l->text[i] == '}') {
-			*pos = i + 1;
-			break;
-		}
-		i = skip_space(l, i + 1); /* past the ',' */
-	}
-	for (size_t k = 0; k < n_seen; k++)
-		free(seen[k].name);
-	free(seen);
-	return err;
-}
-
-static int scan_array(struct loader *l, size_t *pos, const char *path, bool record, int depth)
-{
-	size_t i = skip_space(l, *pos + 1);
-	char child[PATH_LEN];
-	int err;
-
-	if (l->text[i] == ']') {
-		*pos = i + 1;
-		return 0;
-	}
-	for (size_t index = 0;; index++) {
-		bool child_record = record && path_index(child, sizeof(child), path, index);
-
-		err = scan_value(l, &i, child, child_record, depth + 1);
-		if (err)
-			return err;
-		i = skip_space(l, i);
-		if (l->text[i] == ']') {
-			*pos = i + 1;
-			return 0;
-		}
-		i = skip_space(l, i + 1);
-	}
-}
-
-static int scan_value(struct loader *l, size_t *pos, const char *path, bool record, int depth)
-{
-	size_t start = *pos;
-	char c;
-	int err;
-
-	if (start >= l->len)
-		return syntax_error(l, start, "unexpected end of file");
-	c = l->text[start];
-	if (c == '{')
-		err = scan_object(l, pos, path, record, depth);
-	else if (c == '[')
-		err = scan_array(l, pos, path, record, depth);
-	else if (c == '"')
-		err = scan_string(l, pos);
-	else if (c == '\'')
-		return syntax_error(l, start, "strings must be in double quotes");
-	else if (c == 't' || c == 'f' || c == 'n')
-		err = scan_literal(l, pos);
-	else
-		err = scan_number(l, pos);
-	if (err || !record)
-		return err;
-	return remember(l, path, start, *pos - start);
-}
-
-/*
- * json-c's description of a syntax error, made precise for the mistakes people make by hand; *off
- * moves to the character to fix (the trailing comma, the first byte of a broken UTF-8 sequence).
- */
-static const char *describe_error(const struct loader *l, size_t *off, enum json_tokener_error jerr,
-				  char *buf, size_t size)
-{
-	const unsigned char *t = (const unsigned char *)l->text;
-	char c = l->text[*off];
-	size_t prev = *off;
-
-	while (prev > 0 && strchr(" \t\r\n", l->text[prev - 1]))
-		prev--;
-	if (c == '/')
-		return "comments are not allowed in JSON";
-	if ((c == '}' || c == ']') && prev > 0 && l->text[prev - 1] == ',') {
-		*off = prev - 1;
-		return "trailing comma before a closing bracket";
-	}
-	if (jerr == json_tokener_error_parse_utf8_string) {
-		prev = *off;
-		while (prev > 0 && (t[prev - 1] & 0xc0) == 0x80)
-			prev--;
-		if (prev > 0 && (t[prev - 1] & 0xc0) == 0xc0)
-			*off = prev - 1;
-		return "invalid UTF-8";
-	}
-	if (jerr == json_tokener_error_parse_unexpected && c > ' ' && c < 0x7f) {
-		snprintf(buf, size, "unexpected character '%c'", c);
-		return buf;
-	}
-	return json_tokener_error_desc(jerr);
-}
-
-/* json-c first (it reports most syntax errors well), then the strict pass. */
-static int parse_text(struct loader *l, struct json_object **root)
-{
-	const char *nul = memchr(l->text, '\0', l->len);
-	size_t first = skip_space(l, 0), pos;
-	enum json_tokener_error jerr;
-	struct json_tokener *tok;
-	char what[64];
-	size_t end;
-
-	*root = NULL;
-	if (nul)
-		return syntax_error(l, (size_t)(nul - l->text), "NUL byte in the file");
-	if (first == l->len)
-		return syntax_error(l, first, "the file is empty; expected a JSON object");
-	if (l->text[first] != '{')
-		return syntax_error(l, first, "expected a JSON object ({ ... }) at the top level");
-
-	tok = json_tokener_new();
-	if (!tok)
-		return out_of_memory(l);
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	*root = json_tokener_parse_ex(tok, l->text, (int)l->len);
-	jerr = json_tokener_get_error(tok);
-	end = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
-	if (jerr == json_tokener_continue)
-		return syntax_error(l, l->len,
-				    "unexpected end of file (an object or array is not "
-				    "closed)");
-	if (jerr != json_tokener_success)
-		return syntax_error(l, end, describe_error(l, &end, jerr, what, sizeof(what)));
-	if (skip_space(l, end) != l->len)
-		return syntax_error(l, skip_space(l, end), "text after the top-level object");
-
-	pos = first;
-	return scan_value(l, &pos, "", false, 0);
-}
-
 /* ---- typed values ------------------------------------------------------------------------- */
 
 /* The value at path as written in the text when the scanner saw it, else as json-c prints it. */
 static const char *value_text(const struct loader *l, const char *path, struct json_object *v,
 			      char buf[VALUE_LEN])
 {
-	const struct raw_value *raw = raw_find(l, path);
-	const char *s;
-	size_t n;
+	size_t n = 0;
+	const char *s = json_source_raw(&l->src, path, &n);
 
-	if (raw && !memchr(l->text + raw->off, '\n', raw->len)) {
-		s = l->text + raw->off;
-		n = raw->len;
-	} else {
+	if (!s || memchr(s, '\n', n)) {
 		s = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN |
 							      JSON_C_TO_STRING_NOSLASHESCAPE);
 		n = strlen(s);
@@ -682,7 +223,7 @@ static int check_keys(struct loader *l, const char *path, struct json_object *ob
 {
 	struct json_object_iterator it = json_object_iter_begin(obj);
 	struct json_object_iterator end = json_object_iter_end(obj);
-	char child[PATH_LEN], list[256];
+	char child[CONFIG_PATH_LEN], list[256];
 
 	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
 		const char *name = json_object_iter_peek_name(&it);
@@ -692,7 +233,7 @@ static int check_keys(struct loader *l, const char *path, struct json_object *ob
 			;
 		if (i < n)
 			continue;
-		path_key(child, sizeof(child), path, name);
+		json_path_key(child, sizeof(child), path, name);
 		for (i = 0; i < n && strcasecmp(name, keys[i]); i++)
 			;
 		if (i < n)
@@ -828,7 +369,7 @@ static bool parse_decimal(const char *s, size_t n, unsigned int max, unsigned in
 	if (n == 0 || n > 5)
 		return false;
 	for (size_t i = 0; i < n; i++) {
-		if (!is_digit(s[i]))
+		if (s[i] < '0' || s[i] > '9')
 			return false;
 		v = v * 10 + (unsigned int)(s[i] - '0');
 	}
@@ -848,7 +389,7 @@ static bool parse_port(const char *s, size_t n, unsigned int min, uint16_t *out)
 
 static int collector_error(char *err, size_t err_len, const char *spec, const char *why)
 {
-	set_err(err, err_len, "\"%.*s\": %s", (int)CONFIG_ERR_LEN / 2, spec, why);
+	config_err(err, err_len, "\"%.*s\": %s", (int)CONFIG_ERR_LEN / 2, spec, why);
 	return -EINVAL;
 }
 
@@ -996,15 +537,15 @@ int config_add_collector(struct config *cfg, const char *spec, char *err, size_t
 	for (size_t i = 0; i < cfg->n_collectors; i++) {
 		if (!same_endpoint(&c, &cfg->collectors[i]))
 			continue;
-		set_err(err, err_len,
-			"\"%s\": same address and port as collector \"%s\"; list "
-			"each collector once",
-			spec, cfg->collectors[i].spec);
+		config_err(err, err_len,
+			   "\"%s\": same address and port as collector \"%s\"; list "
+			   "each collector once",
+			   spec, cfg->collectors[i].spec);
 		return -EINVAL;
 	}
 	if (cfg->n_collectors >= CONFIG_MAX_COLLECTORS) {
-		set_err(err, err_len, "\"%s\": too many collectors; at most %d", spec,
-			CONFIG_MAX_COLLECTORS);
+		config_err(err, err_len, "\"%s\": too many collectors; at most %d", spec,
+			   CONFIG_MAX_COLLECTORS);
 		return -E2BIG;
 	}
 	cfg->collectors[cfg->n_collectors++] = c;
@@ -1014,7 +555,7 @@ int config_add_collector(struct config *cfg, const char *spec, char *err, size_t
 static int parse_collectors(struct loader *l, struct json_object *v)
 {
 	static const char path[] = "FlowMetadata.IpFixCollectors";
-	char child[PATH_LEN], why[CONFIG_ERR_LEN];
+	char child[CONFIG_PATH_LEN], why[CONFIG_ERR_LEN];
 	size_t n;
 	int err;
 
@@ -1027,7 +568,7 @@ static int parse_collectors(struct loader *l, struct json_object *v)
 		struct json_object *e = json_object_array_get_idx(v, i);
 		const char *spec;
 
-		path_index(child, sizeof(child), path, i);
+		json_path_index(child, sizeof(child), path, i);
 		err = parse_string(l, child, e, "a string \"Udp/ADDRESS:PORT\"", &spec);
 		if (err)
 			return err;
@@ -1068,7 +609,7 @@ int prefix_parse(const char *text, bool allow_any, struct prefix *out, char *err
 	if (!strcasecmp(text, "any")) {
 		if (allow_any)
 			return 0;
-		set_err(err, err_len, "\"any\" is not allowed here; expected %s", form);
+		config_err(err, err_len, "\"any\" is not allowed here; expected %s", form);
 		return -EINVAL;
 	}
 	if (addr_len == 0 || addr_len >= sizeof(addr))
@@ -1083,20 +624,20 @@ int prefix_parse(const char *text, bool allow_any, struct prefix *out, char *err
 		len = bits;
 	} else if (!parse_decimal(slash + 1, strlen(slash + 1), bits, &len)) {
 		memset(out, 0, sizeof(*out));
-		set_err(err, err_len, "bad prefix length; expected /0 to /%u", bits);
+		config_err(err, err_len, "bad prefix length; expected /0 to /%u", bits);
 		return -EINVAL;
 	}
 	out->len = (uint8_t)len;
 	if (clear_host_bits(out, bits)) {
 		prefix_format(out, fixed, sizeof(fixed));
-		set_err(err, err_len, "host bits are set; did you mean %s?", fixed);
+		config_err(err, err_len, "host bits are set; did you mean %s?", fixed);
 		return -EINVAL;
 	}
 	return 0;
 
 bad_address:
 	memset(out, 0, sizeof(*out));
-	set_err(err, err_len, "not an IPv4 or IPv6 address; expected %s", form);
+	config_err(err, err_len, "not an IPv4 or IPv6 address; expected %s", form);
 	return -EINVAL;
 }
 
@@ -1121,7 +662,7 @@ static int parse_peers(struct loader *l, const char *path, struct json_object *v
 {
 	const char *expected = allow_any ? "an array of addresses, prefixes or \"any\""
 					 : "an array of addresses or prefixes";
-	char child[PATH_LEN], why[160], val[VALUE_LEN];
+	char child[CONFIG_PATH_LEN], why[160], val[VALUE_LEN];
 	size_t n;
 	int err;
 
@@ -1136,7 +677,7 @@ static int parse_peers(struct loader *l, const char *path, struct json_object *v
 		struct json_object *e = json_object_array_get_idx(v, i);
 		const char *s;
 
-		path_index(child, sizeof(child), path, i);
+		json_path_index(child, sizeof(child), path, i);
 		err = parse_string(l, child, e, "a string: an address or ADDRESS/LEN", &s);
 		if (err)
 			return err;
@@ -1178,7 +719,7 @@ static int parse_ports(struct loader *l, const char *path, struct json_object *v
 
 static int parse_rule(struct loader *l, const char *path, struct json_object *v, struct acl_rule *r)
 {
-	char child[PATH_LEN], val[VALUE_LEN];
+	char child[CONFIG_PATH_LEN], val[VALUE_LEN];
 	struct json_object *m;
 	const char *s;
 	int err, e;
@@ -1190,7 +731,7 @@ static int parse_rule(struct loader *l, const char *path, struct json_object *v,
 		return err;
 
 	if (member(v, "Description", &m)) {
-		path_key(child, sizeof(child), path, "Description");
+		json_path_key(child, sizeof(child), path, "Description");
 		err = parse_string(l, child, m, "a string", &s);
 		if (err)
 			return err;
@@ -1201,7 +742,7 @@ static int parse_rule(struct loader *l, const char *path, struct json_object *v,
 		strcpy(r->description, s);
 	}
 
-	path_key(child, sizeof(child), path, "Peers");
+	json_path_key(child, sizeof(child), path, "Peers");
 	if (!member(v, "Peers", &m))
 		return fail(l, "%s: missing; expected an array of addresses, prefixes or \"any\"",
 			    child);
@@ -1210,7 +751,7 @@ static int parse_rule(struct loader *l, const char *path, struct json_object *v,
 		return err;
 
 	if (member(v, "Protocol", &m)) {
-		path_key(child, sizeof(child), path, "Protocol");
+		json_path_key(child, sizeof(child), path, "Protocol");
 		err = parse_enum(l, child, m, protocol_names, ARRAY_SIZE(protocol_names), &e);
 		if (err)
 			return err;
@@ -1218,7 +759,7 @@ static int parse_rule(struct loader *l, const char *path, struct json_object *v,
 	}
 
 	if (member(v, "Ports", &m)) {
-		path_key(child, sizeof(child), path, "Ports");
+		json_path_key(child, sizeof(child), path, "Ports");
 		if (r->protocol != RULE_PROTO_TCP && r->protocol != RULE_PROTO_UDP)
 			return fail(l,
 				    "%s: %s needs Protocol Tcp or Udp (this rule's Protocol is "
@@ -1231,7 +772,7 @@ static int parse_rule(struct loader *l, const char *path, struct json_object *v,
 	}
 
 	if (member(v, "Direction", &m)) {
-		path_key(child, sizeof(child), path, "Direction");
+		json_path_key(child, sizeof(child), path, "Direction");
 		err = parse_enum(l, child, m, rule_direction_names,
 				 ARRAY_SIZE(rule_direction_names), &e);
 		if (err)
@@ -1245,7 +786,7 @@ static int parse_access_control(struct loader *l, struct json_object *v)
 {
 	static const char path[] = "FlowMetadata.AccessControl";
 	struct policy_config *pol = &l->cfg->policy;
-	char child[PATH_LEN];
+	char child[CONFIG_PATH_LEN];
 	struct json_object *m;
 	size_t n;
 	int err;
@@ -1268,7 +809,7 @@ static int parse_access_control(struct loader *l, struct json_object *v)
 	if (err)
 		return err;
 	for (size_t i = 0; i < n; i++) {
-		path_index(child, sizeof(child), "FlowMetadata.AccessControl.Rules", i);
+		json_path_index(child, sizeof(child), "FlowMetadata.AccessControl.Rules", i);
 		err = parse_rule(l, child, json_object_array_get_idx(m, i), &pol->rules[i]);
 		if (err)
 			return err;
@@ -1329,7 +870,7 @@ static int check_interval(struct loader *l)
 static int load_flow_metadata(struct loader *l, struct json_object *fm)
 {
 	struct config *cfg = l->cfg;
-	char path[PATH_LEN];
+	char path[CONFIG_PATH_LEN];
 	struct json_object *v;
 	int err, e;
 
@@ -1360,7 +901,7 @@ static int load_flow_metadata(struct loader *l, struct json_object *fm)
 
 		if (!member(fm, s->key, &v))
 			continue;
-		path_key(path, sizeof(path), "FlowMetadata", s->key);
+		json_path_key(path, sizeof(path), "FlowMetadata", s->key);
 		err = parse_uint(l, path, v, s->min, s->max, s->unit, &x);
 		if (err)
 			return err;
@@ -1401,27 +942,24 @@ void config_defaults(struct config *cfg)
 static int load_text(struct config *cfg, const char *name, const char *text, size_t len, char *err,
 		     size_t err_len)
 {
-	struct loader l = {.name = name, .text = text, .len = len, .err = err, .err_len = err_len};
+	struct loader l = {.err = err, .err_len = err_len};
 	struct json_object *root = NULL, *fm;
 	struct config *work = NULL;
 	int ret;
 
-	set_err(err, err_len, "%s", "");
-	if (len > MAX_FILE_BYTES)
-		return fail(&l, "%s: larger than %u bytes; not a configuration", name,
-			    MAX_FILE_BYTES);
-	/* Editors on Windows start UTF-8 files with a byte-order mark; columns then count without
-	 * it. */
-	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3)) {
-		l.text += 3;
-		l.len -= 3;
+	config_err(err, err_len, "%s", "");
+	if (len > MAX_FILE_BYTES) {
+		config_err(err, err_len, "%s: larger than %u bytes; not a configuration", name,
+			   MAX_FILE_BYTES);
+		return -EINVAL;
 	}
-	ret = parse_text(&l, &root);
+	ret = json_source_parse(&l.src, name, text, len, "FlowMetadata", &root, err, err_len);
 	if (ret)
 		goto out;
 	work = malloc(sizeof(*work));
 	if (!work) {
-		ret = out_of_memory(&l);
+		config_err(err, err_len, "%s: out of memory", name);
+		ret = -ENOMEM;
 		goto out;
 	}
 	memcpy(work, cfg, sizeof(*work));
@@ -1433,9 +971,7 @@ static int load_text(struct config *cfg, const char *name, const char *text, siz
 out:
 	free(work);
 	json_object_put(root);
-	for (size_t i = 0; i < l.n_values; i++)
-		free(l.values[i].path);
-	free(l.values);
+	json_source_free(&l.src);
 	return ret;
 }
 
@@ -1444,70 +980,13 @@ int config_load_string(struct config *cfg, const char *json, char *err, size_t e
 	return load_text(cfg, STRING_SOURCE, json, strlen(json), err, err_len);
 }
 
-/* The whole file, NUL-terminated; -ENOENT when it does not exist, -EINVAL for anything else. */
-static int read_file(const char *path, char **text, size_t *len, char *err, size_t err_len)
-{
-	size_t cap = 16384, n = 0;
-	char *buf, *grown;
-	int fd, ret = -EINVAL;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		ret = errno == ENOENT ? -ENOENT : -EINVAL;
-		set_err(err, err_len, "%s: %s", path, strerror(errno));
-		return ret;
-	}
-	buf = malloc(cap);
-	if (!buf)
-		goto nomem;
-	for (;;) {
-		ssize_t r;
-
-		if (cap - n < 2) {
-			cap *= 2;
-			grown = realloc(buf, cap);
-			if (!grown)
-				goto nomem;
-			buf = grown;
-		}
-		r = read(fd, buf + n, cap - n - 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			set_err(err, err_len, "%s: cannot read: %s", path, strerror(errno));
-			goto fail;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-		if (n > MAX_FILE_BYTES) {
-			set_err(err, err_len, "%s: larger than %u bytes; not a configuration file",
-				path, MAX_FILE_BYTES);
-			goto fail;
-		}
-	}
-	close(fd);
-	buf[n] = '\0';
-	*text = buf;
-	*len = n;
-	return 0;
-
-nomem:
-	set_err(err, err_len, "%s: out of memory", path);
-	ret = -ENOMEM;
-fail:
-	close(fd);
-	free(buf);
-	return ret;
-}
-
 int config_load_file(struct config *cfg, const char *path, char *err, size_t err_len)
 {
 	size_t len;
 	char *text;
 	int ret;
 
-	ret = read_file(path, &text, &len, err, err_len);
+	ret = json_read_file(path, MAX_FILE_BYTES, &text, &len, err, err_len);
 	if (ret)
 		return ret;
 	ret = load_text(cfg, path, text, len, err, err_len);
