@@ -25,6 +25,7 @@ static char err[CONFIG_ERR_LEN];
 
 #define FM(body)     "{\"FlowMetadata\":{" body "}}"
 #define RULES(rules) FM("\"AccessControl\":{\"Rules\":[" rules "]}")
+#define X25	     "xxxxxxxxxxxxxxxxxxxxxxxxx"
 #define RULES_HEAD   "{\"FlowMetadata\":{\"AccessControl\":{\"Rules\":["
 
 /* ---- helpers ------------------------------------------------------------------------------ */
@@ -246,6 +247,8 @@ static const struct bad_case bad_cases[] = {
 	{"bad_direction_unknown_value", FM("\"Direction\":\"Egress\""),
 	 "FlowMetadata.Direction: \"Egress\" is not a valid value; expected \"Both\", "
 	 "\"SendingToPeer\" or \"ReceivedFromPeer\""},
+	{"bad_long_value_is_shortened_in_message", FM("\"Direction\":\"" X25 X25 X25 X25 "\""),
+	 "FlowMetadata.Direction: \"" X25 X25 X25 "... is not a valid value; expected \"Both\""},
 	{"bad_direction_integer", FM("\"Direction\":1"),
 	 "FlowMetadata.Direction: 1 is an integer; expected \"Both\""},
 
