@@ -184,7 +184,7 @@ static int wrong_type(struct loader *l, const char *path, struct json_object *v,
 		    expected);
 }
 
-/* json_object_object_get_ex() also for a member whose value is null (then *v is NULL). */
+/* Whether obj has the member key; its value goes to *v (NULL for a JSON null). */
 static bool member(struct json_object *obj, const char *key, struct json_object **v)
 {
 	return json_object_object_get_ex(obj, key, v);
