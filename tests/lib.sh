@@ -728,8 +728,9 @@ attached_progs() {	# NS IFACE
 #   coll_options KIND PORT           options data records as name=value (tshark, ipfixdump)
 #   coll_dest PORT [ADDR]            "Udp/ADDR:PORT", for flowmeta --collector
 #
-# tshark captures with dumpcap and decodes afterwards; a socat sink owns the port meanwhile, so
-# the exporter never gets "port unreachable". ipfixDump reads the stream socat wrote to a file.
+# tshark decodes afterwards what tests/tools/udp_sink.py received and wrote to a pcap file (not
+# a dumpcap capture: dumpcap may still hold the last packets in its kernel ring when stopped right
+# after them). ipfixDump reads the stream socat wrote to a file.
 # nfcapd writes nfdump files (complete after SIGTERM). nfacctd uses the print plugin with custom
 # primitives for flowDirection (61), flowEndReason (136), forwardingStatus (89) and ICMP type/code
 # (32, 139), which it does not decode natively, and aggregates equal keys (compare sums).
@@ -760,13 +761,9 @@ coll_start() {	# KIND NS PORT [ADDR]
 	mkdir -p "$dir"
 	case $kind in
 	tshark)
-		require_cmd dumpcap tshark socat
-		bg_start "$dir/dumpcap.log" "$ns" dumpcap -q -i lo -f "udp dst port $port" -w "$dir/cap.pcapng"
+		require_cmd tshark
+		bg_start "$dir/sink.log" "$ns" "$FM_PY" "$FM_TOOLS/udp_sink.py" "$addr" "$port" "$dir/cap.pcap"
 		pids="$BG_PID"
-		wait_for_line 10 "$dir/dumpcap.log" 'Capturing on' "$BG_PID" ||
-			fail "dumpcap did not start: $(cat "$dir/dumpcap.log")"
-		bg_start "$dir/sink.log" "$ns" socat -u "$(fm_udp_recv_addr "$addr" "$port")" /dev/null
-		pids="$pids $BG_PID"
 		;;
 	ipfixdump)
 		require_cmd ipfixDump socat
@@ -823,8 +820,8 @@ coll_stop() {	# KIND PORT
 	key=$(fm_coll_key "$1" "$2")
 	for pid in ${FM_COLL_PIDS[$key]}; do
 		case $1 in
-		# nfacctd purges its cache on SIGINT; dumpcap finishes its file on SIGINT too.
-		nfacctd | tshark) stop_pid "$pid" INT 15 ;;
+		# nfacctd purges its cache on SIGINT.
+		nfacctd) stop_pid "$pid" INT 15 ;;
 		*) stop_pid "$pid" TERM 15 ;;
 		esac
 	done
@@ -836,7 +833,7 @@ coll_records() {	# KIND PORT
 	dir=${FM_COLL_DIR[$key]}
 	case $1 in
 	tshark)
-		tshark -r "$dir/cap.pcapng" -d "udp.port==$2,cflow" -T json -J cflow >"$dir/decoded.json" \
+		tshark -r "$dir/cap.pcap" -d "udp.port==$2,cflow" -T json -J cflow >"$dir/decoded.json" \
 			2>"$dir/tshark.err"
 		"$FM_PY" "$FM_TOOLS/ipfix_norm.py" tshark "$dir/decoded.json"
 		;;
@@ -869,7 +866,7 @@ coll_seq_errors() {	# KIND PORT
 	dir=${FM_COLL_DIR[$key]}
 	case $1 in
 	tshark)
-		tshark -r "$dir/cap.pcapng" -d "udp.port==$2,cflow" -Y cflow.sequence_analysis.expected_sn \
+		tshark -r "$dir/cap.pcap" -d "udp.port==$2,cflow" -Y cflow.sequence_analysis.expected_sn \
 			-T fields -e frame.number 2>/dev/null | grep -c . || true
 		;;
 	ipfixdump)
@@ -890,7 +887,7 @@ coll_options() {	# KIND PORT
 	dir=${FM_COLL_DIR[$key]}
 	case $1 in
 	tshark)
-		tshark -r "$dir/cap.pcapng" -d "udp.port==$2,cflow" -T json -J cflow >"$dir/decoded.json" \
+		tshark -r "$dir/cap.pcap" -d "udp.port==$2,cflow" -T json -J cflow >"$dir/decoded.json" \
 			2>/dev/null
 		"$FM_PY" "$FM_TOOLS/ipfix_norm.py" options tshark "$dir/decoded.json"
 		;;
