@@ -1043,8 +1043,9 @@ static void fin_raises_exactly_one_event_per_flow(void)
 	if (only_flow(s, &k, &v)) {
 		expect_counts(&v, 4, 160, TCP_SYN | TCP_FIN | TCP_ACK | TCP_RST,
 			      FLOW_END_FIN | FLOW_END_RST);
-		EXPECT_TRUE(ev.last.timestamp_ns > v.first_seen_ns);
-		EXPECT_TRUE(ev.last.timestamp_ns < v.last_seen_ns);
+		/* Flow times tick coarsely: the three packets may share one tick. */
+		EXPECT_TRUE(ev.last.timestamp_ns >= v.first_seen_ns);
+		EXPECT_TRUE(ev.last.timestamp_ns <= v.last_seen_ns);
 	}
 	EXPECT_STATS(s, 0);
 	flowmeta__destroy(s);
@@ -1178,15 +1179,16 @@ static void the_same_packet_on_ingress_and_egress_makes_two_flows(void)
 	flowmeta__destroy(s);
 }
 
-static uint64_t monotonic_ns(void)
+/* The clock flow times are taken from (bpf_ktime_get_coarse_ns, see bpf/flow.h). */
+static uint64_t monotonic_coarse_ns(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-static void first_and_last_seen_are_monotonic_clock_times(void)
+static void first_and_last_seen_are_coarse_monotonic_clock_times(void)
 {
 	struct flowmeta *s = fx_default();
 	uint64_t t0, t1, t2;
@@ -1197,11 +1199,11 @@ static void first_and_last_seen_are_monotonic_clock_times(void)
 	if (!s)
 		return;
 	ipv4_tcp(&p, TCP_ACK, 0);
-	t0 = monotonic_ns();
+	t0 = monotonic_coarse_ns();
 	run_pass(s, TC_INGRESS, &p);
-	t1 = monotonic_ns();
+	t1 = monotonic_coarse_ns();
 	run_pass(s, TC_INGRESS, &p);
-	t2 = monotonic_ns();
+	t2 = monotonic_coarse_ns();
 	if (only_flow(s, &k, &v)) {
 		EXPECT_TRUE(v.first_seen_ns >= t0 && v.first_seen_ns <= t1);
 		EXPECT_TRUE(v.last_seen_ns >= t1 && v.last_seen_ns <= t2);
@@ -1252,7 +1254,8 @@ static void each_cpu_counts_its_own_share_of_a_flow(void)
 		EXPECT_EQ(percpu[1].packets, 2);
 		EXPECT_EQ(percpu[1].octets, 80);
 		/* The second CPU's copy started at zero: its first packet set its own first_seen. */
-		EXPECT_TRUE(percpu[1].first_seen_ns > percpu[0].last_seen_ns);
+		EXPECT_TRUE(percpu[1].first_seen_ns != 0);
+		EXPECT_TRUE(percpu[1].first_seen_ns >= percpu[0].last_seen_ns);
 	}
 	flowmeta__destroy(s);
 	unpin();
@@ -1314,7 +1317,7 @@ int main(void)
 	RUN_TEST(full_flow_table_counts_the_overflow_and_passes_the_packet);
 	RUN_TEST(xdp_meters_ingress_and_passes);
 	RUN_TEST(the_same_packet_on_ingress_and_egress_makes_two_flows);
-	RUN_TEST(first_and_last_seen_are_monotonic_clock_times);
+	RUN_TEST(first_and_last_seen_are_coarse_monotonic_clock_times);
 	RUN_TEST(each_cpu_counts_its_own_share_of_a_flow);
 	return check_exit_status();
 }
