@@ -129,7 +129,7 @@ static long new_flow_best(const struct pkt *p, int flows)
 		if (ns >= 0 && bpf_map_lookup_elem(bpf_map__fd(b->maps.stats), &zero, st) == 0) {
 			for (int cpu = 0; cpu < libbpf_num_possible_cpus(); cpu++)
 				if (st[cpu].table_full_packets)
-					fprintf(stderr, "bpf_bench: new-flow run hit a full table\n");
+					fprintf(stderr, "bpf_bench: new flows hit a full table\n");
 		}
 		bench__destroy(b);
 		if (ns < 0)

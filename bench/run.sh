@@ -26,7 +26,7 @@ for bin in "$build"/bench/*; do
 done
 
 if [ "$ran" -eq 0 ]; then
-	echo "no benchmark programs in $build/bench${pattern:+ matching $pattern}: run make first" >&2
+	echo "no benchmark in $build/bench${pattern:+ matching $pattern}: run make first" >&2
 	exit 1
 fi
 exit "$status"

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * Benchmark-only programs, never attached: an empty TC program (the cost of BPF_PROG_TEST_RUN
- * itself, the baseline), a bare flow-map lookup (the floor of any flow meter) and a wrapper that makes every packet a new flow before running the very
- * same inline metering code as flowmeta_tc_ingress (bpf/hooks.h). This object has its own copy of
- * the maps; bench/bpf_bench.c sizes its flow map so every new flow of a run fits.
+ * itself, the baseline), a bare flow-map lookup (the floor of any flow meter) and a wrapper that
+ * makes every packet a new flow before running the very same inline metering code as
+ * flowmeta_tc_ingress (bpf/hooks.h). This object has its own copy of the maps; bench/bpf_bench.c
+ * sizes its flow map so every new flow of a run fits.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>

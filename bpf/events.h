@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Ring-buffer events: a hint that the daemon should look at a flow now (TCP end, policy drop) rather
- * than at its next poll. The counts always come from the flow map, so a lost event delays a record
- * but loses no traffic; it is counted in stats.events_lost all the same.
+ * Ring-buffer events: a hint that the daemon should look at a flow now (TCP end, policy drop)
+ * rather than at its next poll. The counts always come from the flow map, so a lost event delays a
+ * record but loses no traffic; it is counted in stats.events_lost all the same.
  */
 #ifndef FLOWMETA_BPF_EVENTS_H
 #define FLOWMETA_BPF_EVENTS_H

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Metering one parsed packet: finish the key (direction, fragment ports, verdict), add the packet to
- * this CPU's copy of its flow in the `flows` map (creating the flow if needed), signal TCP flow ends
- * through the ring buffer, and count in `stats` whatever could not be metered.
+ * Metering one parsed packet: finish the key (direction, fragment ports, verdict), add the packet
+ * to this CPU's copy of its flow in the `flows` map (creating the flow if needed), signal TCP flow
+ * ends through the ring buffer, and count in `stats` whatever could not be metered.
  */
 #ifndef FLOWMETA_BPF_FLOW_H
 #define FLOWMETA_BPF_FLOW_H
@@ -25,10 +25,10 @@
 /*
  * The time stamped on flows: CLOCK_MONOTONIC at tick resolution (bpf_ktime_get_coarse_ns, what
  * clock_gettime(CLOCK_MONOTONIC_COARSE) reads). bpf_ktime_get_ns() reads the clocksource on every
- * call, through an indirect call and a serialised rdtsc: measured at 33 ns here, more than the whole
- * rest of the per-packet budget (SPEC §9: 45 ns including the 20 ns of the test harness); the coarse
- * clock costs 3 ns. Flow times are exported in milliseconds; a tick (4 ms at HZ=250) is the price.
- * Same clock base as CLOCK_MONOTONIC, so the daemon converts them unchanged.
+ * call, through an indirect call and a serialised rdtsc: measured at 33 ns here, more than the
+ * whole rest of the per-packet budget (SPEC §9: 45 ns including the 20 ns of the test harness); the
+ * coarse clock costs 3 ns. Flow times are exported in milliseconds; a tick (4 ms at HZ=250) is the
+ * price. Same clock base as CLOCK_MONOTONIC, so the daemon converts them unchanged.
  */
 static __always_inline __u64 flow_clock_ns(void)
 {
@@ -108,8 +108,8 @@ static __always_inline void flow_update(const struct flow_key *key, const struct
 		}
 	}
 	/*
-	 * The table is full (-E2BIG, or -ENOMEM without preallocation). Any other failure lands here
-	 * too: this is the one counter that tells the daemon traffic passed unmetered.
+	 * The table is full (-E2BIG, or -ENOMEM without preallocation). Any other failure lands
+	 * here too: this is the one counter that tells the daemon traffic passed unmetered.
 	 */
 	st = stats_this_cpu();
 	if (st) {

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * IP fragments. Only the first fragment of a datagram carries the transport header, so it leaves its
- * ports in the `frags` map keyed by (addresses, identification, protocol, version, direction); a
- * later fragment takes the ports from there and is counted in the same flow as the first one. A later
- * fragment whose first fragment was not seen (reordered, or evicted from the LRU map) gets ports 0:
- * it is metered in the ports-0 flow of its addresses and protocol rather than guessed into another.
- * For IPv6 the protocol in the fragment key is the one the fragment header names, which is all a later
- * fragment knows.
+ * IP fragments. Only the first fragment of a datagram carries the transport header, so it leaves
+ * its ports in the `frags` map keyed by (addresses, identification, protocol, version, direction);
+ * a later fragment takes the ports from there and is counted in the same flow as the first one. A
+ * later fragment whose first fragment was not seen (reordered, or evicted from the LRU map) gets
+ * ports 0: it is metered in the ports-0 flow of its addresses and protocol rather than guessed into
+ * another. For IPv6 the protocol in the fragment key is the one the fragment header names, which is
+ * all a later fragment knows.
  */
 #ifndef FLOWMETA_BPF_FRAG_H
 #define FLOWMETA_BPF_FRAG_H

@@ -12,7 +12,10 @@
 #include "flow.h"
 #include "parse.h"
 
-/* Pulled into the linear part when headers ran past it: covers Ethernet, two VLAN tags, IPv6 with a few extension headers and a TCP header with options. */
+/*
+ * Octets pulled into the linear part when headers ran past it: Ethernet, two VLAN tags, IPv6 with
+ * a few extension headers and a TCP header with options.
+ */
 #define PULL_LEN 256
 
 /*

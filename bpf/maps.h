@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The maps of the kernel programs, BTF-typed from include/flowmeta.h so that `bpftool map dump`
- * prints named fields. The loader resizes `flows` and `export_state` (MaxFlows) before load and pins
- * every map under the pin directory by its name: the names below are part of the contract.
+ * prints named fields. The loader resizes `flows` and `export_state` (MaxFlows) before load and
+ * pins every map under the pin directory by its name: the names below are part of the contract.
  */
 #ifndef FLOWMETA_BPF_MAPS_H
 #define FLOWMETA_BPF_MAPS_H
@@ -33,7 +33,7 @@ struct {
 	__type(value, struct flowmeta_stats);
 } stats SEC(".maps");
 
-/* Hints for the daemon to export a flow promptly (TCP end, policy drop); bounded, losses counted. */
+/* Hints for the daemon to export a flow soon (TCP end, policy drop); bounded, losses counted. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, FLOWMETA_EVENTS_BYTES);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Packet parser: Ethernet with up to two VLAN tags or an L3-only frame, IPv4 with options, IPv6 with
- * its extension headers, and the transport header, into a struct flow_key plus what the meter needs
- * to count the packet (struct pkt_meta). Direct packet access only; never writes the packet.
+ * Packet parser: Ethernet with up to two VLAN tags or an L3-only frame, IPv4 with options, IPv6
+ * with its extension headers, and the transport header, into a struct flow_key plus what the meter
+ * needs to count the packet (struct pkt_meta). Direct packet access only; never writes the packet.
  *
  * Rodata set by the loader before load:
  *   l3_device  true for devices without an L2 header (tun, WireGuard: ARPHRD_NONE), where the frame
@@ -68,7 +68,7 @@ enum frag_kind {
 struct pkt_meta {
 	__u32 l3_off;		/* offset of the IP header in the frame */
 	__u32 ip_len;		/* octets of one datagram: IPv4 tot_len, IPv6 payload_len + 40 */
-	__u32 hdr_len;		/* IP, extension and transport headers: what each GSO segment repeats */
+	__u32 hdr_len;		/* IP, extension, transport headers: repeated by each GSO segment */
 	__u32 frag_id;		/* identification of a fragment (host order) */
 	__u8 frag;		/* enum frag_kind */
 	__u8 frag_proto;	/* protocol the fragment header names, for the fragment map key */
@@ -97,8 +97,8 @@ static __always_inline bool l4_short(void *hdr_end, void *data_end, __u32 avail,
 }
 
 /*
- * Ports (or ICMP type/code) of the transport header at l4, of which the datagram holds avail octets.
- * Returns the length of the transport header a GSO segment repeats, 0 when there is none.
+ * Ports (or ICMP type/code) of the transport header at l4, of which the datagram holds avail
+ * octets. Returns the length of the transport header a GSO segment repeats, 0 when there is none.
  */
 static __always_inline __u32 parse_l4(void *l4, void *data_end, __u32 avail, struct flow_key *key,
 				      struct pkt_meta *meta)
@@ -217,8 +217,8 @@ static __always_inline bool ipv6_is_ext(__u8 nexthdr)
 
 /*
  * Walk hop-by-hop, routing, destination options, fragment and AH headers. ESP, "no next header" and
- * unknown headers end the walk as the protocol; so does a later fragment, whose fragment header names
- * the protocol of a payload that carries no transport header.
+ * unknown headers end the walk as the protocol; so does a later fragment, whose fragment header
+ * names the protocol of a payload that carries no transport header.
  */
 static __always_inline void ipv6_ext_walk(void *data, void *data_end, struct ipv6_walk *w)
 {
@@ -254,7 +254,7 @@ static __always_inline void ipv6_ext_walk(void *data, void *data_end, struct ipv
 		} else if (ipv6_is_ext(nexthdr)) {
 			if ((void *)(oh + 1) > data_end)
 				goto cut;
-			/* AH counts its length in 4-octet units minus 2, the others in 8 minus 1. */
+			/* AH counts its length in 4-octet units minus 2, others in 8 minus 1. */
 			if (nexthdr == IPPROTO_AH)
 				len = (oh->hdrlen + 2) * 4;
 			else

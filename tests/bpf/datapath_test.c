@@ -550,7 +550,8 @@ static void l3_device_frames_start_at_the_ip_header(void)
 	struct flowmeta *s = fx_load((struct fixture_opts){ .l3_device = true });
 	struct flow_key k4 = key_of(4, "100.64.0.1", "100.64.0.2", IPPROTO_TCP, 40000, 22,
 				    FLOW_DIR_INGRESS);
-	struct flow_key k6 = key_of(6, "fd00::1", "fd00::2", IPPROTO_UDP, 53, 5353, FLOW_DIR_EGRESS);
+	struct flow_key k6 = key_of(6, "fd00::1", "fd00::2", IPPROTO_UDP, 53, 5353,
+				    FLOW_DIR_EGRESS);
 	struct flow_key kx = key_of(4, "100.64.0.3", "100.64.0.4", IPPROTO_ICMP, 0, 8 << 8,
 				    FLOW_DIR_INGRESS);
 	struct flow_value v;
@@ -788,7 +789,8 @@ static void later_fragment_alone_is_metered_with_ports_zero(void)
 static void ipv6_atomic_fragment_is_a_whole_datagram(void)
 {
 	struct flowmeta *s = fx_default();
-	struct flow_key want = key_of(6, "fd00::1", "fd00::2", IPPROTO_UDP, 9, 10, FLOW_DIR_INGRESS);
+	struct flow_key want = key_of(6, "fd00::1", "fd00::2", IPPROTO_UDP, 9, 10,
+				      FLOW_DIR_INGRESS);
 	struct pkt p;
 
 	if (!s)
@@ -1253,7 +1255,7 @@ static void each_cpu_counts_its_own_share_of_a_flow(void)
 		EXPECT_EQ(percpu[0].packets, 1);
 		EXPECT_EQ(percpu[1].packets, 2);
 		EXPECT_EQ(percpu[1].octets, 80);
-		/* The second CPU's copy started at zero: its first packet set its own first_seen. */
+		/* CPU 1's copy started at zero: its first packet set its own first_seen. */
 		EXPECT_TRUE(percpu[1].first_seen_ns != 0);
 		EXPECT_TRUE(percpu[1].first_seen_ns >= percpu[0].last_seen_ns);
 	}
