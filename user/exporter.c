@@ -50,6 +50,7 @@
 #define EXPORTER_CHUNK		4096	/* keys per batch read */
 #define EXPORTER_DUE_MAX	4096	/* scheduled flows per kind; beyond, the poll catches them */
 #define EXPORTER_SLACK_NS	(250 * NSEC_PER_MSEC)
+#define EXPORTER_PREFETCH	8	/* keys ahead */
 
 struct due_entry {
 	struct flow_key key;
@@ -337,7 +338,8 @@ static void interim_record(struct exporter *exp, const struct flow_key *key,
 		return;
 	}
 	emit_record(exp, key, v, packets, octets, IPFIX_END_ACTIVE);
-	st = flowtable_insert(&exp->table, key);
+	if (!st)
+		st = flowtable_insert(&exp->table, key);
 	if (!st) {
 		exp->stats.map_errors++;
 		return;
@@ -454,8 +456,12 @@ static int scan_flows(struct exporter *exp, bool delete, flow_fn fn, void *ctx)
 				continue;
 			return err;
 		}
-		for (__u32 i = 0; i < count; i++)
+		for (__u32 i = 0; i < count; i++) {
+			/* The export state of a flow a few keys ahead: its cache miss overlaps work. */
+			if (i + EXPORTER_PREFETCH < count)
+				flowtable_prefetch(&exp->table, &exp->keys[i + EXPORTER_PREFETCH]);
 			fn(exp, &exp->keys[i], &exp->values[(size_t)i * exp->ncpus], ctx);
+		}
 		if (err == -ENOENT)
 			return 0;
 		in = out;

@@ -4,10 +4,12 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "flowtable.h"
 
-#define FLOWTABLE_MIN_SLOTS	1024	/* a power of two */
+#define FLOWTABLE_MIN_SLOTS	1024		/* a power of two */
+#define FLOWTABLE_HUGE_BYTES	(16UL << 20)	/* from here on, ask for transparent huge pages */
 
 static inline bool slot_free(const struct flow_state *s)
 {
@@ -34,11 +36,21 @@ static inline bool key_equal(const struct flow_key *a, const struct flow_key *b)
 	return !memcmp(a, b, sizeof(*a));
 }
 
+/*
+ * Slots come from an anonymous mapping (zero pages, untouched ones cost no memory). A large table is
+ * probed at random: huge pages save a TLB miss on most lookups.
+ */
 static int flowtable_alloc(struct flowtable *t, size_t slots)
 {
-	t->slots = calloc(slots, sizeof(*t->slots));
-	if (!t->slots)
+	size_t bytes = slots * sizeof(*t->slots);
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
 		return -ENOMEM;
+	if (bytes >= FLOWTABLE_HUGE_BYTES)
+		madvise(p, bytes, MADV_HUGEPAGE);
+	t->slots = p;
+	t->bytes = bytes;
 	t->mask = slots - 1;
 	t->count = 0;
 	return 0;
@@ -51,7 +63,8 @@ int flowtable_init(struct flowtable *t)
 
 void flowtable_free(struct flowtable *t)
 {
-	free(t->slots);
+	if (t->slots)
+		munmap(t->slots, t->bytes);
 	*t = (struct flowtable){ 0 };
 }
 
@@ -75,11 +88,21 @@ struct flow_state *flowtable_find(const struct flowtable *t, const struct flow_k
 	return slot_free(s) ? NULL : s;
 }
 
-/* Double the slots at 3/4 load: linear probing stays short below that. */
-static int flowtable_grow(struct flowtable *t)
+void flowtable_prefetch(const struct flowtable *t, const struct flow_key *key)
+{
+	__builtin_prefetch(&t->slots[key_hash(key) & t->mask]);
+}
+
+static bool too_full(size_t count, size_t slots)
+{
+	/* Up to 3/4 load: linear probing stays short below that. */
+	return count * 4 > slots * 3;
+}
+
+static int flowtable_resize(struct flowtable *t, size_t slots)
 {
 	struct flowtable bigger;
-	int err = flowtable_alloc(&bigger, (t->mask + 1) * 2);
+	int err = flowtable_alloc(&bigger, slots);
 
 	if (err)
 		return err;
@@ -89,10 +112,11 @@ static int flowtable_grow(struct flowtable *t)
 		*probe(&bigger, &t->slots[i].key) = t->slots[i];
 		bigger.count++;
 	}
-	free(t->slots);
+	flowtable_free(t);
 	*t = bigger;
 	return 0;
 }
+
 
 struct flow_state *flowtable_insert(struct flowtable *t, const struct flow_key *key)
 {
@@ -100,8 +124,8 @@ struct flow_state *flowtable_insert(struct flowtable *t, const struct flow_key *
 
 	if (!slot_free(s))
 		return s;
-	if ((t->count + 1) * 4 > (t->mask + 1) * 3) {
-		if (flowtable_grow(t))
+	if (too_full(t->count + 1, t->mask + 1)) {
+		if (flowtable_resize(t, (t->mask + 1) * 2))
 			return NULL;
 		s = probe(t, key);
 	}

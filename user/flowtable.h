@@ -29,6 +29,7 @@ struct flowtable {
 	struct flow_state *slots;
 	size_t mask;			/* capacity - 1, capacity a power of two */
 	size_t count;
+	size_t bytes;			/* mapped for slots */
 };
 
 /* -ENOMEM. */
@@ -36,6 +37,8 @@ int flowtable_init(struct flowtable *t);
 void flowtable_free(struct flowtable *t);
 
 struct flow_state *flowtable_find(const struct flowtable *t, const struct flow_key *key);
+/* Start loading the cache line where key's entry would be: call a few keys ahead of the lookups. */
+void flowtable_prefetch(const struct flowtable *t, const struct flow_key *key);
 /* The entry of key, created zeroed (but for its key) when absent; NULL when out of memory. */
 struct flow_state *flowtable_insert(struct flowtable *t, const struct flow_key *key);
 void flowtable_remove(struct flowtable *t, struct flow_state *s);
