@@ -5,8 +5,9 @@
  * a later fragment takes the ports from there and is counted in the same flow as the first one. A
  * later fragment whose first fragment was not seen (reordered, or evicted from the LRU map) gets
  * ports 0: it is metered in the ports-0 flow of its addresses and protocol rather than guessed into
- * another. For IPv6 the protocol in the fragment key is the one the fragment header names, which is
- * all a later fragment knows.
+ * another. The fragment key holds the protocol the fragment header names, which is all a later
+ * IPv6 fragment knows; the first fragment also leaves the transport protocol it found after any
+ * extension headers behind the fragment header, so the later ones join its flow.
  */
 #ifndef FLOWMETA_BPF_FRAG_H
 #define FLOWMETA_BPF_FRAG_H
@@ -29,11 +30,15 @@ static __always_inline void frag_key_init(struct frag_key *fk, const struct flow
 /* First fragment: remember its ports (unless its transport header was cut short). */
 static __always_inline void frag_remember(const struct flow_key *key, const struct pkt_meta *meta)
 {
-	struct frag_ports ports = { .src_port = key->src_port, .dst_port = key->dst_port };
+	struct frag_ports ports;
 	struct frag_key fk;
 
 	if (meta->truncated_l4)
 		return;
+	__builtin_memset(&ports, 0, sizeof(ports));
+	ports.src_port = key->src_port;
+	ports.dst_port = key->dst_port;
+	ports.protocol = key->protocol;
 	frag_key_init(&fk, key, meta);
 	bpf_map_update_elem(&frags, &fk, &ports, BPF_ANY);
 }
@@ -50,6 +55,7 @@ static __always_inline void frag_recall(struct flow_key *key, const struct pkt_m
 		return;
 	key->src_port = ports->src_port;
 	key->dst_port = ports->dst_port;
+	key->protocol = ports->protocol;
 }
 
 #endif /* FLOWMETA_BPF_FRAG_H */

@@ -113,9 +113,16 @@ struct frag_key {
 };
 _Static_assert(sizeof(struct frag_key) == 40, "frag_key layout is shared with the kernel");
 
+/*
+ * What a first fragment tells the later ones: its ports and the transport protocol found after any
+ * IPv6 extension headers that follow the fragment header (a later fragment only sees the first).
+ */
 struct frag_ports {
 	__u16 src_port;
 	__u16 dst_port;
+	__u8 protocol;
+	__u8 pad[3];
 };
+_Static_assert(sizeof(struct frag_ports) == 8, "frag_ports layout is shared with the kernel");
 
 #endif /* FLOWMETA_H */

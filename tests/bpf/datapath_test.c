@@ -764,6 +764,35 @@ static void ipv6_later_fragment_takes_ports_of_first_fragment(void)
 	flowmeta__destroy(s);
 }
 
+/* Only the first fragment shows the TCP header behind the options; the later one joins its flow. */
+static void ipv6_later_fragment_joins_first_when_options_follow_the_fragment_header(void)
+{
+	struct flowmeta *s = fx_default();
+	struct flow_key want = key_of(6, "fd00::1", "fd00::2", IPPROTO_TCP, 179, 40179,
+				      FLOW_DIR_INGRESS);
+	struct pkt p;
+
+	if (!s)
+		return;
+	eth_ipv6(&p, "fd00::1", "fd00::2", IPPROTO_FRAGMENT);
+	pkt_ipv6_frag(&p, IPPROTO_DSTOPTS, 0, 1, 0x600d);
+	pkt_ipv6_ext(&p, IPPROTO_DSTOPTS, IPPROTO_TCP, 8);
+	pkt_tcp(&p, 179, 40179, TCP_PSH | TCP_ACK, 0);
+	pkt_payload(&p, 36);
+	pkt_finish(&p);				/* 40 + 8 + 8 + 20 + 36 = 112 */
+	run_pass(s, TC_INGRESS, &p);
+
+	eth_ipv6(&p, "fd00::1", "fd00::2", IPPROTO_FRAGMENT);
+	pkt_ipv6_frag(&p, IPPROTO_DSTOPTS, 64, 0, 0x600d);
+	pkt_payload(&p, 20);
+	pkt_finish(&p);				/* 68 */
+	run_pass(s, TC_INGRESS, &p);
+
+	expect_only_flow(s, &want, 2, 180, TCP_PSH | TCP_ACK);
+	EXPECT_STATS(s, .fragments = 2);
+	flowmeta__destroy(s);
+}
+
 static void later_fragment_alone_is_metered_with_ports_zero(void)
 {
 	struct flowmeta *s = fx_default();
@@ -1297,6 +1326,7 @@ int main(void)
 	RUN_TEST(ipv6_extension_header_cut_short_is_metered_as_truncated);
 	RUN_TEST(ipv4_later_fragment_takes_ports_of_first_fragment);
 	RUN_TEST(ipv6_later_fragment_takes_ports_of_first_fragment);
+	RUN_TEST(ipv6_later_fragment_joins_first_when_options_follow_the_fragment_header);
 	RUN_TEST(later_fragment_alone_is_metered_with_ports_zero);
 	RUN_TEST(ipv6_atomic_fragment_is_a_whole_datagram);
 	RUN_TEST(arp_is_counted_not_ip_and_passed);
