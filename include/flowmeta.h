@@ -55,7 +55,7 @@ _Static_assert(sizeof(struct flow_key) == 40, "flow_key layout is shared with th
 struct flow_value {
 	__u64 packets;
 	__u64 octets;		/* IP total length: IP header and payload, no L2 */
-	__u64 first_seen_ns;	/* bpf_ktime_get_ns(), CLOCK_MONOTONIC */
+	__u64 first_seen_ns;	/* CLOCK_MONOTONIC at tick resolution (bpf_ktime_get_coarse_ns) */
 	__u64 last_seen_ns;
 	__u8 tcp_flags;		/* OR of the TCP flags of all packets */
 	__u8 end_flags;		/* enum flow_end_flag */
@@ -72,7 +72,7 @@ enum flow_event_type {
 /* Ring-buffer event: only a hint to look at key soon; the counts always come from the flow map. */
 struct flow_event {
 	struct flow_key key;
-	__u64 timestamp_ns;	/* bpf_ktime_get_ns() */
+	__u64 timestamp_ns;	/* bpf_ktime_get_coarse_ns(), like the flow times */
 	__u32 type;		/* enum flow_event_type */
 	__u32 pad;
 };
