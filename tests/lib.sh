@@ -556,6 +556,33 @@ send_tcp() {	# NS_FROM NS_TO DST DPORT SPORT BYTES
 	SENT_BYTES=$bytes
 }
 
+# Like send_tcp, but the connection stays open (no FIN yet) once every byte has arrived and the
+# receiver said so: the flows are still live for `flowmeta flows`. tcp_close_all ends them all.
+FM_TCP_OPEN=()
+tcp_open() {	# NS_FROM NS_TO DST DPORT SPORT BYTES
+	local from=$1 to=$2 dst=$3 dport=$4 sport=$5 bytes=$6 hold log
+	fm_receiver tcp "$to" tcp-recv "$dst" "$dport" 60 "$bytes"
+	hold=$FM_LOG_DIR/tcp-hold-$sport
+	log=$FM_LOG_DIR/tcp-send-$sport.log
+	bg_start "$log" "$from" timeout 90 "$FM_PY" "$FM_TOOLS/traffic.py" tcp-send "$dst" "$dport" \
+		"$sport" "$bytes" "$hold"
+	wait_for_line 30 "$log" '^sent' "$BG_PID" || fail "tcp to $dst:$dport: $(tail -n 2 "$log")"
+	FM_TCP_OPEN+=("$BG_PID $RECV_PID $RECV_LOG $hold $bytes $dst:$dport")
+}
+
+tcp_close_all() {
+	local entry sender recv recv_log hold bytes what
+	for entry in "${FM_TCP_OPEN[@]}"; do
+		read -r sender recv recv_log hold bytes what <<<"$entry"
+		touch "$hold"
+		bg_wait "$sender" || fail "tcp to $what: sender failed"
+		RECV_PID=$recv
+		RECV_LOG=$recv_log
+		fm_receiver_done "bytes=$bytes\$" "tcp to $what"
+	done
+	FM_TCP_OPEN=()
+}
+
 # COUNT raw IP packets of protocol PROTO with PAYLOAD bytes from NS_FROM to DST in NS_TO, where
 # a raw socket receives them (so the kernel sends no "protocol unreachable").
 send_raw() {	# NS_FROM NS_TO DST PROTO COUNT PAYLOAD

@@ -9,13 +9,14 @@ counts every frame per unidirectional flow key the way flowmeta does (direction,
 protocol, addresses, ports; ICMP: src_port 0, dst_port type*256+code; octets = IP header +
 payload). On SIGTERM or SIGINT it drains its socket and prints one JSON object:
 
-  {"drops": N, "vnet_errors": N, "not_ip": N, "flows": [{"direction": "egress", ...}, ...]}
+  {"drops": N, "vnet_errors": N, "not_ip": N, "gso_frames": N,
+   "flows": [{"direction": "egress", ...}, ...]}
 
 It sees a packet where tcpdump does (after TC egress, before TC ingress). A GSO packet (veth,
 tap with offloads) is one large frame there; the virtio-net header that PACKET_VNET_HDR adds to
 each frame gives its gso_size, so the frame is counted as the segments it stands for, with their
-octets — the rule flowmeta must follow. "drops" (socket overruns) must be 0 for the counts to be
-trusted.
+octets — the rule flowmeta must follow; "gso_frames" says how many such frames there were.
+"drops" (socket overruns) must be 0 for the counts to be trusted.
 """
 import json
 import signal
@@ -99,6 +100,7 @@ class Meter:
         self.sock.setsockopt(SOL_PACKET, PACKET_VNET_HDR, 1)
         self.sock.bind((ifname, ETH_P_ALL))
         self.flows = {}
+        self.gso_frames = 0
         self.not_ip = 0
         self.vnet_errors = 0
         self.drops = 0
@@ -113,6 +115,7 @@ class Meter:
         version, proto, src, dst, ip_len, l3_len, l4 = parse_ip(frame, off, etype)
         sport, dport = ports(frame, proto, l4)
         pkts, octets = segments(frame, vnet, proto, ip_len, l3_len, l4)
+        self.gso_frames += pkts > 1
         key = (direction, version, proto, src, dst, sport, dport)
         cur = self.flows.setdefault(key, [0, 0])
         cur[0] += pkts
@@ -144,7 +147,7 @@ class Meter:
         keys = ("direction", "ip_version", "protocol", "src", "dst", "src_port", "dst_port")
         flows = [dict(zip(keys, k), packets=v[0], octets=v[1]) for k, v in sorted(self.flows.items())]
         return {"drops": self.drops, "vnet_errors": self.vnet_errors, "not_ip": self.not_ip,
-                "flows": flows}
+                "gso_frames": self.gso_frames, "flows": flows}
 
 
 def main(argv):

@@ -10,17 +10,22 @@ so a test knows nothing was lost before it compares counts.
 
   traffic.py udp-send  DST PORT SPORT COUNT PAYLOAD
   traffic.py udp-recv  BIND PORT COUNT [TIMEOUT]
-  traffic.py tcp-send  DST PORT SPORT BYTES
-  traffic.py tcp-recv  BIND PORT [TIMEOUT]
+  traffic.py tcp-send  DST PORT SPORT BYTES [HOLD_FILE]
+  traffic.py tcp-recv  BIND PORT [TIMEOUT [EXPECT]]
   traffic.py raw-send  DST PROTO COUNT PAYLOAD
   traffic.py raw-recv  BIND PROTO COUNT [TIMEOUT]
   traffic.py eth-send  IFACE SRCMAC DSTMAC TAGS SRC DST SPORT DPORT COUNT PAYLOAD
+
+With HOLD_FILE, tcp-send keeps the connection open once the receiver (given EXPECT = BYTES)
+has confirmed with "ok" that every byte arrived: it prints "sent", waits until HOLD_FILE exists,
+then closes. A test can read a flow table while no FIN has ended the flows yet.
 
 eth-send writes whole Ethernet frames carrying UDP datagrams to a packet socket, with the VLAN
 tags TAGS ("100": one 802.1Q tag; "ad200,100": an 802.1ad tag then an 802.1Q tag; "-": none), so
 tagged frames cross a veth without the 8021q module. The frames go through the qdisc layer, so TC
 egress sees them with the tags in the packet data.
 """
+import os
 import socket
 import struct
 import sys
@@ -75,7 +80,7 @@ def udp_recv(bind, port, count, timeout):
     return 0 if got == count else 1
 
 
-def tcp_send(dst, port, sport, nbytes):
+def tcp_send(dst, port, sport, nbytes, hold=None):
     s = socket.socket(family_of(dst), socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("::" if ":" in dst else "0.0.0.0", sport))
@@ -85,6 +90,17 @@ def tcp_send(dst, port, sport, nbytes):
     left = nbytes
     while left > 0:
         left -= s.send(chunk[:min(left, len(chunk))])
+    if hold:
+        got = b""
+        while len(got) < 2:
+            data = s.recv(2 - len(got))
+            if not data:
+                raise SystemExit("receiver closed before confirming")
+            got += data
+        print("sent", flush=True)
+        deadline = time.monotonic() + 120
+        while not os.path.exists(hold) and time.monotonic() < deadline:
+            time.sleep(0.05)
     # Orderly close: our FIN, then wait for the peer's, so the whole exchange is over on return.
     s.shutdown(socket.SHUT_WR)
     while s.recv(4096):
@@ -93,7 +109,7 @@ def tcp_send(dst, port, sport, nbytes):
     print(f"bytes={nbytes}")
 
 
-def tcp_recv(bind, port, timeout):
+def tcp_recv(bind, port, timeout, expect=None):
     ls = socket.socket(family_of(bind), socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind((bind, port))
@@ -108,6 +124,8 @@ def tcp_recv(bind, port, timeout):
         if not data:
             break
         total += len(data)
+        if expect is not None and total == expect:
+            c.sendall(b"ok")
     c.close()
     print(f"packets=1 bytes={total}")
 
@@ -201,9 +219,10 @@ def main(argv):
     if cmd == "udp-recv":
         return udp_recv(a[0], int(a[1]), int(a[2]), float(a[3]) if len(a) > 3 else 20)
     if cmd == "tcp-send":
-        return tcp_send(a[0], int(a[1]), int(a[2]), int(a[3]))
+        return tcp_send(a[0], int(a[1]), int(a[2]), int(a[3]), a[4] if len(a) > 4 else None)
     if cmd == "tcp-recv":
-        return tcp_recv(a[0], int(a[1]), float(a[2]) if len(a) > 2 else 30)
+        return tcp_recv(a[0], int(a[1]), float(a[2]) if len(a) > 2 else 30,
+                        int(a[3]) if len(a) > 3 else None)
     if cmd == "raw-send":
         return raw_send(a[0], int(a[1]), int(a[2]), int(a[3]))
     if cmd == "raw-recv":
