@@ -62,19 +62,32 @@ static long run_once(int prog_fd, const struct pkt *p, int repeat)
 	return opts.duration;
 }
 
-static long run_best(int prog_fd, const struct pkt *p)
+/* One figure measured by run_all(): a program, its frame and the best ns/packet so far. */
+struct figure {
+	int prog_fd;
+	const struct pkt *pkt;
+	long best;
+};
+
+/*
+ * Best of RUNS for every figure, taken round-robin: a burst of other work on the machine then
+ * slows one attempt of each figure instead of every attempt of one. False when a run failed.
+ */
+static bool run_all(struct figure *fig, int n)
 {
-	long best = -1;
-
+	for (int f = 0; f < n; f++)
+		fig[f].best = -1;
 	for (int i = 0; i < RUNS; i++) {
-		long ns = run_once(prog_fd, p, REPEAT);
+		for (int f = 0; f < n; f++) {
+			long ns = run_once(fig[f].prog_fd, fig[f].pkt, REPEAT);
 
-		if (ns < 0)
-			return -1;
-		if (best < 0 || ns < best)
-			best = ns;
+			if (ns < 0)
+				return false;
+			if (fig[f].best < 0 || ns < fig[f].best)
+				fig[f].best = ns;
+		}
 	}
-	return best;
+	return true;
 }
 
 static void print_figure(const char *name, long ns, long baseline, double target)
@@ -168,14 +181,28 @@ static void *cpu_runner_main(void *arg)
 	return NULL;
 }
 
-/* Two threads pinned to CPU 0 and 1 run the same packet at the same time; best pair of RUNS. */
-static bool two_cpus_best(int prog_fd, const struct pkt *p, long ns[2])
+static long max2(long a, long b)
 {
-	ns[0] = ns[1] = -1;
+	return a > b ? a : b;
+}
+
+/*
+ * Two threads pinned to CPU 0 and 1 run the same packet at the same time: the best pair of RUNS
+ * (by its slower CPU) into two[], and one[0] the best one-CPU run taken alongside, attempt by
+ * attempt, so the ratio compares figures measured under the same conditions.
+ */
+static bool two_cpus_best(int prog_fd, const struct pkt *p, long two[2], long *one)
+{
+	two[0] = two[1] = *one = -1;
 	for (int i = 0; i < RUNS; i++) {
 		struct cpu_runner r[2];
 		pthread_barrier_t start;
+		long single = run_once(prog_fd, p, REPEAT);
 
+		if (single < 0)
+			return false;
+		if (*one < 0 || single < *one)
+			*one = single;
 		pthread_barrier_init(&start, NULL, 2);
 		for (int c = 0; c < 2; c++) {
 			r[c] = (struct cpu_runner){ .start = &start, .cpu = c, .prog_fd = prog_fd,
@@ -187,10 +214,9 @@ static bool two_cpus_best(int prog_fd, const struct pkt *p, long ns[2])
 		pthread_barrier_destroy(&start);
 		if (r[0].ns < 0 || r[1].ns < 0)
 			return false;
-		if (ns[0] < 0 || (r[0].ns > r[1].ns ? r[0].ns : r[1].ns) <
-					 (ns[0] > ns[1] ? ns[0] : ns[1])) {
-			ns[0] = r[0].ns;
-			ns[1] = r[1].ns;
+		if (two[0] < 0 || max2(r[0].ns, r[1].ns) < max2(two[0], two[1])) {
+			two[0] = r[0].ns;
+			two[1] = r[1].ns;
 		}
 	}
 	return true;
@@ -210,7 +236,7 @@ static int seed_lookup_key(struct bench *b)
 
 int main(void)
 {
-	long base, floor, v4, v6, fresh, fresh_small, two[2];
+	long base, floor, v4, v6, fresh, fresh_small, two[2], one;
 	struct flowmeta *fm = NULL;
 	struct bench *b = NULL;
 	struct pkt p4, p6;
@@ -237,13 +263,22 @@ int main(void)
 
 	printf("BPF datapath, BPF_PROG_TEST_RUN: kernel ns/packet, %d repeats, best of %d (new "
 	       "flows: %d), %zu-octet frames\n", REPEAT, RUNS, NEW_FLOW_RUNS, p4.len);
-	base = run_best(bpf_program__fd(b->progs.bench_empty), &p4);
-	floor = run_best(bpf_program__fd(b->progs.bench_lookup_only), &p4);
-	v4 = run_best(bpf_program__fd(fm->progs.flowmeta_tc_ingress), &p4);
-	v6 = run_best(bpf_program__fd(fm->progs.flowmeta_tc_ingress), &p6);
+	struct figure fig[] = {
+		{ .prog_fd = bpf_program__fd(b->progs.bench_empty), .pkt = &p4 },
+		{ .prog_fd = bpf_program__fd(b->progs.bench_lookup_only), .pkt = &p4 },
+		{ .prog_fd = bpf_program__fd(fm->progs.flowmeta_tc_ingress), .pkt = &p4 },
+		{ .prog_fd = bpf_program__fd(fm->progs.flowmeta_tc_ingress), .pkt = &p6 },
+	};
+
+	if (!run_all(fig, sizeof(fig) / sizeof(fig[0])))
+		goto out;
+	base = fig[0].best;
+	floor = fig[1].best;
+	v4 = fig[2].best;
+	v6 = fig[3].best;
 	fresh = new_flow_best(&p4, REPEAT);
 	fresh_small = new_flow_best(&p4, NEW_FLOWS_SMALL);
-	if (base < 0 || floor < 0 || v4 < 0 || v6 < 0 || fresh < 0 || fresh_small < 0)
+	if (fresh < 0 || fresh_small < 0)
 		goto out;
 	printf("%-36s %5ld ns/pkt\n", "empty TC program (baseline)", base);
 	print_figure("peer: flow-map lookup alone", floor, base, 0);
@@ -254,12 +289,13 @@ int main(void)
 
 	if (libbpf_num_possible_cpus() < 2 || sysconf(_SC_NPROCESSORS_ONLN) < 2) {
 		printf("%-36s skipped: needs two CPUs\n", "two CPUs, same flow");
-	} else if (two_cpus_best(bpf_program__fd(fm->progs.flowmeta_tc_ingress), &p4, two)) {
-		double ratio = (double)(two[0] > two[1] ? two[0] : two[1]) / (double)v4;
+	} else if (two_cpus_best(bpf_program__fd(fm->progs.flowmeta_tc_ingress), &p4, two, &one)) {
+		double ratio = (double)max2(two[0], two[1]) / (double)one;
 
-		printf("%-36s %5ld ns/pkt  (cpu1 %ld; %.2fx one CPU)  target <= %.1fx  %s\n",
-		       "two CPUs, same IPv4 flow (cpu0)", two[0], two[1], ratio,
-		       TARGET_TWO_CPU_RATIO, ratio <= TARGET_TWO_CPU_RATIO ? "OK" : "MISSED");
+		printf("%-36s %5ld ns/pkt  (cpu1 %ld; one CPU alongside %ld: %.2fx)",
+		       "two CPUs, same IPv4 flow (cpu0)", two[0], two[1], one, ratio);
+		printf("  target <= %.1fx  %s\n", TARGET_TWO_CPU_RATIO,
+		       ratio <= TARGET_TWO_CPU_RATIO ? "OK" : "MISSED");
 	} else {
 		goto out;
 	}
