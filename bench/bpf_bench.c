@@ -2,11 +2,11 @@
 /*
  * Cost of the kernel programs per packet under BPF_PROG_TEST_RUN (SPEC §9): the figure is the
  * kernel's own opts.duration (ns per run, averaged over REPEAT runs), the best of RUNS attempts
- * taken round-robin, next to an empty TC program measured in the same process as the baseline. Figures: an existing
- * IPv4 TCP flow, an existing IPv6 flow, a new flow every packet, and two CPUs on the same flow; as
- * peers, a bare flow-map lookup (the floor under any meter) and new flows into a table small enough
- * to stay in the caches (what the inserts cost without memory misses).
- * A missed target prints MISSED; the exit status is 0 all the same (non-zero only when it cannot
+ * taken round-robin, next to an empty TC program measured in the same process as the baseline.
+ * Figures: an existing IPv4 TCP flow, an existing IPv6 flow, a new flow every packet, and two CPUs
+ * on the same flow; as peers, a bare flow-map lookup (the floor under any meter) and new flows into
+ * a table small enough to stay in the caches (what the inserts cost without memory misses). A
+ * missed target prints MISSED; the exit status is 0 all the same (non-zero only when it cannot
  * measure at all).
  */
 #include <bpf/bpf.h>
