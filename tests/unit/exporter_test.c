@@ -13,6 +13,7 @@
 #include "check.h"
 #include "exporter.h"
 #include "export_decode.h"
+#include "flowtable.h"
 
 #define MS		1000000ULL
 #define SEC		1000000000ULL
@@ -721,6 +722,90 @@ out:
 	env_close(&e);
 }
 
+
+/* ---- the userspace table under the exporter ---------------------------------------------------- */
+
+static struct flow_key numbered_key(uint32_t n)
+{
+	struct flow_key k = tcp(FLOW_DIR_EGRESS, (uint16_t)n);
+
+	k.src_addr[2] = (uint8_t)(n >> 16);	/* more than 65536 keys, differing in a few bytes */
+	return k;
+}
+
+static void flowtable_matches_a_reference_through_random_inserts_removals_and_sweeps(void)
+{
+	enum { KEYS = 20000, OPS = 400000 };
+	static uint8_t present[KEYS];
+	struct flowtable t;
+	uint64_t rng = 0x2545f4914f6cdd1dULL;
+	size_t count = 0, mismatches = 0;
+	uint32_t gen = 1;
+
+	memset(present, 0, sizeof(present));
+	EXPECT_EQ(flowtable_init(&t), 0);
+	for (uint32_t op = 0; op < OPS; op++) {
+		uint32_t n, action;
+		struct flow_key k;
+		struct flow_state *st;
+
+		rng ^= rng << 13;
+		rng ^= rng >> 7;
+		rng ^= rng << 17;
+		n = (uint32_t)(rng % KEYS);
+		action = (uint32_t)(rng >> 40) % 16;
+		k = numbered_key(n);
+		st = flowtable_find(&t, &k);
+		mismatches += !!st != present[n];
+		if (st && st->packets != n)
+			mismatches++;
+		if (action < 9 && !st) {		/* insert */
+			st = flowtable_insert(&t, &k);
+			st->packets = n;
+			st->seen = gen;
+			present[n] = 1;
+			count++;
+		} else if (action < 15 && st) {		/* remove */
+			flowtable_remove(&t, st);
+			present[n] = 0;
+			count--;
+		} else if (action == 15 && op % 64 == 0) {
+			/* A poll: it sees about half of the entries; the sweep drops the others. */
+			size_t dropped = 0;
+
+			gen++;
+			for (uint32_t i = 0; i < KEYS; i++) {
+				if (present[i] && (i * 2654435761u + gen) % 7 < 4) {
+					struct flow_key ki = numbered_key(i);
+					struct flow_state *si = flowtable_find(&t, &ki);
+
+					if (si)
+						si->seen = gen;
+					else
+						mismatches++;
+				} else if (present[i]) {
+					present[i] = 0;
+					count--;
+					dropped++;
+				}
+			}
+			if (flowtable_sweep(&t, gen, NULL, NULL) != dropped)
+				mismatches++;
+		}
+		if (flowtable_count(&t) != count)
+			mismatches++;
+	}
+	for (uint32_t n = 0; n < KEYS; n++) {
+		struct flow_key k = numbered_key(n);
+
+		mismatches += !!flowtable_find(&t, &k) != present[n];
+	}
+	EXPECT_EQ(mismatches, 0);
+	EXPECT_EQ(flowtable_count(&t), count);
+	EXPECT_TRUE(t.mask + 1 >= 2048);	/* it grew past the initial 1024 slots */
+	flowtable_free(&t);
+}
+
 int main(void)
 {
 	ncpus = libbpf_num_possible_cpus();
@@ -745,5 +830,6 @@ int main(void)
 	RUN_TEST(kernel_table_full_counts_reach_the_collector_as_not_sent);
 	RUN_TEST(no_collector_still_ends_flows_so_the_table_does_not_fill);
 	RUN_TEST(reload_applies_direction_and_interval_and_resends_templates);
+	RUN_TEST(flowtable_matches_a_reference_through_random_inserts_removals_and_sweeps);
 	return check_exit_status();
 }
