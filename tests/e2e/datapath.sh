@@ -56,7 +56,8 @@ assert_clean_status() {	# FLOWS_EXPECTED [NOT_IP]
 # Echo requests both ways, both families: each flow has exactly the pings' packets and octets.
 test_icmp() {	# OVERLAY HOOK
 	dp_setup "$@"
-	local f=() x
+	local f=() x start_ms end_ms
+	start_ms=$(($(fm_now_us) / 1000))
 	send_ping "$FM_NS_A" "$FM_B4" 5 100
 	f+=("egress 1 $FM_A4 $FM_B4 0 2048 $SENT_PACKETS $SENT_OCTETS")
 	f+=("ingress 1 $FM_B4 $FM_A4 0 0 $SENT_PACKETS $SENT_OCTETS")
@@ -69,6 +70,7 @@ test_icmp() {	# OVERLAY HOOK
 	send_ping "$FM_NS_B" "$FM_A6" 2 1000
 	f+=("ingress 58 $FM_B6 $FM_A6 0 32768 $SENT_PACKETS $SENT_OCTETS")
 	f+=("egress 58 $FM_A6 $FM_B6 0 33024 $SENT_PACKETS $SENT_OCTETS")
+	end_ms=$(($(fm_now_us) / 1000))
 	dp_flows
 	for x in "${f[@]}"; do
 		# shellcheck disable=SC2086 # x holds the fields of one flow
@@ -76,6 +78,13 @@ test_icmp() {	# OVERLAY HOOK
 	done
 	assert_flow_count 8
 	assert_clean_status 8
+	# First and last packet times are epoch milliseconds within the traffic (the kernel's
+	# monotonic clock converted: allow 1 s either side).
+	local bad
+	bad=$("$FM_PY" "$FM_TOOLS/jsonq.py" "$FLOWS" \
+		'[(f["src"], f["dst"], f["dst_port"], f["first_seen_ms"], f["last_seen_ms"]) for f in d if not (int(a[0]) - 1000 <= f["first_seen_ms"] <= f["last_seen_ms"] <= int(a[1]) + 1000)]' \
+		"$start_ms" "$end_ms")
+	[ -z "$bad" ] || fail "flow times outside [$start_ms, $end_ms] ms: $(echo "$bad" | tr '\n' ';')"
 }
 
 # UDP datagrams of several sizes both ways, both families.
