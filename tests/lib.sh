@@ -205,6 +205,7 @@ require_bpffs() {
 
 FM_NETNS=()
 FM_PIDS=()
+declare -A FM_PID_SIGNAL	# pid -> the signal that stops it cleanly, when not SIGTERM
 FM_FM_PIDS=()
 FM_ATTACHED=()
 FM_PINS=()
@@ -321,7 +322,8 @@ fm_test_cleanup() {
 			>/dev/null 2>&1
 	done
 	for ((i = ${#FM_PIDS[@]} - 1; i >= 0; i--)); do
-		stop_pid "${FM_PIDS[i]}" TERM 3
+		pid=${FM_PIDS[i]}
+		stop_pid "$pid" "${FM_PID_SIGNAL[$pid]:-TERM}" 5
 	done
 	for ns in "${FM_NETNS[@]}"; do
 		ip netns del "$ns" 2>/dev/null
@@ -834,6 +836,8 @@ coll_start() {	# KIND NS PORT [ADDR]
 		fm_nfacctd_config "$dir" "$addr" "$port"
 		bg_start "$dir/nfacctd.log" "$ns" nfacctd -f "$dir/nfacctd.conf"
 		pids="$BG_PID"
+		# It ignores SIGTERM, and SIGKILL would orphan its plugin process.
+		FM_PID_SIGNAL[$BG_PID]=INT
 		# The core binds its socket before the print plugin is up; what it reads meanwhile
 		# is lost. The plugin says when it is ready.
 		wait_for_line 10 "$dir/nfacctd.log" 'j/print \): JSON: setting object handlers' "$BG_PID" ||
@@ -874,7 +878,7 @@ coll_stop() {	# KIND PORT
 	key=$(fm_coll_key "$1" "$2")
 	for pid in ${FM_COLL_PIDS[$key]}; do
 		case $1 in
-		# nfacctd purges its cache on SIGINT.
+		# nfacctd purges its cache on SIGINT (and ignores SIGTERM).
 		nfacctd) stop_pid "$pid" INT 15 ;;
 		*) stop_pid "$pid" TERM 15 ;;
 		esac

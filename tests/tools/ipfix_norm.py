@@ -36,7 +36,7 @@ TSHARK_OPTION_NAMES = {
     "cflow.od_id": "observationDomainId", "cflow.octetsexp": "exportedOctetTotalCount",
     "cflow.packetsexp": "exportedMessageTotalCount", "cflow.flowsexp": "exportedFlowRecordTotalCount",
     "cflow.notsent_flows": "notSentFlowTotalCount", "cflow.notsent_packets": "notSentPacketTotalCount",
-    "cflow.notsent_octets": "notSentOctetTotalCount", "cflow.exporter_id": "exportingProcessId",
+    "cflow.notsent_octets": "notSentOctetTotalCount", "cflow.flow_exporter": "exportingProcessId",
 }
 
 
