@@ -3,7 +3,7 @@
  * Export pipeline benchmarks (SPEC §9), on real BPF maps filled directly (no program):
  *  (a) CPU of one poll of 1,000,000 live flows that all get an interim record (the heaviest poll:
  *      batch read, delta, encode, send 1400-octet messages to a local UDP socket, write the export
- *      state). The first poll inserts every flow in the userspace table; the second is steady state.
+ * state). The first poll inserts every flow in the userspace table; the second is steady state.
  *  (b) memory of an exporter holding 65,536 flows, every one with export state, measured in a child
  *      process after a poll (VmRSS and peak VmHWM).
  * Prints "name value unit  target ...  OK|MISSED".
@@ -140,10 +140,10 @@ static const char *verdict(bool ok)
 }
 
 /*
- * Three polls of `flows` flows: all get an interim record (the first poll after start, then a steady
- * one), then all end idle. Returns the CPU seconds of each. Without export state, the interim poll is
- * what SPEC §9 names (read, delta, encode, send); with it, the poll also persists the exported sums
- * for restart exactness (one hash-map update per record). Ending a flow costs one
+ * Three polls of `flows` flows: all get an interim record (the first poll after start, then a
+ * steady one), then all end idle. Returns the CPU seconds of each. Without export state, the
+ * interim poll is what SPEC §9 names (read, delta, encode, send); with it, the poll also persists
+ * the exported sums for restart exactness (one hash-map update per record). Ending a flow costs one
  * bpf_map_lookup_and_delete_elem (atomic; a batch delete would lose packets).
  */
 static int bench_poll(uint32_t flows, bool with_state, double cpu[3])
@@ -189,8 +189,8 @@ static int bench_poll(uint32_t flows, bool with_state, double cpu[3])
 	t = cpu_seconds();
 	exporter_poll(exp, &now);
 	cpu[2] = cpu_seconds() - t;
-	fprintf(stderr, "export_bench: %u flows, %" PRIu64 " interim and %" PRIu64 " final records, %"
-		PRIu64 " messages in 3 polls, export state %s\n", flows,
+	fprintf(stderr, "export_bench: %u flows, %" PRIu64 " interim and %" PRIu64
+		" final records, %" PRIu64 " messages in 3 polls, export state %s\n", flows,
 		exporter_get_stats(exp)->records[IPFIX_END_ACTIVE],
 		exporter_get_stats(exp)->records[IPFIX_END_IDLE],
 		exporter_collectors(exp)->c[0]->cnt.messages, with_state ? "on" : "off");

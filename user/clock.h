@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Time for the exporter: the kernel stamps packets with bpf_ktime_get_ns() (CLOCK_MONOTONIC); IPFIX
- * wants epoch milliseconds. A snapshot of both clocks taken once per poll converts one to the other,
- * and tests pass snapshots of their own to drive the exporter through time.
+ * wants epoch milliseconds. A snapshot of both clocks taken once per poll converts one to the
+ * other, and tests pass snapshots of their own to drive the exporter through time.
  */
 #ifndef FLOWMETA_CLOCK_H
 #define FLOWMETA_CLOCK_H

@@ -3,18 +3,19 @@
  * Collectors: sockets, per-collector sequence numbers, template timers and counters (SPEC §5).
  *
  * Decisions:
- * - A message is "sent" when send() accepts it whole. Only then does the collector's sequence number
- *   advance: it counts the data records the collector was sent, as RFC 7011 §3.1 defines it. Records
- *   of a message send() refused are not sent; they are counted in notSent* and reported to the
- *   collector in the §4.3 options record, which is how it learns of them. (A datagram lost after
- *   send() shows up at the collector as a sequence gap, as usual.)
+ * - A message is "sent" when send() accepts it whole. Only then does the collector's sequence
+ *   number advance: it counts the data records the collector was sent, as RFC 7011 §3.1 defines it.
+ *   Records of a message send() refused are not sent; they are counted in notSent* and reported to
+ *   the collector in the §4.3 options record, which is how it learns of them. (A datagram lost
+ *   after send() shows up at the collector as a sequence gap, as usual.)
  * - After a failed send the collector gets the templates before its next message, so a collector
  *   that comes back can decode what follows. When that template message cannot be sent either, the
- *   data message is not tried (no collector decodes data before its template) and counts as not sent.
- * - ECONNREFUSED on a connected UDP socket reports the ICMP port unreachable of an *earlier* datagram
- *   and drops the current one; on a host with no listener sends therefore alternate between accepted
- *   and refused. So a collector counts as back only after two sends in a row succeed: one warning
- *   when it goes down, one line when it is back, nothing per message.
+ *   data message is not tried (no collector decodes data before its template) and counts as not
+ *   sent.
+ * - ECONNREFUSED on a connected UDP socket reports the ICMP port unreachable of an *earlier*
+ *   datagram and drops the current one; on a host with no listener sends therefore alternate
+ *   between accepted and refused. So a collector counts as back only after two sends in a row
+ *   succeed: one warning when it goes down, one line when it is back, nothing per message.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -106,7 +107,8 @@ static struct collector *collector_new(const struct collector_addr *addr)
 		/* Kept and retried at each send: a missing route may come back. */
 		c->down = true;
 		c->last_send_ok = false;
-		log_warnx("collector %s: %s; retrying at each export", c->addr.spec, strerror(-err));
+		log_warnx("collector %s: %s; retrying at each export", c->addr.spec,
+			  strerror(-err));
 	}
 	return c;
 }
@@ -128,7 +130,9 @@ int collector_set_apply(struct collector_set *set, const struct config *cfg)
 	}
 	for (size_t i = 0; i < n; i++) {
 		for (size_t j = 0; j < set->n && !next[i]; j++) {
-			if (kept[j] || !sockaddr_same(&set->c[j]->addr.addr, &cfg->collectors[i].addr))
+			const struct collector_addr *a = &cfg->collectors[i];
+
+			if (kept[j] || !sockaddr_same(&set->c[j]->addr.addr, &a->addr))
 				continue;
 			next[i] = set->c[j];
 			kept[j] = true;
@@ -153,7 +157,7 @@ int collector_set_apply(struct collector_set *set, const struct config *cfg)
 	for (size_t i = 0; i < n; i++) {
 		if (created[i])
 			log_info("collector %s: exporting IPFIX over UDP", next[i]->addr.spec);
-		/* Sequence numbers count per Observation Domain: a new domain starts a new stream. */
+		/* Sequence numbers count per Observation Domain: a new domain, a new stream. */
 		if (cfg->observation_domain_id != set->observation_domain_id)
 			next[i]->sequence = 0;
 		next[i]->need_templates = true;
@@ -321,8 +325,8 @@ uint64_t collector_set_next_refresh(const struct collector_set *set)
 {
 	uint64_t next = UINT64_MAX;
 
-	/* need_templates alone does not count: it is served by the next message, and a collector that
-	 * is down would otherwise be retried in a busy loop. */
+	/* need_templates alone does not count: the next message serves it, and a collector that is
+	 * down would otherwise be retried in a busy loop. */
 	for (size_t i = 0; i < set->n; i++)
 		if (set->c[i]->templates_due_ns < next)
 			next = set->c[i]->templates_due_ns;

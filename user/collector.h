@@ -4,7 +4,8 @@
  * IPFIX sequence number, template timer and counters. The exporter builds a data message once and
  * hands it to collector_set_send(), which stamps and sends it to every collector, sending each one
  * its templates first when it needs them. A collector that cannot take a message never delays the
- * others: what it did not get is counted (notSent*) and reported in the RFC 7011 §4.3 options record.
+ * others: what it did not get is counted (notSent*) and reported in the RFC 7011 §4.3 options
+ * record.
  */
 #ifndef FLOWMETA_COLLECTOR_H
 #define FLOWMETA_COLLECTOR_H
@@ -35,7 +36,7 @@ struct collector {
 	bool last_send_ok;
 	bool need_templates;		/* templates before the next message */
 	uint64_t templates_due_ns;	/* CLOCK_MONOTONIC: next periodic template refresh */
-	uint32_t sequence;		/* data records sent before the next message (RFC 7011 §3.1) */
+	uint32_t sequence;		/* data records sent before the next message (RFC 7011) */
 	struct collector_counters cnt;
 };
 
@@ -65,18 +66,17 @@ void collector_set_free(struct collector_set *set);
 
 /*
  * Make the set match cfg (IpFixCollectors, ObservationDomainId, TemplateRefresh, MaxMessageSize;
- * Enabled false means no collector at all):
- * collectors no longer listed are closed, new ones opened, unchanged ones keep their socket, sequence
- * number and counters. Every collector then gets the templates before its next message (at start and
- * after a reload). Returns 0 or -ENOMEM; a collector whose socket cannot be opened yet is kept, down,
- * and retried at each send.
+ * Enabled false means no collector at all): collectors no longer listed are closed, new ones
+ * opened, unchanged ones keep their socket, sequence number and counters. Every collector then gets
+ * the templates before its next message (at start and after a reload). Returns 0 or -ENOMEM; a
+ * collector whose socket cannot be opened yet is kept, down, and retried at each send.
  */
 int collector_set_apply(struct collector_set *set, const struct config *cfg);
 
 /*
- * Send a finished-or-open data message to every collector, each with its own sequence number and the
- * current Export Time, preceded by the templates where a collector needs them (first message, after a
- * reload, after a failure, or TemplateRefresh elapsed). now_ns is CLOCK_MONOTONIC.
+ * Send a finished-or-open data message to every collector, each with its own sequence number and
+ * the current Export Time, preceded by the templates where a collector needs them (first message,
+ * after a reload, after a failure, or TemplateRefresh elapsed). now_ns is CLOCK_MONOTONIC.
  */
 void collector_set_send(struct collector_set *set, struct ipfix_msg *msg,
 			const struct msg_payload *payload, uint64_t now_ns);

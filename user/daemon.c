@@ -3,7 +3,8 @@
  * `flowmeta run`: configuration, attach, then one epoll loop in the OpenBSD daemon style. Nothing
  * runs in a signal handler: SIGTERM, SIGINT and SIGHUP arrive through a signalfd; the poll interval
  * and the short deadlines of the exporter (TCP-end and drop hints, template refresh) are timerfds;
- * ring-buffer events come through libbpf's epoll fd. Each wake-up does its work and goes back to sleep.
+ * ring-buffer events come through libbpf's epoll fd. Each wake-up does its work and goes back to
+ * sleep.
  */
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -39,8 +40,8 @@ struct daemon {
 };
 
 /*
- * Load the file over the defaults and add the --collector specs. A missing file is fine only when it
- * is the default path (built-in defaults then). Errors go to err as one line.
+ * Load the file over the defaults and add the --collector specs. A missing file is fine only when
+ * it is the default path (built-in defaults then). Errors go to err as one line.
  */
 static int load_config(const struct run_opts *opts, struct config *cfg, char *err, size_t len)
 {
@@ -73,8 +74,10 @@ static void log_settings(const struct daemon *d, const char *what)
 static int arm_timer(int fd, uint64_t first_ns, uint64_t period_ns, int flags)
 {
 	struct itimerspec its = {
-		.it_value = { (time_t)(first_ns / NSEC_PER_SEC), (long)(first_ns % NSEC_PER_SEC) },
-		.it_interval = { (time_t)(period_ns / NSEC_PER_SEC), (long)(period_ns % NSEC_PER_SEC) },
+		.it_value.tv_sec = (time_t)(first_ns / NSEC_PER_SEC),
+		.it_value.tv_nsec = (long)(first_ns % NSEC_PER_SEC),
+		.it_interval.tv_sec = (time_t)(period_ns / NSEC_PER_SEC),
+		.it_interval.tv_nsec = (long)(period_ns % NSEC_PER_SEC),
 	};
 
 	return timerfd_settime(fd, flags, &its, NULL) ? -errno : 0;
@@ -117,8 +120,9 @@ static void reload(struct daemon *d)
 		return;
 	}
 	if (next->max_flows != d->cfg->max_flows)
-		log_warnx("reload: MaxFlows %u -> %u takes effect only at the next start (the kernel "
-			  "table is sized when it is created)", d->cfg->max_flows, next->max_flows);
+		log_warnx("reload: MaxFlows %u -> %u takes effect only at the next start (the "
+			  "kernel table is sized when it is created)", d->cfg->max_flows,
+			  next->max_flows);
 	fm_time_now(&now);
 	ret = exporter_configure(d->exp, next, &now);
 	if (ret) {
@@ -171,7 +175,7 @@ static int setup_loop(struct daemon *d)
 	if (d->events)
 		d->fd[FD_EVENTS] = ring_buffer__epoll_fd(d->events);
 	else
-		log_warnx("ring buffer: %s; TCP ends and drops are exported at the next poll instead",
+		log_warnx("ring buffer: %s; TCP ends and drops wait for the next poll instead",
 			  strerror(errno));
 	for (size_t i = 0; i < sizeof(watched) / sizeof(watched[0]); i++) {
 		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = watched[i] };
@@ -215,8 +219,10 @@ static enum loop_end run_loop(struct daemon *d)
 				struct signalfd_siginfo si;
 
 				while (read(d->fd[FD_SIGNAL], &si, sizeof(si)) == sizeof(si)) {
-					if (si.ssi_signo != SIGHUP) {
-						log_info("%s: stopping", strsignal((int)si.ssi_signo));
+					int sig = (int)si.ssi_signo;
+
+					if (sig != SIGHUP) {
+						log_info("%s: stopping", strsignal(sig));
 						return LOOP_STOP;
 					}
 					log_info("SIGHUP: reloading %s", d->opts->config_path);
@@ -307,7 +313,7 @@ int daemon_run(const struct run_opts *opts)
 	}
 	d.ifindex = loader_ifindex(d.att);
 	if (loader_adopted(d.att))
-		log_info("counts an earlier instance metered are adopted: the first poll exports them");
+		log_info("adopted the counts of an earlier instance: the next poll exports them");
 	fm_time_now(&now);
 	d.exp = exporter_new(loader_maps(d.att), d.ifindex, d.cfg, &now);
 	if (!d.exp || setup_loop(&d)) {

@@ -4,36 +4,37 @@
  *
  * Decisions, in the order a poll applies them to each flow:
  * - TCP end (FIN in the flow's direction, or RST): the flow ends with flowEndReason 3, but only
- *   EXPORTER_TCP_END_GRACE_NS after its last packet, so the ACK of the peer's FIN, sent right after,
- *   still lands in it instead of opening a one-packet flow. The ring-buffer event schedules that end
- *   (exporter_tick); a poll that finds a FIN flow whose event was lost schedules it as well.
+ *   EXPORTER_TCP_END_GRACE_NS after its last packet, so the ACK of the peer's FIN, sent right
+ *   after, still lands in it instead of opening a one-packet flow. The ring-buffer event schedules
+ *   that end (exporter_tick); a poll that finds a FIN flow whose event was lost schedules it as
+ *   well.
  * - Idle: no packet for IdleTimeout: flowEndReason 1.
  * - Drop flows (verdict not FORWARDED): a record at every poll with what is new (flowEndReason 2),
  *   and the first one EXPORTER_DROP_DELAY_NS after the first drop (ring-buffer event).
- * - Interval > 0 and Interval elapsed since the flow's last record (or its first packet): an interim
- *   record (flowEndReason 2) with the original start, the last packet time and the counts since the
- *   last record. A poll may run a little late but never early (periodic timerfd); EXPORTER_SLACK_NS
- *   only absorbs the time a large poll spends reading the map.
+ * - Interval > 0 and Interval elapsed since the flow's last record (or its first packet): an
+ *   interim record (flowEndReason 2) with the original start, the last packet time and the counts
+ *   since the last record. A poll may run a little late but never early (periodic timerfd);
+ *   EXPORTER_SLACK_NS only absorbs the time a large poll spends reading the map.
  * - Table full: when the map holds >= 90% of max_entries after the poll, the least recently seen
- *   flows end with flowEndReason 5 until it holds under 80%. The gap between the watermarks keeps the
- *   eviction from running at every poll, and keeps room for the new flows of one poll interval.
- * A flow ends with bpf_map_lookup_and_delete_elem, which reads and deletes atomically: a packet that
- * arrives after it creates a new entry and is counted there. The final record carries the final
- * counts minus what interim records already exported.
+ *   flows end with flowEndReason 5 until it holds under 80%. The gap between the watermarks keeps
+ *   the eviction from running at every poll, and keeps room for the new flows of one poll interval.
+ * A flow ends with bpf_map_lookup_and_delete_elem, which reads and deletes atomically: a packet
+ * that arrives after it creates a new entry and is counted there. The final record carries the
+ * final counts minus what interim records already exported.
  *
  * Zero-delta rule: a record whose flow has no packet since its previous record is not sent, neither
  * interim nor final. It would carry no traffic, and collectors count every record as a flow.
  *
- * Direction filter, Enabled false and no collector: no record is encoded, but flows still end (idle,
- * TCP end, table full) and are deleted, so the kernel table does not fill. Drop records ignore the
- * Direction filter.
+ * Direction filter, Enabled false and no collector: no record is encoded, but flows still end
+ * (idle, TCP end, table full) and are deleted, so the kernel table does not fill. Drop records
+ * ignore the Direction filter.
  *
  * Restart exactness: the sums exported by interim records live in the flowtable and in the pinned
  * export_state map. The map is written after the message carrying the records is sent (one batch
  * update per message) and entries are deleted when their flow ends. A state is trusted only if its
- * last export is not before the flow's first packet and its sums do not exceed the flow's: otherwise
- * it belongs to an earlier flow with the same key (a daemon killed between ending a flow and deleting
- * its state) and is dropped.
+ * last export is not before the flow's first packet and its sums do not exceed the flow's:
+ * otherwise it belongs to an earlier flow with the same key (a daemon killed between ending a flow
+ * and deleting its state) and is dropped.
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -48,7 +49,7 @@
 #include "log.h"
 
 #define EXPORTER_CHUNK		4096	/* keys per batch read */
-#define EXPORTER_DUE_MAX	4096	/* scheduled flows per kind; beyond, the poll catches them */
+#define EXPORTER_DUE_MAX	4096	/* scheduled flows per kind; the poll catches the rest */
 #define EXPORTER_SLACK_NS	(250 * NSEC_PER_MSEC)
 #define EXPORTER_PREFETCH	8	/* keys ahead */
 
@@ -99,7 +100,7 @@ struct exporter {
 	struct exporter_stats stats;
 };
 
-/* ---- export_state writes ---------------------------------------------------------------------- */
+/* ---- export_state writes --------------------------------------------------------------------- */
 
 static int grow_array(void **arr, size_t *cap, size_t elem, size_t need)
 {
@@ -151,7 +152,10 @@ static void state_write(struct exporter *exp)
 	if (exp->upd_n) {
 		__u32 count = (__u32)exp->upd_n;
 
-		if (bpf_map_update_batch(exp->state_fd, exp->upd_keys, exp->upd_vals, &count, NULL)) {
+		int err = bpf_map_update_batch(exp->state_fd, exp->upd_keys, exp->upd_vals, &count,
+					       NULL);
+
+		if (err) {
 			exp->stats.map_errors++;
 			log_warn("export_state: writing %zu entries", exp->upd_n);
 		}
@@ -176,7 +180,7 @@ static void state_write(struct exporter *exp)
 	exp->del_n = 0;
 }
 
-/* ---- messages --------------------------------------------------------------------------------- */
+/* ---- messages -------------------------------------------------------------------------------- */
 
 static void msg_reset(struct exporter *exp)
 {
@@ -207,8 +211,9 @@ static uint8_t forwarding_status(uint8_t verdict)
 	}
 }
 
-static void emit_record(struct exporter *exp, const struct flow_key *key, const struct flow_value *v,
-			uint64_t packets, uint64_t octets, uint8_t reason)
+static void emit_record(struct exporter *exp, const struct flow_key *key,
+			const struct flow_value *v, uint64_t packets, uint64_t octets,
+			uint8_t reason)
 {
 	struct ipfix_flow f = {
 		.start_ms = fm_epoch_ms(&exp->now, v->first_seen_ns),
@@ -252,7 +257,7 @@ static void emit_record(struct exporter *exp, const struct flow_key *key, const 
 	}
 }
 
-/* ---- per-flow decisions ----------------------------------------------------------------------- */
+/* ---- per-flow decisions ---------------------------------------------------------------------- */
 
 static bool exportable(const struct exporter *exp, const struct flow_key *key)
 {
@@ -348,8 +353,9 @@ static void interim_record(struct exporter *exp, const struct flow_key *key,
 	st->octets = v->octets;
 	st->last_export_ns = exp->now.mono_ns;
 	st->seen = exp->gen;
-	/* The map's time is not before the flow's last packet (the poll time can be, for a flow the
-	 * batch read found after the poll started): a restarted daemon checks it against first_seen. */
+	/* The map's time is not before the flow's last packet (the poll time can be, for a flow
+	 * the batch read found after the poll started): a restarted daemon checks it against
+	 * first_seen. */
 	saved = (struct flow_export_state){
 		.packets = v->packets,
 		.octets = v->octets,
@@ -392,7 +398,8 @@ static void poll_flow(struct exporter *exp, const struct flow_key *key,
 			end_flow(exp, key, IPFIX_END_DETECTED);
 			(*live)--;
 		} else {
-			due_push(exp, &exp->tcp_end, key, v.last_seen_ns + EXPORTER_TCP_END_GRACE_NS);
+			due_push(exp, &exp->tcp_end, key,
+				 v.last_seen_ns + EXPORTER_TCP_END_GRACE_NS);
 		}
 		return;
 	}
@@ -410,7 +417,7 @@ static void poll_flow(struct exporter *exp, const struct flow_key *key,
 		interim_record(exp, key, &v, st);
 }
 
-/* ---- map scans -------------------------------------------------------------------------------- */
+/* ---- map scans ------------------------------------------------------------------------------- */
 
 typedef void (*flow_fn)(struct exporter *exp, const struct flow_key *key,
 			const struct flow_value *percpu, void *ctx);
@@ -444,11 +451,13 @@ static int scan_flows(struct exporter *exp, bool delete, flow_fn fn, void *ctx)
 		__u32 count = exp->chunk;
 		int err;
 
+		void *cursor = first ? NULL : &in;
+
 		if (delete)
-			err = bpf_map_lookup_and_delete_batch(exp->flows_fd, first ? NULL : &in, &out,
+			err = bpf_map_lookup_and_delete_batch(exp->flows_fd, cursor, &out,
 							      exp->keys, exp->values, &count, NULL);
 		else
-			err = bpf_map_lookup_batch(exp->flows_fd, first ? NULL : &in, &out, exp->keys,
+			err = bpf_map_lookup_batch(exp->flows_fd, cursor, &out, exp->keys,
 						   exp->values, &count, NULL);
 		if (err && err != -ENOENT) {
 			/* One bucket holds more keys than a chunk: retry with a bigger one. */
@@ -457,7 +466,7 @@ static int scan_flows(struct exporter *exp, bool delete, flow_fn fn, void *ctx)
 			return err;
 		}
 		for (__u32 i = 0; i < count; i++) {
-			/* The export state of a flow a few keys ahead: its cache miss overlaps work. */
+			/* The export state of a flow a few keys ahead: its cache miss overlaps. */
 			if (i + EXPORTER_PREFETCH < count)
 				flowtable_prefetch(&exp->table, &exp->keys[i + EXPORTER_PREFETCH]);
 			fn(exp, &exp->keys[i], &exp->values[(size_t)i * exp->ncpus], ctx);
@@ -506,7 +515,7 @@ static void evict_if_full(struct exporter *exp, uint64_t live)
 
 	if (!max || live * 100 < max * EXPORTER_TABLE_HIGH_PCT)
 		return;
-	keep = (max * EXPORTER_TABLE_LOW_PCT - 1) / 100;	/* most entries strictly under LOW% */
+	keep = (max * EXPORTER_TABLE_LOW_PCT - 1) / 100;	/* most entries under LOW% */
 	if (scan_flows(exp, false, collect_victim, &vs)) {
 		exp->stats.map_errors++;
 		log_warn("flows: reading the map for eviction");
@@ -540,7 +549,8 @@ static void read_kernel_stats(struct exporter *exp)
 	if (exp->stats.polls && exp->stats.kernel.table_full_packets > prev.table_full_packets)
 		log_warnx("flow table full: %" PRIu64 " packets of new flows not metered since the "
 			  "last poll (reported as notSentPacketTotalCount)",
-			  (uint64_t)(exp->stats.kernel.table_full_packets - prev.table_full_packets));
+			  (uint64_t)(exp->stats.kernel.table_full_packets -
+				     prev.table_full_packets));
 }
 
 static void sweep_gone(void *ctx, const struct flow_key *key)
@@ -575,13 +585,14 @@ int exporter_poll(struct exporter *exp, const struct fm_time *now)
 	return err;
 }
 
-/* ---- hints ------------------------------------------------------------------------------------ */
+/* ---- hints ----------------------------------------------------------------------------------- */
 
 void exporter_hint(struct exporter *exp, const struct flow_event *ev)
 {
 	exp->stats.hints++;
 	if (ev->type == FLOW_EVENT_TCP_END)
-		due_push(exp, &exp->tcp_end, &ev->key, ev->timestamp_ns + EXPORTER_TCP_END_GRACE_NS);
+		due_push(exp, &exp->tcp_end, &ev->key,
+			 ev->timestamp_ns + EXPORTER_TCP_END_GRACE_NS);
 	else if (ev->type == FLOW_EVENT_DROP)
 		due_push(exp, &exp->drops, &ev->key, ev->timestamp_ns + EXPORTER_DROP_DELAY_NS);
 }
@@ -632,7 +643,7 @@ uint64_t exporter_next_deadline(const struct exporter *exp)
 	return next;
 }
 
-/* ---- forced end ------------------------------------------------------------------------------- */
+/* ---- forced end ------------------------------------------------------------------------------ */
 
 static void flush_flow(struct exporter *exp, const struct flow_key *key,
 		       const struct flow_value *percpu, void *ctx)
@@ -704,7 +715,7 @@ int exporter_flush_all(struct exporter *exp, const struct fm_time *now)
 	return err;
 }
 
-/* ---- setup ------------------------------------------------------------------------------------ */
+/* ---- setup ----------------------------------------------------------------------------------- */
 
 static void load_state(struct exporter *exp)
 {

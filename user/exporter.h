@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The exporter: one poll reads the kernel flow map in batches, computes what each flow has not yet
- * exported, decides which flows end (TCP end, idle, table full) or get an interim record, encodes the
- * records into IPFIX messages and sends them to every collector (SPEC §5, §7). Ring-buffer hints
- * (TCP end, first drop) schedule single flows between polls. Knows the maps by file descriptor only:
- * the daemon (or a test) supplies them.
+ * exported, decides which flows end (TCP end, idle, table full) or get an interim record, encodes
+ * the records into IPFIX messages and sends them to every collector (SPEC §5, §7). Ring-buffer
+ * hints (TCP end, first drop) schedule single flows between polls. Knows the maps by file
+ * descriptor only: the daemon (or a test) supplies them.
  */
 #ifndef FLOWMETA_EXPORTER_H
 #define FLOWMETA_EXPORTER_H
@@ -20,7 +20,7 @@
 
 /* A flow with FIN/RST ends this long after the event, so the last ACK still lands in it. */
 #define EXPORTER_TCP_END_GRACE_NS	(1000 * NSEC_PER_MSEC)
-/* A first drop is exported this long after the event: the drops of the first burst share a record. */
+/* A first drop is exported this long after the event: the first burst of drops shares a record. */
 #define EXPORTER_DROP_DELAY_NS		(500 * NSEC_PER_MSEC)
 /* Flow table watermarks, in percent of the map's max_entries (see exporter.c). */
 #define EXPORTER_TABLE_HIGH_PCT		90
@@ -32,21 +32,21 @@ struct exporter_stats {
 	uint64_t records[6];		/* records encoded, by flowEndReason (1..5) */
 	uint64_t ended[6];		/* flows ended, by flowEndReason, exported or not */
 	uint64_t zero_delta;		/* records not sent: nothing new since the last one */
-	uint64_t filtered;		/* records not sent: Direction filter, Enabled false, no collector */
+	uint64_t filtered;		/* not sent: Direction filter, disabled, no collector */
 	uint64_t hints;			/* ring-buffer events received */
 	uint64_t hints_dropped;		/* events not scheduled (the due list was full) */
-	uint64_t stale_states;		/* export states dropped: their flow was gone or had restarted */
+	uint64_t stale_states;		/* export states dropped: flow gone, or a new one */
 	uint64_t map_errors;		/* failed map operations (logged once each kind) */
-	struct flowmeta_stats kernel;	/* the kernel counters, summed over CPUs, at the last poll */
+	struct flowmeta_stats kernel;	/* kernel counters summed over CPUs, at the last poll */
 };
 
 struct exporter;
 
 /*
- * Create an exporter over maps (flows, stats and export_state are used; stats and export_state may be
- * -1: no kernel counters, no restart state) for interface ifindex, configured by cfg (collectors
- * opened, templates sent at now), with the export state of an earlier daemon loaded.
- * NULL on failure (logged).
+ * Create an exporter over maps (flows, stats and export_state are used; stats and export_state may
+ * be -1: no kernel counters, no restart state) for interface ifindex, configured by cfg (collectors
+ * opened, templates sent at now), with the export state of an earlier daemon loaded. NULL on
+ * failure (logged).
  */
 struct exporter *exporter_new(const struct flowmeta_maps *maps, unsigned int ifindex,
 			      const struct config *cfg, const struct fm_time *now);

@@ -37,8 +37,8 @@ static inline bool key_equal(const struct flow_key *a, const struct flow_key *b)
 }
 
 /*
- * Slots come from an anonymous mapping (zero pages, untouched ones cost no memory). A large table is
- * probed at random: huge pages save a TLB miss on most lookups.
+ * Slots come from an anonymous mapping (zero pages, untouched ones cost no memory). A large table
+ * is probed at random: huge pages save a TLB miss on most lookups.
  */
 static int flowtable_alloc(struct flowtable *t, size_t slots)
 {
@@ -138,8 +138,8 @@ void flowtable_remove(struct flowtable *t, struct flow_state *s)
 {
 	size_t hole = (size_t)(s - t->slots), i = hole;
 
-	/* Backward-shift deletion: move up every following entry whose home slot is at or before the
-	 * hole (cyclically), so lookups never stop early at the freed slot. */
+	/* Backward-shift deletion: move up every following entry whose home slot is at or before
+	 * the hole (cyclically), so lookups never stop early at the freed slot. */
 	for (;;) {
 		i = (i + 1) & t->mask;
 		if (slot_free(&t->slots[i]))
@@ -160,9 +160,9 @@ size_t flowtable_sweep(struct flowtable *t, uint32_t gen,
 {
 	size_t removed = 0;
 
-	/* Removal shifts later entries back into the current slot: look at a slot again until it holds
-	 * an entry to keep. Entries that wrap from the start to the end were already looked at, and
-	 * shifting only ever moves entries towards their home, so none is skipped. */
+	/* Removal shifts later entries back into the current slot: look at a slot again until it
+	 * holds an entry to keep. Entries that wrap from the start to the end were looked at
+	 * already, and shifting only moves entries towards their home, so none is skipped. */
 	for (size_t i = 0; i <= t->mask; i++) {
 		while (!slot_free(&t->slots[i]) && t->slots[i].seen != gen) {
 			struct flow_key key = t->slots[i].key;

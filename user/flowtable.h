@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Userspace per-flow export state: for each flow that already had a record, the packet and octet
- * sums exported so far and when. A flow without an entry has exported nothing, and its interval runs
- * from its first packet, so only flows with interim records cost memory here. It mirrors the pinned
- * export_state map, which carries the same numbers across a daemon restart.
+ * sums exported so far and when. A flow without an entry has exported nothing, and its interval
+ * runs from its first packet, so only flows with interim records cost memory here. It mirrors the
+ * pinned export_state map, which carries the same numbers across a daemon restart.
  *
  * Open addressing with linear probing keyed by the 40-byte flow_key; deletion shifts the following
  * entries back, so there are no tombstones. Pointers returned stay valid until the next insert.
@@ -22,7 +22,7 @@ struct flow_state {
 	uint64_t octets;
 	uint64_t last_export_ns;	/* CLOCK_MONOTONIC time of the last record */
 	uint32_t seen;			/* generation of the last poll that found the flow */
-	uint8_t loaded;			/* from an earlier daemon, not yet checked against the flow */
+	uint8_t loaded;			/* from an earlier daemon, not yet checked with its flow */
 };
 
 struct flowtable {

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * Collector tests with real UDP sockets on 127.0.0.1 and ::1 (ports 4780-4787; exporter_test uses
- * 4788-4789): sequence numbers, templates first and on refresh, an unreachable collector that neither
- * disturbs another nor loses count of what it missed, templates again when it comes back, reloads
- * that keep collector state.
+ * 4788-4789): sequence numbers, templates first and on refresh, an unreachable collector that
+ * neither disturbs another nor loses count of what it missed, templates again when it comes back,
+ * reloads that keep collector state.
  */
 #include <errno.h>
 #include <stdlib.h>

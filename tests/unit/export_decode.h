@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Test-only IPFIX receiver for the collector and exporter tests: a UDP socket on loopback, and a small
- * decoder that learns templates from the Template and Options Template Sets it receives (as a real
- * collector does) and decodes data records with them. Data for a template not yet received is
- * counted as an error, so a test sees an exporter that sends data before its templates.
- * Loopback delivers a datagram into the receive queue before send() returns, so draining right after
- * the exporter's call gets everything it sent.
+ * Test-only IPFIX receiver for the collector and exporter tests: a UDP socket on loopback, and a
+ * small decoder that learns templates from the Template and Options Template Sets it receives (as a
+ * real collector does) and decodes data records with them. Data for a template not yet received is
+ * counted as an error, so a test sees an exporter that sends data before its templates. Loopback
+ * delivers a datagram into the receive queue before send() returns, so draining right after the
+ * exporter's call gets everything it sent.
  */
 #ifndef FLOWMETA_EXPORT_DECODE_H
 #define FLOWMETA_EXPORT_DECODE_H

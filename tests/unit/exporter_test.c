@@ -198,7 +198,7 @@ static size_t records_of(const struct env *e, uint16_t sport, const struct dec_r
 	return n;
 }
 
-/* ---- the cases -------------------------------------------------------------------------------- */
+/* ---- the cases ------------------------------------------------------------------------------- */
 
 static void interim_records_carry_deltas_that_sum_to_the_flow_total(void)
 {
@@ -247,7 +247,8 @@ out:
 
 static void idle_flow_ends_with_reason_1_and_leaves_the_map(void)
 {
-	const struct flow_key idle = tcp(FLOW_DIR_INGRESS, 40002), busy = tcp(FLOW_DIR_INGRESS, 40003);
+	const struct flow_key idle = tcp(FLOW_DIR_INGRESS, 40002);
+	const struct flow_key busy = tcp(FLOW_DIR_INGRESS, 40003);
 	const struct dec_record *r[4];
 	struct env e;
 
@@ -276,8 +277,9 @@ out:
 
 static void fin_flow_ends_with_reason_3_one_second_after_its_last_packet(void)
 {
-	const struct flow_key old = tcp(FLOW_DIR_EGRESS, 40004), fresh = tcp(FLOW_DIR_EGRESS, 40005),
-			      rst = tcp(FLOW_DIR_EGRESS, 40006);
+	const struct flow_key old = tcp(FLOW_DIR_EGRESS, 40004);
+	const struct flow_key fresh = tcp(FLOW_DIR_EGRESS, 40005);
+	const struct flow_key rst = tcp(FLOW_DIR_EGRESS, 40006);
 	const struct dec_record *r[4];
 	struct env e;
 
@@ -312,10 +314,11 @@ out:
 static void tcp_end_hint_ends_the_flow_a_second_after_the_event_not_at_the_next_poll(void)
 {
 	const struct flow_key k = tcp(FLOW_DIR_INGRESS, 40007);
-	struct flow_event ev = { .key = k, .timestamp_ns = T0 + 5 * SEC, .type = FLOW_EVENT_TCP_END };
+	struct flow_event ev = { .key = k, .timestamp_ns = T0 + 5 * SEC };
 	const struct dec_record *r[4];
 	struct env e;
 
+	ev.type = FLOW_EVENT_TCP_END;
 	if (!env_open(&e, 1024) || !env_start(&e, T0))
 		goto out;
 	put_flow(&e, &k, 9, T0 + 1 * SEC, T0 + 5 * SEC, 0x11, FLOW_END_FIN);
@@ -342,7 +345,8 @@ out:
 
 static void forced_flush_ends_every_flow_with_reason_4_and_clears_the_state(void)
 {
-	const struct flow_key a = tcp(FLOW_DIR_EGRESS, 40008), b = key_v4(17, FLOW_DIR_INGRESS, 40009, 53);
+	const struct flow_key a = tcp(FLOW_DIR_EGRESS, 40008);
+	const struct flow_key b = key_v4(17, FLOW_DIR_INGRESS, 40009, 53);
 	const struct dec_record *r[4];
 	struct fm_time t = at(T0 + 130 * SEC);
 	struct env e;
@@ -420,7 +424,8 @@ out:
 
 static void sending_to_peer_exports_egress_flows_only_but_ends_ingress_flows_too(void)
 {
-	const struct flow_key in = tcp(FLOW_DIR_INGRESS, 40010), out_k = tcp(FLOW_DIR_EGRESS, 40011);
+	const struct flow_key in = tcp(FLOW_DIR_INGRESS, 40010);
+	const struct flow_key out_k = tcp(FLOW_DIR_EGRESS, 40011);
 	const struct dec_record *r[4];
 	struct env e;
 
@@ -446,7 +451,8 @@ out:
 
 static void received_from_peer_exports_ingress_flows_only(void)
 {
-	const struct flow_key in = tcp(FLOW_DIR_INGRESS, 40012), out_k = tcp(FLOW_DIR_EGRESS, 40013);
+	const struct flow_key in = tcp(FLOW_DIR_INGRESS, 40012);
+	const struct flow_key out_k = tcp(FLOW_DIR_EGRESS, 40013);
 	const struct dec_record *r[4];
 	struct env e;
 
@@ -723,7 +729,7 @@ out:
 }
 
 
-/* ---- the userspace table under the exporter ---------------------------------------------------- */
+/* ---- the userspace table under the exporter -------------------------------------------------- */
 
 static struct flow_key numbered_key(uint32_t n)
 {
