@@ -259,9 +259,9 @@ static void log_totals(const struct daemon *d)
 	collector_set_totals(exporter_collectors(d->exp), &c);
 	for (int r = 1; r <= 5; r++)
 		records += s->records[r];
-	log_info("exported %" PRIu64 " flow records in %" PRIu64 " polls; sent %" PRIu64
-		 " messages; not sent: %" PRIu64 " records, %" PRIu64 " packets", records, s->polls,
-		 c.messages, c.not_sent_flows, c.not_sent_packets);
+	log_info("%" PRIu64 " flow records in %" PRIu64 " polls; %" PRIu64 " messages sent; "
+		 "not sent: %" PRIu64 " records, %" PRIu64 " packets (all collectors)", records,
+		 s->polls, c.messages, c.not_sent_flows, c.not_sent_packets);
 }
 
 static void close_loop(struct daemon *d)

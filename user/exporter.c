@@ -711,7 +711,7 @@ int exporter_flush_all(struct exporter *exp, const struct fm_time *now)
 	flowtable_free(&exp->table);
 	flowtable_init(&exp->table);
 	exp->stats.live_flows = 0;
-	log_info("exported the %" PRIu64 " remaining flows (flowEndReason 4)", ended);
+	log_info("ended the %" PRIu64 " remaining flows (flowEndReason 4)", ended);
 	return err;
 }
 
