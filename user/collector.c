@@ -321,6 +321,12 @@ void collector_set_refresh(struct collector_set *set, uint64_t now_ns)
 			collector_send_templates(set, set->c[i], now_ns);
 }
 
+void collector_set_send_statistics(struct collector_set *set, uint64_t now_ns)
+{
+	for (size_t i = 0; i < set->n; i++)
+		collector_send_templates(set, set->c[i], now_ns);
+}
+
 uint64_t collector_set_next_refresh(const struct collector_set *set)
 {
 	uint64_t next = UINT64_MAX;

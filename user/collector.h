@@ -84,6 +84,9 @@ void collector_set_send(struct collector_set *set, struct ipfix_msg *msg,
 /* Send the templates to every collector that needs them or whose TemplateRefresh has elapsed. */
 void collector_set_refresh(struct collector_set *set, uint64_t now_ns);
 
+/* Send the templates and statistics records to every collector now (the last word at a stop). */
+void collector_set_send_statistics(struct collector_set *set, uint64_t now_ns);
+
 /* Earliest CLOCK_MONOTONIC time a collector's templates are due; UINT64_MAX when there is none. */
 uint64_t collector_set_next_refresh(const struct collector_set *set);
 

@@ -706,6 +706,8 @@ int exporter_flush_all(struct exporter *exp, const struct fm_time *now)
 		log_warnx("flows: batch read and delete: %s", strerror(-err));
 	}
 	exporter_flush(exp);
+	/* The final counts, notSent* included, reach the collectors before the exporter goes. */
+	collector_set_send_statistics(&exp->collectors, now->mono_ns);
 	if (exp->state_fd >= 0)
 		clear_state_map(exp);
 	flowtable_free(&exp->table);

@@ -373,6 +373,10 @@ static void forced_flush_ends_every_flow_with_reason_4_and_clears_the_state(void
 	EXPECT_EQ(r[0]->dst_port, 53);
 	EXPECT_EQ(map_count(e.maps.flows), 0);
 	EXPECT_EQ(map_count(e.maps.export_state), 0);
+	/* Then the statistics, counting every flow record sent before them. */
+	EXPECT_TRUE(e.d->n_msgs > 0 && e.d->msgs[e.d->n_msgs - 1].template_records == 8);
+	if (dec_last_options(e.d, IPFIX_TMPL_METERING_STATS))
+		EXPECT_EQ(dec_last_options(e.d, IPFIX_TMPL_METERING_STATS)->exported_flows, 3);
 out:
 	env_close(&e);
 }
