@@ -46,6 +46,12 @@ FM_TUNNEL_PORT=4789
 
 FM_RUN_DIR=$(mktemp -d /tmp/fmE-run.XXXXXX)
 FM_FAILED=0
+# One binary for the whole script: others rebuild build/ while tests run, and a restart must adopt
+# what the same build pinned (the BPF object is inside the binary).
+if [ -x "$FM_BIN" ]; then
+	cp "$FM_BIN" "$FM_RUN_DIR/flowmeta"
+	FM_BIN=$FM_RUN_DIR/flowmeta
+fi
 FM_CURRENT_PID=
 
 fm_runner_signal() {
