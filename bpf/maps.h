@@ -61,6 +61,21 @@ struct {
 	__type(value, struct flow_export_state);
 } export_state SEC(".maps");
 
+/* Also the daemon's: its own counters, published for `flowmeta status` (see include/flowmeta.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct daemon_status);
+} daemon_status SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FLOWMETA_MAX_COLLECTORS);
+	__type(key, __u32);
+	__type(value, struct collector_status);
+} collector_status SEC(".maps");
+
 /* This CPU's counters; never NULL in practice (index 0 of a one-element array). */
 static __always_inline struct flowmeta_stats *stats_this_cpu(void)
 {

@@ -101,6 +101,42 @@ struct flow_export_state {
 	__u64 last_export_ns;	/* CLOCK_MONOTONIC time of the last record */
 };
 
+/*
+ * What a running daemon publishes about itself after every poll, for `flowmeta status` (pinned maps
+ * `daemon_status`, one element, and `collector_status`, one element per configured collector).
+ * The kernel programs never touch them; they are declared with the others to be pinned and
+ * BTF-typed, so `bpftool map dump` shows them too.
+ */
+#define FLOWMETA_MAX_COLLECTORS 32
+
+struct daemon_status {
+	__u64 pid;
+	__u64 updated_ms;		/* epoch ms of this snapshot */
+	__u64 polls;
+	__u64 live_flows;		/* flows in the table after the last poll */
+	__u64 flow_records;		/* flow records encoded, all end reasons */
+	__u64 flows_ended;		/* flows ended (and deleted), exported or not */
+	__u64 hints;			/* ring-buffer events received */
+	__u64 map_errors;
+	__u32 n_collectors;
+	__u32 exporting;		/* 1: Enabled with at least one collector */
+};
+
+struct collector_status {
+	char spec[128];			/* "Udp/ADDRESS:PORT" as configured */
+	__u64 messages;			/* messages sent, templates included */
+	__u64 records;			/* data records sent (the IPFIX sequence number) */
+	__u64 flow_records;
+	__u64 octets;
+	__u64 send_errors;
+	__u64 not_sent_flows;		/* flow records this collector did not get */
+	__u64 not_sent_packets;
+	__u64 not_sent_octets;
+	__u32 down;			/* 1: its last send failed */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct collector_status) % 8 == 0, "map values are 8-byte aligned");
+
 /* Key of the fragment map: which first fragment later fragments belong to. */
 struct frag_key {
 	__u8 src_addr[16];

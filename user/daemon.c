@@ -25,6 +25,7 @@
 #include "exporter.h"
 #include "flowmeta.h"
 #include "log.h"
+#include "status.h"
 
 enum daemon_fd { FD_SIGNAL, FD_POLL, FD_DUE, FD_EVENTS, FD_COUNT };
 
@@ -136,6 +137,7 @@ static void reload(struct daemon *d)
 	if (poll_changed)
 		arm_poll_timer(d);
 	log_settings(d, "reloaded the configuration for");
+	status_publish(loader_maps(d->att), d->exp);
 }
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -236,11 +238,13 @@ static enum loop_end run_loop(struct daemon *d)
 					return LOOP_IFACE_GONE;
 				fm_time_now(&now);
 				exporter_poll(d->exp, &now);
+				status_publish(loader_maps(d->att), d->exp);
 				break;
 			case FD_DUE:
 				drain_fd(d->fd[FD_DUE]);
 				fm_time_now(&now);
 				exporter_tick(d->exp, &now);
+				status_publish(loader_maps(d->att), d->exp);
 				break;
 			case FD_EVENTS:
 				ring_buffer__consume(d->events);
@@ -324,6 +328,7 @@ int daemon_run(const struct run_opts *opts)
 		return EXIT_RUNTIME;
 	}
 	log_settings(&d, "metering");
+	status_publish(loader_maps(d.att), d.exp);
 
 	end = run_loop(&d);
 	if (end == LOOP_IFACE_GONE)
@@ -334,6 +339,7 @@ int daemon_run(const struct run_opts *opts)
 			  "until they are removed");
 	fm_time_now(&now);
 	exporter_flush_all(d.exp, &now);
+	status_publish(loader_maps(d.att), d.exp);
 	log_totals(&d);
 	close_loop(&d);
 	exporter_free(d.exp);

@@ -852,3 +852,8 @@ const struct collector_set *exporter_collectors(const struct exporter *exp)
 {
 	return &exp->collectors;
 }
+
+bool exporter_exporting(const struct exporter *exp)
+{
+	return exp->exporting;
+}

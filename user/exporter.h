@@ -79,5 +79,7 @@ int exporter_flush_all(struct exporter *exp, const struct fm_time *now);
 
 const struct exporter_stats *exporter_get_stats(const struct exporter *exp);
 const struct collector_set *exporter_collectors(const struct exporter *exp);
+/* Whether records are exported at all: Enabled, with at least one collector. */
+bool exporter_exporting(const struct exporter *exp);
 
 #endif /* FLOWMETA_EXPORTER_H */

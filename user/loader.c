@@ -9,6 +9,7 @@
  */
 /* glibc's net/if.h must come before the UAPI headers that include linux/if.h. */
 #include <net/if.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -439,18 +440,23 @@ static int detach_programs(unsigned int ifindex, const char *ifname)
 	return err;
 }
 
-/* Remove every pin in the pin directory, then the directory and an empty pin root. */
+/*
+ * Remove every pin in the pin directory, then the directory and an empty pin root. The directory is
+ * flowmeta's own (created 0700 by it), so whatever is pinned there is ours to remove.
+ */
 static int remove_pins(const char *pin_dir)
 {
-	static const char *const progs[] = { PIN_TC_INGRESS, PIN_TC_EGRESS, PIN_XDP_INGRESS };
-	static const char *const maps[] = { "flows", "stats", "events", "frags", "export_state" };
+	struct dirent *de;
+	DIR *dir = opendir(pin_dir);
 
-	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
-		unpin(pin_dir, progs[i]);
-	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
-		unpin(pin_dir, maps[i]);
+	if (!dir)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(dir)))
+		if (de->d_name[0] != '.')
+			unpin(pin_dir, de->d_name);
+	closedir(dir);
 	if (rmdir(pin_dir) < 0 && errno != ENOENT) {
-		log_warn("remove %s (it holds files flowmeta did not pin)", pin_dir);
+		log_warn("remove %s", pin_dir);
 		return -errno;
 	}
 	rmdir(LOADER_PIN_ROOT); /* only succeeds when no other interface is pinned */
@@ -465,6 +471,8 @@ static int open_map_fds(struct attachment *att)
 	att->maps.stats = bpf_map__fd(skel->maps.stats);
 	att->maps.events = bpf_map__fd(skel->maps.events);
 	att->maps.export_state = bpf_map__fd(skel->maps.export_state);
+	att->maps.daemon_status = bpf_map__fd(skel->maps.daemon_status);
+	att->maps.collector_status = bpf_map__fd(skel->maps.collector_status);
 	return 0;
 }
 
@@ -622,12 +630,15 @@ int loader_open_pinned(const char *ifname, const char *pin_dir, struct flowmeta_
 	char dir[PATH_MAX];
 	int err = pin_dir_path(ifname, pin_dir, dir, sizeof(dir));
 
-	*maps = (struct flowmeta_maps){ .flows = -1, .stats = -1, .events = -1, .export_state = -1 };
+	*maps = (struct flowmeta_maps){ .flows = -1, .stats = -1, .events = -1, .export_state = -1,
+					.daemon_status = -1, .collector_status = -1 };
 	if (err)
 		return err;
 	maps->flows = open_pinned_map(dir, "flows");
 	maps->stats = open_pinned_map(dir, "stats");
 	maps->export_state = open_pinned_map(dir, "export_state");
+	maps->daemon_status = open_pinned_map(dir, "daemon_status");
+	maps->collector_status = open_pinned_map(dir, "collector_status");
 	if (maps->flows < 0 || maps->stats < 0) {
 		err = maps->flows < 0 ? maps->flows : maps->stats;
 		loader_close_maps(maps);
@@ -638,7 +649,8 @@ int loader_open_pinned(const char *ifname, const char *pin_dir, struct flowmeta_
 
 void loader_close_maps(struct flowmeta_maps *maps)
 {
-	int *fds[] = { &maps->flows, &maps->stats, &maps->events, &maps->export_state };
+	int *fds[] = { &maps->flows,	     &maps->stats,	   &maps->events,
+		       &maps->export_state, &maps->daemon_status, &maps->collector_status };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)

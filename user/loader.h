@@ -27,6 +27,8 @@ struct flowmeta_maps {
 	int stats;		/* BPF_MAP_TYPE_PERCPU_ARRAY [0] -> struct flowmeta_stats */
 	int events;		/* BPF_MAP_TYPE_RINGBUF of struct flow_event */
 	int export_state;	/* BPF_MAP_TYPE_HASH owned by the daemon: what was already exported */
+	int daemon_status;	/* BPF_MAP_TYPE_ARRAY [0] -> struct daemon_status (daemon-owned) */
+	int collector_status;	/* BPF_MAP_TYPE_ARRAY [i] -> struct collector_status (daemon-owned) */
 };
 
 struct attachment;

@@ -26,6 +26,7 @@
 #include "flowvalue.h"
 #include "loader.h"
 #include "log.h"
+#include "status.h"
 
 struct cli {
 	const char *command;
@@ -396,12 +397,36 @@ static int read_stats(int stats_fd, struct flowmeta_stats *sum)
 	return err;
 }
 
+struct status_row {
+	const char *name;
+	unsigned long long value;
+};
+
+#define ROWS(a) (sizeof(a) / sizeof((a)[0]))
+
+static json_object *rows_json(const struct status_row *rows, size_t n)
+{
+	json_object *o = json_object_new_object();
+
+	for (size_t i = 0; i < n; i++)
+		json_object_object_add(o, rows[i].name, json_object_new_uint64(rows[i].value));
+	return o;
+}
+
+static void print_rows(const char *indent, const struct status_row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		printf("%s%-*s %llu\n", indent, 22 - (int)strlen(indent), rows[i].name, rows[i].value);
+}
+
 static int cmd_status(const struct cli *cli)
 {
+	struct collector_status collectors[FLOWMETA_MAX_COLLECTORS];
 	struct flow_totals totals = { 0 };
+	struct daemon_status daemon;
 	struct flowmeta_stats stats;
 	struct flowmeta_maps maps;
-	int rc = require_interface(cli, true), running, err;
+	int rc = require_interface(cli, true), running, n_collectors = 0, err;
 
 	if (rc)
 		return rc;
@@ -412,6 +437,10 @@ static int cmd_status(const struct cli *cli)
 	err = for_each_flow(maps.flows, add_to_totals, &totals);
 	if (!err)
 		err = read_stats(maps.stats, &stats);
+	if (!err) {
+		n_collectors = status_read(&maps, &daemon, collectors, FLOWMETA_MAX_COLLECTORS);
+		err = n_collectors < 0 ? n_collectors : 0;
+	}
 	loader_close_maps(&maps);
 	if (err) {
 		errno = -err;
@@ -419,10 +448,8 @@ static int cmd_status(const struct cli *cli)
 		return EXIT_RUNTIME;
 	}
 
-	const struct {
-		const char *name;
-		unsigned long long value;
-	} rows[] = {
+	/* The kernel's view: what is in the table now and what could not be metered. */
+	const struct status_row kernel[] = {
 		{ "flows", totals.flows },
 		{ "packets", totals.packets },
 		{ "octets", totals.octets },
@@ -435,21 +462,68 @@ static int cmd_status(const struct cli *cli)
 		{ "events_lost", stats.events_lost },
 		{ "policy_dropped", stats.policy_dropped },
 	};
+	/* The daemon's view, as it last published it. */
+	const struct status_row exporter[] = {
+		{ "pid", daemon.pid },
+		{ "updated_ms", daemon.updated_ms },
+		{ "polls", daemon.polls },
+		{ "flow_records", daemon.flow_records },
+		{ "flows_ended", daemon.flows_ended },
+		{ "hints", daemon.hints },
+		{ "map_errors", daemon.map_errors },
+	};
 
 	if (cli->json) {
-		json_object *o = json_object_new_object();
+		json_object *o = rows_json(kernel, ROWS(kernel)), *list = json_object_new_array();
 
 		json_object_object_add(o, "interface", json_object_new_string(cli->ifname));
 		json_object_object_add(o, "running", json_object_new_boolean(running == 1));
-		for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
-			json_object_object_add(o, rows[i].name, json_object_new_uint64(rows[i].value));
+		json_object_object_add(o, "exporter", rows_json(exporter, ROWS(exporter)));
+		json_object_object_add(json_object_object_get(o, "exporter"), "exporting",
+				       json_object_new_boolean(daemon.exporting));
+		for (int i = 0; i < n_collectors; i++) {
+			const struct collector_status *c = &collectors[i];
+			const struct status_row row[] = {
+				{ "messages", c->messages },
+				{ "records", c->records },
+				{ "flow_records", c->flow_records },
+				{ "octets", c->octets },
+				{ "send_errors", c->send_errors },
+				{ "not_sent_flows", c->not_sent_flows },
+				{ "not_sent_packets", c->not_sent_packets },
+				{ "not_sent_octets", c->not_sent_octets },
+			};
+			json_object *co = rows_json(row, ROWS(row));
+
+			json_object_object_add(co, "collector", json_object_new_string(c->spec));
+			json_object_object_add(co, "down", json_object_new_boolean(c->down));
+			json_object_array_add(list, co);
+		}
+		json_object_object_add(o, "collectors", list);
 		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
 		json_object_put(o);
-	} else {
-		printf("%-20s %s\n", "interface", cli->ifname);
-		printf("%-20s %s\n", "running", running == 1 ? "yes" : "no");
-		for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
-			printf("%-20s %llu\n", rows[i].name, rows[i].value);
+		return EXIT_OK;
+	}
+
+	printf("%-22s %s\n", "interface", cli->ifname);
+	printf("%-22s %s\n", "running", running == 1 ? "yes" : "no");
+	print_rows("", kernel, ROWS(kernel));
+	if (!daemon.pid)
+		return EXIT_OK;
+	printf("exporter%s:\n", running == 1 ? "" : " (last published by a daemon no longer running)");
+	print_rows("  ", exporter, ROWS(exporter));
+	printf("  %-20s %s\n", "exporting", daemon.exporting ? "yes" : "no");
+	for (int i = 0; i < n_collectors; i++) {
+		const struct collector_status *c = &collectors[i];
+
+		printf("collector %s%s:\n", c->spec, c->down ? " (down)" : "");
+		printf("  %-20s %llu\n  %-20s %llu\n  %-20s %llu\n  %-20s %llu\n", "messages",
+		       (unsigned long long)c->messages, "records", (unsigned long long)c->records,
+		       "send_errors", (unsigned long long)c->send_errors, "not_sent_flows",
+		       (unsigned long long)c->not_sent_flows);
+		printf("  %-20s %llu\n  %-20s %llu\n", "not_sent_packets",
+		       (unsigned long long)c->not_sent_packets, "not_sent_octets",
+		       (unsigned long long)c->not_sent_octets);
 	}
 	return EXIT_OK;
 }

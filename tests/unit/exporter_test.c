@@ -58,7 +58,8 @@ static bool env_maps(struct env *e, uint32_t max_entries)
 static bool env_open(struct env *e, uint32_t max_entries)
 {
 	memset(e, 0, sizeof(*e));
-	e->maps = (struct flowmeta_maps){ -1, -1, -1, -1 };
+	e->maps = (struct flowmeta_maps){ .flows = -1, .stats = -1, .events = -1, .export_state = -1,
+					  .daemon_status = -1, .collector_status = -1 };
 	if (!env_maps(e, max_entries)) {
 		printf("SKIP %s: bpf_map_create: %s\n", check_case, strerror(errno));
 		check_case_skipped = 1;
