@@ -11,6 +11,7 @@
 #include <net/if.h>
 #include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/if_arp.h>
@@ -23,6 +24,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -54,7 +56,8 @@ struct attachment {
 	char pin_dir[PATH_MAX];
 	unsigned int ifindex;
 	enum ingress_hook hook;
-	int lock_fd;
+	int lock_fd;		/* flock on the pin directory */
+	int claim_fd;		/* abstract socket naming the interface */
 	bool adopted;
 	bool metering;
 };
@@ -140,6 +143,30 @@ static int lock_pin_dir(const char *pin_dir, int how)
 	return fd;
 }
 
+/*
+ * One run per interface also across pin directories: an abstract unix socket named after the
+ * interface index. Abstract names are scoped by network namespace, exactly like interface indexes,
+ * and vanish with their owner however it dies.
+ */
+static int claim_interface(unsigned int ifindex)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int fd, len;
+
+	/* sun_path[0] stays NUL: the abstract namespace. */
+	len = snprintf(addr.sun_path + 1, sizeof(addr.sun_path) - 1, "flowmeta/ifindex/%u", ifindex);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&addr, offsetof(struct sockaddr_un, sun_path) + 1 + len) < 0) {
+		int err = errno == EADDRINUSE ? -EBUSY : -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
 static int link_type(const char *ifname)
 {
 	struct ifreq ifr = { 0 };
@@ -189,21 +216,46 @@ static int device_is_l3(const char *ifname, bool *l3)
 	}
 }
 
-/* Keep the size of a table an earlier instance pinned: adopting it must not lose its counts. */
-static void keep_pinned_size(struct bpf_map *map, const char *path)
+/*
+ * Adopt what an earlier instance pinned. The flow table keeps its size (adopting must not lose its
+ * counts, whatever MaxFlows says now). A pinned map whose layout an upgrade changed cannot be
+ * reused: the flow table then refuses the start (its counts would be lost: `flowmeta detach`
+ * decides that), any other map is transient or rebuilt by the daemon, so it is replaced.
+ */
+static int adopt_pinned_map(struct bpf_map *map, const char *path)
 {
 	struct bpf_map_info info = { 0 };
 	__u32 len = sizeof(info);
+	bool same_layout;
 	int fd = bpf_obj_get(path);
 
 	if (fd < 0)
-		return;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && info.max_entries != bpf_map__max_entries(map)) {
-		log_warnx("%s: keeping the pinned table size %u instead of MaxFlows %u until `flowmeta "
-			  "detach` removes it", path, info.max_entries, bpf_map__max_entries(map));
-		bpf_map__set_max_entries(map, info.max_entries);
+		return 0; /* not a map (or unreadable): libbpf reports it at load */
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		close(fd);
+		return 0;
 	}
 	close(fd);
+	same_layout = info.type == bpf_map__type(map) && info.key_size == bpf_map__key_size(map) &&
+		      info.value_size == bpf_map__value_size(map) &&
+		      info.map_flags == bpf_map__map_flags(map);
+	if (!same_layout) {
+		if (strcmp(bpf_map__name(map), "flows") == 0) {
+			log_warnx("%s was pinned by an incompatible flowmeta version; `flowmeta detach` "
+				  "removes it (and the counts it holds)", path);
+			return -EINVAL;
+		}
+		log_warnx("%s was pinned by an incompatible flowmeta version: replacing it", path);
+		return unlink(path) ? -errno : 0;
+	}
+	if (info.max_entries != bpf_map__max_entries(map)) {
+		if (bpf_map__type(map) == BPF_MAP_TYPE_PERCPU_HASH || bpf_map__type(map) == BPF_MAP_TYPE_HASH)
+			log_warnx("%s: keeping the pinned table size %u instead of MaxFlows %u until "
+				  "`flowmeta detach` removes it", path, info.max_entries,
+				  bpf_map__max_entries(map));
+		bpf_map__set_max_entries(map, info.max_entries);
+	}
+	return 0;
 }
 
 static int set_map_pins(struct attachment *att, bool *adopted)
@@ -220,8 +272,10 @@ static int set_map_pins(struct attachment *att, bool *adopted)
 		if (err)
 			return err;
 		if (access(path, F_OK) == 0) {
+			err = adopt_pinned_map(map, path);
+			if (err)
+				return err;
 			*adopted = true;
-			keep_pinned_size(map, path);
 		}
 		err = bpf_map__set_pin_path(map, path);
 		if (err)
@@ -516,6 +570,8 @@ static void attachment_free(struct attachment *att)
 	flowmeta__destroy(att->skel);
 	if (att->lock_fd >= 0)
 		close(att->lock_fd);
+	if (att->claim_fd >= 0)
+		close(att->claim_fd);
 	free(att);
 }
 
@@ -528,6 +584,7 @@ int loader_attach(const struct loader_opts *opts, struct attachment **out)
 	if (!att)
 		return -ENOMEM;
 	att->lock_fd = -1;
+	att->claim_fd = -1;
 	att->hook = opts->hook;
 	snprintf(att->ifname, sizeof(att->ifname), "%s", opts->ifname);
 	att->ifindex = if_nametoindex(opts->ifname);
@@ -537,8 +594,18 @@ int loader_attach(const struct loader_opts *opts, struct attachment **out)
 		goto fail;
 	}
 	err = pin_dir_path(opts->ifname, opts->pin_dir, att->pin_dir, sizeof(att->pin_dir));
-	if (!err)
-		err = ensure_bpffs(att->pin_dir);
+	if (err)
+		goto fail;
+	att->claim_fd = claim_interface(att->ifindex);
+	if (att->claim_fd < 0) {
+		err = att->claim_fd;
+		if (err == -EBUSY)
+			log_warnx("flowmeta is already running on %s", att->ifname);
+		else
+			log_warnx("claim %s: %s", att->ifname, strerror(-err));
+		goto fail;
+	}
+	err = ensure_bpffs(att->pin_dir);
 	if (!err && (err = mkdir_p(att->pin_dir, 0700)))
 		log_warnx("create pin directory %s: %s", att->pin_dir, strerror(-err));
 	if (err)
