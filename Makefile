@@ -37,6 +37,8 @@ TEST_BINS	:= $(patsubst %.c,$(BUILD)/%,$(TEST_SRCS))
 TEST_HDRS	:= $(wildcard tests/*.h) $(wildcard tests/*/*.h) $(wildcard bench/*.h)
 
 .PHONY: all deps test bench demo install uninstall clean format
+# Skeletons and BPF objects are inputs of later rules, not throwaway intermediates.
+.SECONDARY: $(BPF_OBJS) $(SKELS)
 
 all: $(BUILD)/flowmeta $(TEST_BINS)
 
