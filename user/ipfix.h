@@ -115,7 +115,10 @@ int ipfix_msg_add_options_templates(struct ipfix_msg *msg);
 int ipfix_msg_add_flow(struct ipfix_msg *msg, const struct ipfix_flow *flow);
 int ipfix_msg_add_metering_stats(struct ipfix_msg *msg, const struct ipfix_metering_stats *s);
 int ipfix_msg_add_exporting_stats(struct ipfix_msg *msg, const struct ipfix_exporting_stats *s);
-/* Close the open set, write the header; returns the message length. */
+/*
+ * Close the open set, write the header; returns the message length. Safe to call again on a finished
+ * message: the collectors restamp one encoded message with their own sequence and export time.
+ */
 size_t ipfix_msg_finish(struct ipfix_msg *msg, uint32_t export_time, uint32_t sequence,
 			uint32_t observation_domain_id);
 static inline int ipfix_msg_empty(const struct ipfix_msg *msg)
