@@ -13,6 +13,7 @@
 #include "frag.h"
 #include "maps.h"
 #include "parse.h"
+#include "policy.h"
 
 #define TCP_FLAG_FIN 0x01
 #define TCP_FLAG_RST 0x04
@@ -52,22 +53,26 @@ static __always_inline __u8 tcp_end_flags(__u8 tcp_flags)
 /*
  * Add a packet to this CPU's copy of an existing flow. The copy may be all zero when the flow was
  * created on another CPU: its first packet here starts this CPU's first_seen_ns. Only the first FIN
- * or RST of the flow on this CPU raises an event.
+ * or RST of the flow on this CPU raises an event; for a drop flow, its first packet on this CPU
+ * raises the (rate-limited) drop event instead.
  */
 static __always_inline void flow_add(struct flow_value *v, const struct flow_key *key,
 				     const struct flow_delta *d)
 {
 	__u8 end;
 
-	if (unlikely(!v->packets))
+	if (unlikely(!v->packets)) {
 		v->first_seen_ns = d->now;
+		if (key->verdict)
+			policy_drop_event(key, d->now);
+	}
 	v->packets += d->packets;
 	v->octets += d->octets;
 	v->last_seen_ns = d->now;
 	v->tcp_flags |= d->tcp_flags;
 	end = tcp_end_flags(d->tcp_flags);
 	if (unlikely(end)) {
-		if (!v->end_flags)
+		if (!v->end_flags && !key->verdict)
 			event_emit(key, FLOW_EVENT_TCP_END, d->now);
 		v->end_flags |= end;
 	}
@@ -95,7 +100,9 @@ static __always_inline void flow_update(const struct flow_key *key, const struct
 	nv.end_flags = tcp_end_flags(d->tcp_flags);
 	err = bpf_map_update_elem(&flows, key, &nv, BPF_NOEXIST);
 	if (!err) {
-		if (nv.end_flags)
+		if (key->verdict)
+			policy_drop_event(key, d->now);
+		else if (nv.end_flags)
 			event_emit(key, FLOW_EVENT_TCP_END, d->now);
 		return;
 	}
@@ -120,12 +127,14 @@ static __always_inline void flow_update(const struct flow_key *key, const struct
 
 /*
  * THE place where the verdict of a packet is decided: the access-control policy and the trust
- * requirements (SPEC §6) go here. The verdict is part of the key, so dropped traffic gets flows of
- * its own. Until the policy exists every packet is forwarded.
+ * requirements (SPEC §6, bpf/policy.h). The verdict is part of the key, so dropped traffic gets
+ * flows of its own. A drop flow raises drop events, not TCP-end ones: a flood of denied FINs must
+ * not fill the ring buffer past the drop-event rate limit.
  */
-static __always_inline __u8 flow_verdict(const struct flow_key *key)
+static __always_inline __u8 flow_verdict(const struct flow_key *key, const struct pkt_meta *meta,
+					 __u64 now)
 {
-	return FLOW_VERDICT_FORWARDED;
+	return policy_verdict(key, meta, now);
 }
 
 /* Fragments and truncated transport headers: counted, and fragments get their ports. */
@@ -168,7 +177,8 @@ static __always_inline __u8 meter(int res, struct flow_key *key, const struct pk
 	key->direction = direction;
 	if (unlikely(meta->frag | meta->truncated_l4))
 		meter_irregular(key, meta);
-	key->verdict = flow_verdict(key);
+	d.now = flow_clock_ns();
+	key->verdict = flow_verdict(key, meta, d.now);
 
 	if (gso_segs > 1) {
 		d.packets = gso_segs;
@@ -178,8 +188,9 @@ static __always_inline __u8 meter(int res, struct flow_key *key, const struct pk
 		d.octets = meta->ip_len;
 	}
 	d.tcp_flags = meta->tcp_flags;
-	d.now = flow_clock_ns();
 	flow_update(key, &d);
+	if (unlikely(key->verdict))
+		policy_count_drop(d.packets);
 	return key->verdict;
 }
 

@@ -76,6 +76,51 @@ struct {
 	__type(value, struct collector_status);
 } collector_status SEC(".maps");
 
+/*
+ * The policy (bpf/policy.h, user/policy.c). `policy` holds the generation in force as its one inner
+ * map, an array of one struct policy_header; empty means no policy. Replacing the inner map is the
+ * one atomic step of an update, and the kernel waits for every running program before the update
+ * returns (see user/policy.c).
+ */
+struct policy_header_map {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct policy_header);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct policy_header_map);
+} policy SEC(".maps");
+
+/* Peer prefixes of two generations side by side (key slot = generation & 1). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 2 * FLOWMETA_POLICY_MAX_PREFIXES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);	/* required of LPM tries */
+	__type(key, struct policy_peer_key);
+	__type(value, struct policy_peer);
+} policy_peers SEC(".maps");
+
+/* Connections a rule allowed, so their replies pass; LRU: bounded, the idlest go first. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, FLOWMETA_POLICY_MAX_CONNS);
+	__type(key, struct policy_conn_key);
+	__type(value, struct policy_conn);
+} policy_conns SEC(".maps");
+
+/* Per-CPU rate limit of drop events, so a flood of new drop flows cannot fill the ring buffer. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct drop_budget);
+} drop_budget SEC(".maps");
+
 /* This CPU's counters; never NULL in practice (index 0 of a one-element array). */
 static __always_inline struct flowmeta_stats *stats_this_cpu(void)
 {

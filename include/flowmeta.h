@@ -161,4 +161,102 @@ struct frag_ports {
 };
 _Static_assert(sizeof(struct frag_ports) == 8, "frag_ports layout is shared with the kernel");
 
+/*
+ * Access-control policy and trust requirements (SPEC §6): user/policy.c compiles the configuration
+ * into the maps `policy`, `policy_peers` and `policy_conns`; bpf/policy.h judges each packet.
+ */
+#define FLOWMETA_POLICY_MAX_RULES	256	/* rule indexes of the bitmaps in struct policy_peer */
+#define FLOWMETA_POLICY_MAX_PREFIXES	16512	/* distinct peer prefixes of one policy */
+#define FLOWMETA_POLICY_MAX_CONNS	65536	/* connections remembered for their replies */
+/* Drop events: at most this many per CPU per window of 2^SHIFT ns (~1.07 s) of the flow clock. */
+#define FLOWMETA_DROP_EVENTS_PER_WINDOW	512
+#define FLOWMETA_DROP_EVENT_WINDOW_SHIFT 30
+
+enum policy_flag {
+	POLICY_F_ACL = 1 << 0,	/* AccessControl enabled: what no rule allows is dropped */
+};
+
+/* What a rule's Protocol covers; only TCP and UDP rules have ports. */
+enum policy_class {
+	POLICY_CLASS_TCP = 0,
+	POLICY_CLASS_UDP,
+	POLICY_CLASS_ICMP,	/* ICMP in IPv4, ICMPv6 in IPv6 */
+	POLICY_CLASS_OTHER,
+	POLICY_CLASSES,
+};
+
+struct policy_ports {
+	__u16 min;
+	__u16 max;
+};
+
+/*
+ * One generation of the policy: the value of the one-element array that the outer map `policy`
+ * points to while it is in force (no inner map: no policy at all).
+ */
+struct policy_header {
+	__u32 gen;		/* generation; its low bit selects the half of policy_peers in use */
+	__u32 flags;		/* enum policy_flag */
+	struct policy_ports ports[FLOWMETA_POLICY_MAX_RULES];	/* of rules with a port range */
+};
+_Static_assert(sizeof(struct policy_header) == 8 + 4 * FLOWMETA_POLICY_MAX_RULES,
+	       "policy_header layout is shared with the kernel");
+
+/*
+ * Key of the LPM trie `policy_peers`: prefixlen counts the bits of slot and ip_version (16) plus
+ * the prefix length. IPv4 addresses occupy the first 4 bytes of addr.
+ */
+struct policy_peer_key {
+	__u32 prefixlen;
+	__u8 slot;		/* generation & 1 */
+	__u8 ip_version;	/* 4 or 6 */
+	__u8 addr[16];
+	__u8 pad[2];		/* never matched: no prefix reaches it */
+};
+_Static_assert(sizeof(struct policy_peer_key) == 24, "policy_peer_key layout is shared");
+#define POLICY_PEER_KEY_BITS 16	/* slot and ip_version, before the address */
+
+/*
+ * What the policy says about the peers inside one prefix: the union over every prefix of the
+ * policy that contains it (the trie returns only the longest match, so userspace folds in the
+ * shorter ones). Direction index: enum flow_direction of the packet the rule opens with.
+ */
+struct policy_peer {
+	__u8 untrusted;		/* inside an UntrustedPeers prefix */
+	__u8 allow_all;		/* bit direction * POLICY_CLASSES + class: a rule allows every port */
+	__u8 pad[6];
+	/* [direction][TCP, UDP]: bitmap of the rules with a port range (ranges in the header) */
+	__u64 port_rules[2][2][FLOWMETA_POLICY_MAX_RULES / 64];
+};
+_Static_assert(sizeof(struct policy_peer) == 136, "policy_peer layout is shared");
+
+/*
+ * A remembered connection (LRU hash `policy_conns`), keyed from this node's side so that both
+ * directions of a connection find it. ICMP echo: ports 0.
+ */
+struct policy_conn_key {
+	__u8 local_addr[16];
+	__u8 peer_addr[16];
+	__u16 local_port;
+	__u16 peer_port;
+	__u8 protocol;
+	__u8 ip_version;
+	__u8 pad[2];
+};
+_Static_assert(sizeof(struct policy_conn_key) == 40, "policy_conn_key layout is shared");
+
+struct policy_conn {
+	__u64 last_seen_ns;	/* flow clock, refreshed at most once a second */
+	__u32 gen;		/* policy generation that last allowed its opening */
+	__u8 open_direction;	/* enum flow_direction of the packet that opened it */
+	__u8 pad[3];
+};
+_Static_assert(sizeof(struct policy_conn) == 16, "policy_conn layout is shared");
+
+/* Per-CPU budget of drop events in the current window (`drop_budget`). */
+struct drop_budget {
+	__u64 window;		/* flow clock >> FLOWMETA_DROP_EVENT_WINDOW_SHIFT */
+	__u64 events;		/* drop events raised in it */
+};
+
 #endif /* FLOWMETA_H */
