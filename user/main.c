@@ -10,6 +10,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -447,6 +448,11 @@ static int cmd_status(const struct cli *cli)
 		log_warn("read the maps of %s", cli->ifname);
 		return EXIT_RUNTIME;
 	}
+	/*
+	 * Running means metering: a daemon holds the interface's lock AND has published after
+	 * attaching. The lock alone is taken before the programs are loaded.
+	 */
+	running = running == 1 && daemon.pid && (kill((pid_t)daemon.pid, 0) == 0 || errno == EPERM);
 
 	/* The kernel's view: what is in the table now and what could not be metered. */
 	const struct status_row kernel[] = {
@@ -477,7 +483,7 @@ static int cmd_status(const struct cli *cli)
 		json_object *o = rows_json(kernel, ROWS(kernel)), *list = json_object_new_array();
 
 		json_object_object_add(o, "interface", json_object_new_string(cli->ifname));
-		json_object_object_add(o, "running", json_object_new_boolean(running == 1));
+		json_object_object_add(o, "running", json_object_new_boolean(running));
 		json_object_object_add(o, "exporter", rows_json(exporter, ROWS(exporter)));
 		json_object_object_add(json_object_object_get(o, "exporter"), "exporting",
 				       json_object_new_boolean(daemon.exporting));
@@ -506,11 +512,11 @@ static int cmd_status(const struct cli *cli)
 	}
 
 	printf("%-22s %s\n", "interface", cli->ifname);
-	printf("%-22s %s\n", "running", running == 1 ? "yes" : "no");
+	printf("%-22s %s\n", "running", running ? "yes" : "no");
 	print_rows("", kernel, ROWS(kernel));
 	if (!daemon.pid)
 		return EXIT_OK;
-	printf("exporter%s:\n", running == 1 ? "" : " (last published by a daemon no longer running)");
+	printf("exporter%s:\n", running ? "" : " (last published by a daemon no longer running)");
 	print_rows("  ", exporter, ROWS(exporter));
 	printf("  %-20s %s\n", "exporting", daemon.exporting ? "yes" : "no");
 	for (int i = 0; i < n_collectors; i++) {
