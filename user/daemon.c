@@ -25,6 +25,7 @@
 #include "exporter.h"
 #include "flowmeta.h"
 #include "log.h"
+#include "policy.h"
 #include "status.h"
 
 enum daemon_fd { FD_SIGNAL, FD_POLL, FD_DUE, FD_EVENTS, FD_COUNT };
@@ -124,10 +125,17 @@ static void reload(struct daemon *d)
 		log_warnx("reload: MaxFlows %u -> %u takes effect only at the next start (the "
 			  "kernel table is sized when it is created)", d->cfg->max_flows,
 			  next->max_flows);
+	/* policy_apply logged why; the old policy is still in force. */
+	if (policy_apply(loader_maps(d->att), &next->policy)) {
+		log_warnx("reload: keeping the current configuration");
+		free(next);
+		return;
+	}
 	fm_time_now(&now);
 	ret = exporter_configure(d->exp, next, &now);
 	if (ret) {
 		log_warnx("reload: %s; keeping the current configuration", strerror(-ret));
+		policy_apply(loader_maps(d->att), &d->cfg->policy);
 		free(next);
 		return;
 	}
@@ -318,8 +326,10 @@ int daemon_run(const struct run_opts *opts)
 	d.ifindex = loader_ifindex(d.att);
 	if (loader_adopted(d.att))
 		log_info("adopted the counts of an earlier instance: the next poll exports them");
+	/* An adopted policy stayed in force until here; this one replaces it atomically. */
+	ret = policy_apply(loader_maps(d.att), &d.cfg->policy);
 	fm_time_now(&now);
-	d.exp = exporter_new(loader_maps(d.att), d.ifindex, d.cfg, &now);
+	d.exp = ret ? NULL : exporter_new(loader_maps(d.att), d.ifindex, d.cfg, &now);
 	if (!d.exp || setup_loop(&d)) {
 		close_loop(&d);
 		exporter_free(d.exp);

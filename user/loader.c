@@ -527,6 +527,9 @@ static int open_map_fds(struct attachment *att)
 	att->maps.export_state = bpf_map__fd(skel->maps.export_state);
 	att->maps.daemon_status = bpf_map__fd(skel->maps.daemon_status);
 	att->maps.collector_status = bpf_map__fd(skel->maps.collector_status);
+	att->maps.policy = bpf_map__fd(skel->maps.policy);
+	att->maps.policy_peers = bpf_map__fd(skel->maps.policy_peers);
+	att->maps.policy_conns = bpf_map__fd(skel->maps.policy_conns);
 	return 0;
 }
 
@@ -698,7 +701,8 @@ int loader_open_pinned(const char *ifname, const char *pin_dir, struct flowmeta_
 	int err = pin_dir_path(ifname, pin_dir, dir, sizeof(dir));
 
 	*maps = (struct flowmeta_maps){ .flows = -1, .stats = -1, .events = -1, .export_state = -1,
-					.daemon_status = -1, .collector_status = -1 };
+					.daemon_status = -1, .collector_status = -1, .policy = -1,
+					.policy_peers = -1, .policy_conns = -1 };
 	if (err)
 		return err;
 	maps->flows = open_pinned_map(dir, "flows");
@@ -717,7 +721,8 @@ int loader_open_pinned(const char *ifname, const char *pin_dir, struct flowmeta_
 void loader_close_maps(struct flowmeta_maps *maps)
 {
 	int *fds[] = { &maps->flows,	     &maps->stats,	   &maps->events,
-		       &maps->export_state, &maps->daemon_status, &maps->collector_status };
+		       &maps->export_state, &maps->daemon_status, &maps->collector_status,
+		       &maps->policy,	     &maps->policy_peers,  &maps->policy_conns };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)

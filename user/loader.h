@@ -29,6 +29,9 @@ struct flowmeta_maps {
 	int export_state;	/* BPF_MAP_TYPE_HASH owned by the daemon: what was already exported */
 	int daemon_status;	/* BPF_MAP_TYPE_ARRAY [0] -> struct daemon_status (daemon-owned) */
 	int collector_status;	/* BPF_MAP_TYPE_ARRAY [i] -> struct collector_status (daemon-owned) */
+	int policy;		/* BPF_MAP_TYPE_ARRAY_OF_MAPS [0] -> policy generation in force */
+	int policy_peers;	/* BPF_MAP_TYPE_LPM_TRIE struct policy_peer_key -> policy_peer */
+	int policy_conns;	/* BPF_MAP_TYPE_LRU_HASH struct policy_conn_key -> policy_conn */
 };
 
 struct attachment;
