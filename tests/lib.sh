@@ -15,9 +15,10 @@
 # packet meter; flowmeta helpers; IPFIX collector helpers (tshark, ipfixDump, nfcapd+nfdump,
 # nfacctd) that all decode to one normal form (tests/tools/ipfix_norm.py).
 #
-# Names: namespaces are fmE<pid><letter>, so concurrent runs never collide; interfaces live inside
-# them (fmEu0/fmEu1 underlay, fmEt0/fmEt1 tun or tap, fmEo0/fmEo1 veth overlay); pin directories
-# are /sys/fs/bpf/fmE-<test>-<pid>-<iface>; collectors use loopback ports 4790-4799.
+# Names: namespaces are fmE<pid><letter> (FM_NS_PREFIX<pid><letter> when a script sets its own
+# prefix), so concurrent runs never collide; interfaces live inside them (fmEu0/fmEu1 underlay,
+# fmEt0/fmEt1 tun or tap, fmEo0/fmEo1 veth overlay); pin directories are
+# /sys/fs/bpf/fmE-<test>-<pid>-<iface>; collectors use loopback ports 4790-4799.
 # Set FM_ONLY=PATTERN to run only matching tests, FM_KEEP=1 to keep the logs of passing tests,
 # FM_TRACE=1 to trace each test (set -x with timestamps) into its log.
 
@@ -345,7 +346,7 @@ fm_test_cleanup() {
 # no automatic link-local address (so no MLD for it either); set as defaults before any device
 # exists, so every device created in it inherits them.
 ns_new() {	# SUFFIX -> prints nothing, sets NS_NAME
-	NS_NAME=fmE${FM_ID}$1
+	NS_NAME=${FM_NS_PREFIX:-fmE}${FM_ID}$1
 	ip netns add "$NS_NAME"
 	FM_NETNS+=("$NS_NAME")
 	local scope
@@ -625,6 +626,17 @@ send_raw() {	# NS_FROM NS_TO DST PROTO COUNT PAYLOAD
 	fm_parse_sent "$out"
 }
 
+# NFLOWS UDP flows at once: COUNT datagrams of PAYLOAD bytes from each source port SPORT ..
+# SPORT+NFLOWS-1 of NS_FROM to DST:DPORT in NS_TO. SENT_PACKETS/SENT_OCTETS are their total.
+send_udp_flows() {	# NS_FROM NS_TO DST DPORT SPORT NFLOWS COUNT PAYLOAD
+	local from=$1 to=$2 dst=$3 dport=$4 sport=$5 nflows=$6 count=$7 payload=$8 out
+	fm_receiver udp "$to" udp-recv "$dst" "$dport" $((nflows * count)) 30
+	out=$(ns_run "$from" timeout 60 "$FM_PY" "$FM_TOOLS/traffic.py" udp-send-ports "$dst" "$dport" \
+		"$sport" "$nflows" "$count" "$payload") || fail "udp send to $dst:$dport failed"
+	fm_receiver_done "^packets=$((nflows * count)) " "udp flows to $dst:$dport"
+	fm_parse_sent "$out"
+}
+
 # COUNT Ethernet frames with VLAN tags TAGS (see traffic.py eth-send) carrying UDP datagrams,
 # written on IFACE in NS to the other end of an Ethernet overlay.
 send_tagged_udp() {	# NS IFACE SRCMAC DSTMAC TAGS SRC DST SPORT DPORT COUNT PAYLOAD
@@ -711,6 +723,15 @@ fm_start() {	# NS IFACE [RUN ARGS...]
 	fi
 }
 
+# fm_start returns once `status` says running, which flowmeta reports as soon as it holds its pin
+# directory: before the programs are verified and attached. Packets meanwhile are not metered, so
+# a test that counts its first packets also waits for the daemon's "metering IFACE" line (logged
+# once the programs are attached and the exporter is set up).
+fm_wait_metering() {
+	wait_for_line 30 "$FM_LOG" '^info: metering ' "$FM_PID" ||
+		fail "flowmeta never said it is metering: $(tail -n 3 "$FM_LOG" | tr '\n' ' ')"
+}
+
 fm_ready_or_dead() {
 	! pid_alive "$3" && return 0
 	[ "$(fm_status "$1" "$2" running 2>/dev/null)" = true ]
@@ -749,6 +770,11 @@ assert_flow() {	# FILE DIRECTION PROTO SRC DST SPORT DPORT PACKETS OCTETS
 	assert_eq "$FLOW_PACKETS" "$8" "$what packets"
 	assert_eq "$FLOW_OCTETS" "$9" "$what octets"
 	assert_eq "$FLOW_VERDICT" forwarded "$what verdict"
+}
+
+# The interface index of IFACE in NS (what ingressInterface/egressInterface must carry).
+fm_ifindex() {	# NS IFACE
+	ip -n "$1" -j link show dev "$2" | "$FM_PY" "$FM_TOOLS/jsonq.py" - 'd[0]["ifindex"]'
 }
 
 # SIGTERM and wait (flowmeta exports and detaches on the way out); FM_EXIT is its exit status.
@@ -961,6 +987,63 @@ coll_options() {	# KIND PORT
 		;;
 	*) fail "coll_options: $1 does not show options records" ;;
 	esac
+}
+
+# Everything the collector decoded of each flow record, times and interfaces included, as the JSON
+# array of tests/tools/ipfix_detail.py (records); it may run while the collector still receives
+# (tshark, ipfixdump), after coll_stop for the others. ipfixDump and nfdump print times in the
+# local zone without saying so: they run in UTC here.
+coll_details() {	# KIND PORT
+	local key dir
+	key=$(fm_coll_key "$1" "$2")
+	dir=${FM_COLL_DIR[$key]}
+	case $1 in
+	tshark)
+		tshark -r "$dir/cap.pcap" -d "udp.port==$2,cflow" -T json -J "frame cflow" \
+			>"$dir/detail.json" 2>"$dir/tshark.err"
+		"$FM_PY" "$FM_TOOLS/ipfix_detail.py" records tshark "$dir/detail.json"
+		;;
+	ipfixdump)
+		fm_ipfixdump_utc "$dir"
+		"$FM_PY" "$FM_TOOLS/ipfix_detail.py" records ipfixdump "$dir/dump-utc.txt"
+		;;
+	nfcapd)
+		TZ=UTC nfdump -R "$dir/flows" -o json >"$dir/flows-utc.json" 2>"$dir/nfdump.err"
+		"$FM_PY" "$FM_TOOLS/ipfix_detail.py" records nfdump "$dir/flows-utc.json"
+		;;
+	nfacctd)
+		touch "$dir/records.json"
+		"$FM_PY" "$FM_TOOLS/ipfix_detail.py" records nfacctd "$dir/records.json"
+		;;
+	esac
+}
+
+# Every IPFIX message the collector received, in order (tshark, ipfixdump): the JSON array of
+# tests/tools/ipfix_detail.py messages (length, sequence number, set IDs, record counts, the
+# options records' values; tshark also gives the arrival time).
+coll_messages() {	# KIND PORT
+	local key dir
+	key=$(fm_coll_key "$1" "$2")
+	dir=${FM_COLL_DIR[$key]}
+	case $1 in
+	tshark)
+		tshark -r "$dir/cap.pcap" -d "udp.port==$2,cflow" -T json -J "frame cflow" \
+			>"$dir/detail.json" 2>"$dir/tshark.err"
+		"$FM_PY" "$FM_TOOLS/ipfix_detail.py" messages tshark "$dir/detail.json"
+		;;
+	ipfixdump)
+		fm_ipfixdump_utc "$dir"
+		"$FM_PY" "$FM_TOOLS/ipfix_detail.py" messages ipfixdump "$dir/dump-utc.txt"
+		;;
+	*) fail "coll_messages: $1 does not show messages" ;;
+	esac
+}
+
+fm_ipfixdump_utc() {	# DIR
+	: >"$1/dump-utc.txt"
+	if [ -s "$1/stream.ipfix" ]; then
+		TZ=UTC ipfixDump --in "$1/stream.ipfix" >"$1/dump-utc.txt" 2>"$1/dump-utc.err" || true
+	fi
 }
 
 # Compare normal lines: EXPECTED and ACTUAL files, "-" columns (in either) not compared.

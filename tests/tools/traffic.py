@@ -9,6 +9,7 @@ is bound (the harness polls for that line), then, when done, "packets=N bytes=M"
 so a test knows nothing was lost before it compares counts.
 
   traffic.py udp-send  DST PORT SPORT COUNT PAYLOAD
+  traffic.py udp-send-ports DST PORT SPORT NPORTS COUNT PAYLOAD
   traffic.py udp-recv  BIND PORT COUNT [TIMEOUT]
   traffic.py tcp-send  DST PORT SPORT BYTES [HOLD_FILE]
   traffic.py tcp-recv  BIND PORT [TIMEOUT [EXPECT]]
@@ -19,6 +20,9 @@ so a test knows nothing was lost before it compares counts.
 With HOLD_FILE, tcp-send keeps the connection open once the receiver (given EXPECT = BYTES)
 has confirmed with "ok" that every byte arrived: it prints "sent", waits until HOLD_FILE exists,
 then closes. A test can read a flow table while no FIN has ended the flows yet.
+
+udp-send-ports sends COUNT datagrams from each of the NPORTS source ports SPORT, SPORT+1, ...:
+NPORTS flows in one process (its "packets=... octets=..." line is their total).
 
 eth-send writes whole Ethernet frames carrying UDP datagrams to a packet socket, with the VLAN
 tags TAGS ("100": one 802.1Q tag; "ad200,100": an 802.1ad tag then an 802.1Q tag; "-": none), so
@@ -57,6 +61,23 @@ def udp_send(dst, port, sport, count, payload):
         if i % 16 == 15:
             time.sleep(0.001)
     print(f"packets={count} octets={count * (ip_header_len(dst) + UDP_HDR + payload)}")
+
+
+def udp_send_ports(dst, port, sport, nports, count, payload):
+    data = bytes(payload)
+    socks = []
+    for i in range(nports):
+        s = socket.socket(family_of(dst), socket.SOCK_DGRAM)
+        s.bind(("::" if ":" in dst else "0.0.0.0", sport + i))
+        socks.append(s)
+    sent = 0
+    for _ in range(count):
+        for s in socks:
+            s.sendto(data, (dst, port))
+            sent += 1
+            if sent % 16 == 0:
+                time.sleep(0.001)
+    print(f"packets={sent} octets={sent * (ip_header_len(dst) + UDP_HDR + payload)}")
 
 
 def udp_recv(bind, port, count, timeout):
@@ -216,6 +237,8 @@ def main(argv):
     cmd, a = argv[1], argv[2:]
     if cmd == "udp-send":
         return udp_send(a[0], int(a[1]), int(a[2]), int(a[3]), int(a[4]))
+    if cmd == "udp-send-ports":
+        return udp_send_ports(a[0], int(a[1]), int(a[2]), int(a[3]), int(a[4]), int(a[5]))
     if cmd == "udp-recv":
         return udp_recv(a[0], int(a[1]), int(a[2]), float(a[3]) if len(a) > 3 else 20)
     if cmd == "tcp-send":

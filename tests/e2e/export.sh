@@ -1,0 +1,508 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# End-to-end tests of what flowmeta exports (SPEC §5): real traffic over a two-node overlay,
+# flowmeta on node A with a short PollInterval, and real collectors (tshark, ipfixDump,
+# nfcapd+nfdump, nfacctd) on loopback inside node A's namespace. What the collectors decode must
+# be what was sent, exactly: packets and octets per flow and direction, flowDirection,
+# flowEndReason (1 idle, 2 interim, 3 TCP end, 4 stop), forwardingStatus, the interfaces, flow
+# times in epoch milliseconds within the traffic's window, and when the records arrive. Then the
+# message layer: sequence numbers, templates first, the statistics options records, a collector
+# that is down and comes back, an IPv6 collector, 512-octet messages.
+#
+# Expected records are lines of tests/tools/ipfix_detail.py check:
+#   src dst sport dport proto direction packets octets reason fwd t0_ms t1_ms
+# TCP flows, whose segment count the kernel decides, take their counts from the independent meter.
+source "$(dirname "$0")/../lib.sh"
+
+FM_NS_PREFIX=fmG
+KINDS=(tshark ipfixdump nfcapd nfacctd)
+POLL_MS=1000
+IDLE_MS=2000
+FWD=64		# forwardingStatus "forwarded"
+IDLE=1 ACTIVE=2 END_DETECTED=3 FORCED=4
+# A record of an idle flow arrives after IdleTimeout, at the first poll after it: allow the coarse
+# clock's tick (flow times) below, and a slow poll on a busy machine above.
+IDLE_LO=$((IDLE_MS - 20))
+IDLE_HI=$((IDLE_MS + POLL_MS + 1500))
+TCP_END_HI=2000	# a TCP flow closed with FIN is exported within 2 s of its last packet
+
+# Ports 4760-4769: one per collector kind, then the extra ones.
+coll_port() {	# KIND -> port
+	local i
+	for i in "${!KINDS[@]}"; do
+		[ "${KINDS[i]}" = "$1" ] && echo $((4760 + i)) && return
+	done
+	fail "no port for $1"
+}
+PORT_DOWN=4764
+PORT_V6_TSHARK=4765
+PORT_V6_NFCAPD=4766
+PORT_SECOND=4767
+
+now_ms() {
+	echo $(($(fm_now_us) / 1000))
+}
+
+# Write a configuration with PollInterval/IdleTimeout and MEMBERS (JSON members of FlowMetadata,
+# e.g. '"Interval": 2000'), have `flowmeta check` accept it; CONFIG is its path.
+ex_config() {	# COLLECTOR_SPECS (space-separated) [MEMBERS...]
+	local specs=$1 members="" m list="" s
+	shift
+	for s in $specs; do
+		list+="${list:+, }\"$s\""
+	done
+	for m in "$@"; do
+		members+=", $m"
+	done
+	CONFIG=$FM_LOG_DIR/flowmeta-$RANDOM.json
+	cat >"$CONFIG" <<-EOF
+		{"FlowMetadata": {"PollInterval": $POLL_MS, "IdleTimeout": $IDLE_MS,
+		 "IpFixCollectors": [$list]$members}}
+	EOF
+	"$FM_BIN" check -c "$CONFIG" >"$CONFIG.check" 2>&1 ||
+		fail "flowmeta check rejects $(tr -d '\n' <"$CONFIG"): $(tail -n 1 "$CONFIG.check")"
+}
+
+# Overlay up, collectors KINDS listening on loopback in A, flowmeta on A's overlay device.
+ex_setup() {	# OVERLAY KIND... [-- MEMBERS...]
+	local overlay=$1 kind specs="" kinds=()
+	shift
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		kinds+=("$1")
+		shift
+	done
+	[ "${1:-}" = -- ] && shift
+	require_flowmeta
+	require_cmd socat ping
+	topo_overlay "$overlay"
+	IFINDEX=$(fm_ifindex "$FM_NS_A" "$FM_IF_A")
+	for kind in "${kinds[@]}"; do
+		coll_start "$kind" "$FM_NS_A" "$(coll_port "$kind")"
+		specs+=" $(coll_dest "$(coll_port "$kind")")"
+	done
+	ex_config "$specs" "$@"
+	EXP=$FM_LOG_DIR/expected
+	: >"$EXP"
+	fm_start "$FM_NS_A" "$FM_IF_A" -c "$CONFIG"
+	fm_wait_metering
+}
+
+expect() {	# SRC DST SPORT DPORT PROTO DIRECTION PACKETS OCTETS REASON FWD T0 T1
+	echo "$*" >>"$EXP"
+}
+
+# The exporter's view from `flowmeta status --json`: a Python expression over it (d).
+ex_status() {	# EXPR [ARGS...]
+	fm_cmd "$FM_NS_A" status "$FM_IF_A" --json | "$FM_PY" "$FM_TOOLS/jsonq.py" - "$@"
+}
+
+# Every flow ended and at least N flow records sent (to every collector).
+ex_exported() {	# N
+	[ "$(ex_status 'd["flows"] == 0 and d["exporter"]["flow_records"] >= int(a[0])' "$1")" = true ]
+}
+
+ex_wait_exported() {	# N
+	wait_until 20 ex_exported "$1" ||
+		fail "flowmeta did not end every flow and send $1 records: $(ex_status 'd["exporter"]')"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Traffic: every kind both ways, each with its wall-clock window.
+
+# Ping A->B: the echo requests are A's egress flow, the replies its ingress flow.
+ex_ping() {	# FROM_NS DST COUNT SIZE (from A or B)
+	local t0 a b req rep
+	t0=$(now_ms)
+	send_ping "$1" "$2" "$3" "$4"
+	case $2 in
+	"$FM_B4") a=$FM_A4 b=$FM_B4 req="1 egress" rep="1 ingress" ;;
+	"$FM_A4") a=$FM_B4 b=$FM_A4 req="1 ingress" rep="1 egress" ;;
+	"$FM_B6") a=$FM_A6 b=$FM_B6 req="58 egress" rep="58 ingress" ;;
+	"$FM_A6") a=$FM_B6 b=$FM_A6 req="58 ingress" rep="58 egress" ;;
+	esac
+	local rq=2048 rp=0
+	case $2 in *:*) rq=32768 rp=33024 ;; esac
+	expect "$a" "$b" 0 "$rq" $req "$SENT_PACKETS" "$SENT_OCTETS" "${REASON:-$IDLE}" $FWD "$t0" "$(now_ms)"
+	expect "$b" "$a" 0 "$rp" $rep "$SENT_PACKETS" "$SENT_OCTETS" "${REASON:-$IDLE}" $FWD "$t0" "$(now_ms)"
+}
+
+# UDP request from A (sport -> dport), then a reply from B the other way: two flows.
+ex_udp() {	# DST_B ADDR_A DPORT SPORT COUNT PAYLOAD REPLY_COUNT REPLY_PAYLOAD
+	local dst=$1 src=$2 dport=$3 sport=$4 t0
+	t0=$(now_ms)
+	send_udp "$FM_NS_A" "$FM_NS_B" "$dst" "$dport" "$sport" "$5" "$6"
+	expect "$src" "$dst" "$sport" "$dport" 17 egress "$SENT_PACKETS" "$SENT_OCTETS" \
+		"${REASON:-$IDLE}" $FWD "$t0" "$(now_ms)"
+	t0=$(now_ms)
+	send_udp "$FM_NS_B" "$FM_NS_A" "$src" "$sport" "$dport" "$7" "$8"
+	expect "$dst" "$src" "$dport" "$sport" 17 ingress "$SENT_PACKETS" "$SENT_OCTETS" \
+		"${REASON:-$IDLE}" $FWD "$t0" "$(now_ms)"
+}
+
+# Raw IP protocol 253 A->B and B->A.
+ex_raw() {	# DST_B ADDR_A COUNT PAYLOAD REPLY_COUNT REPLY_PAYLOAD
+	local dst=$1 src=$2 t0
+	t0=$(now_ms)
+	send_raw "$FM_NS_A" "$FM_NS_B" "$dst" 253 "$3" "$4"
+	expect "$src" "$dst" 0 0 253 egress "$SENT_PACKETS" "$SENT_OCTETS" $IDLE $FWD "$t0" "$(now_ms)"
+	t0=$(now_ms)
+	send_raw "$FM_NS_B" "$FM_NS_A" "$src" 253 "$5" "$6"
+	expect "$dst" "$src" 0 0 253 ingress "$SENT_PACKETS" "$SENT_OCTETS" $IDLE $FWD "$t0" "$(now_ms)"
+}
+
+# A TCP transfer A -> B closed with FIN both ways: both flows end with reason 3, their counts are
+# the independent meter's. TCP_CLOSED_MS: wall clock once the connection is closed.
+ex_tcp() {	# DST_B ADDR_A DPORT SPORT BYTES
+	local dst=$1 src=$2 dport=$3 sport=$4 t0 report=$FM_LOG_DIR/meter-tcp-$4.json
+	meter_start "$FM_NS_A" "$FM_IF_A"
+	t0=$(now_ms)
+	send_tcp "$FM_NS_A" "$FM_NS_B" "$dst" "$dport" "$sport" "$5"
+	TCP_CLOSED_MS=$(now_ms)
+	wait_quiet "$FM_NS_A" "$FM_IF_A" 0.3
+	meter_stop "$report"
+	meter_flow "$report" egress 6 "$src" "$dst" "$sport" "$dport"
+	assert_ge "$METER_OCTETS" $(($5 + 40 * METER_PACKETS)) "TCP octets A sent (meter)"
+	expect "$src" "$dst" "$sport" "$dport" 6 egress "$METER_PACKETS" "$METER_OCTETS" \
+		$END_DETECTED $FWD "$t0" "$TCP_CLOSED_MS"
+	meter_flow "$report" ingress 6 "$dst" "$src" "$dport" "$sport"
+	assert_ge "$METER_PACKETS" 2 "TCP packets B sent (meter)"
+	expect "$dst" "$src" "$dport" "$sport" 6 ingress "$METER_PACKETS" "$METER_OCTETS" \
+		$END_DETECTED $FWD "$t0" "$TCP_CLOSED_MS"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Checks on what a collector decoded
+
+# The collector's records against EXP, exactly (see ipfix_detail.py check). DETAILS: their file.
+ex_check_records() {	# KIND PORT
+	local kind=$1 port=$2 diff sum=()
+	DETAILS=$FM_LOG_DIR/details-$kind-$port.json
+	coll_details "$kind" "$port" >"$DETAILS"
+	# nfacctd adds up equal keys itself (each key+reason is one flow here anyway).
+	[ "$kind" = nfacctd ] && sum=(--sum)
+	diff=$("$FM_PY" "$FM_TOOLS/ipfix_detail.py" check "$EXP" "$DETAILS" --ifindex "$IFINDEX" \
+		"${sum[@]}") || fail "$kind decoded records differ from the traffic: $(echo "$diff" | head -n 6 | tr '\n' ';')"
+}
+
+# Records of REASON arrived LO..HI ms after their flow end (or after SINCE_MS). Where the collector
+# gives the arrival (tshark, nfdump) or the export second (ipfixDump), at least one is checked.
+ex_check_timing() {	# KIND REASON LO HI WHAT [SINCE_MS]
+	local out since=()
+	[ -n "${6:-}" ] && since=(--since "$6")
+	out=$("$FM_PY" "$FM_TOOLS/ipfix_detail.py" timing "$DETAILS" "$2" "$3" "$4" "${since[@]}" \
+		--expected "$EXP") ||
+		fail "$1: $5: $(echo "$out" | sed 1d | head -n 4 | tr '\n' ';')"
+	case $1 in
+	tshark | nfcapd | ipfixdump)
+		[ "$out" != "checked 0" ] || fail "$1: $5: no record of reason $2 to time" ;;
+	esac
+}
+
+# Sequence numbers: the collector reports no error, and every message's number is the count of
+# data records (options records included) of the messages before it.
+ex_check_sequence() {	# KIND PORT
+	assert_eq "$(coll_seq_errors "$1" "$2")" 0 "$1 sequence errors"
+	local msgs=$FM_LOG_DIR/messages-$1-$2.json bad
+	coll_messages "$1" "$2" >"$msgs"
+	bad=$("$FM_PY" "$FM_TOOLS/jsonq.py" "$msgs" \
+		'[(i, m["seq"], sum(x["flow_records"] + x["options_records"] for x in d[:i])) for i, m in enumerate(d) if m["seq"] != sum(x["flow_records"] + x["options_records"] for x in d[:i])]')
+	[ -z "$bad" ] || fail "$1: message index, sequence number, records before it: $(echo "$bad" | head -n 3 | tr '\n' ';')"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Tests
+
+# Every kind of traffic, each flow both ways; then flows still live when flowmeta stops. What
+# the collector decoded is the traffic, exactly, with direction, end reason, forwardingStatus,
+# interfaces, flow times and arrival times.
+test_decodes_traffic() {	# OVERLAY KIND
+	local overlay=$1 kind=$2 port stop_ms
+	port=$(coll_port "$kind")
+	ex_setup "$overlay" "$kind"
+	ex_ping "$FM_NS_A" "$FM_B4" 5 100
+	ex_ping "$FM_NS_A" "$FM_B6" 4 200
+	ex_ping "$FM_NS_B" "$FM_A6" 3 56
+	ex_udp "$FM_B4" "$FM_A4" 5001 40001 7 300 5 1000
+	ex_udp "$FM_B6" "$FM_A6" 5002 40002 3 1200 4 1
+	ex_raw "$FM_B4" "$FM_A4" 6 300 4 100
+	ex_raw "$FM_B6" "$FM_A6" 5 200 3 0
+	ex_tcp "$FM_B4" "$FM_A4" 5201 40021 300000
+	ex_wait_exported "$(grep -c . "$EXP")"
+	# Live at SIGTERM: flowEndReason 4, sent before flowmeta exits.
+	REASON=$FORCED ex_udp "$FM_B4" "$FM_A4" 5003 40003 2 100 3 200
+	REASON=$FORCED ex_ping "$FM_NS_B" "$FM_A4" 2 64
+	stop_ms=$(now_ms)
+	fm_stop "$FM_PID"
+	assert_eq "$FM_EXIT" 0 "flowmeta exit status on SIGTERM"
+	coll_stop "$kind" "$port"
+	ex_check_records "$kind" "$port"
+	ex_check_timing "$kind" $IDLE $IDLE_LO $IDLE_HI "idle records after IdleTimeout"
+	ex_check_timing "$kind" $END_DETECTED 0 $TCP_END_HI "TCP end records within 2 s"
+	ex_check_timing "$kind" $FORCED 0 2000 "forced-end records at the stop" "$stop_ms"
+	case $kind in tshark | ipfixdump) ex_check_sequence "$kind" "$port" ;; esac
+}
+
+# A TCP connection closed with FIN: both flows are exported (reason 3) within 2 s of the close,
+# by the ring-buffer event, with no poll to wait for (PollInterval 10 s, first poll after the
+# check).
+test_tcp_end_prompt() {
+	local kind=tshark port
+	port=$(coll_port $kind)
+	POLL_MS=10000 IDLE_MS=60000 ex_setup tun $kind
+	local started_ms
+	started_ms=$(now_ms)
+	ex_tcp "$FM_B6" "$FM_A6" 5301 40031 200000
+	wait_until 5 ex_exported 2 || fail "no TCP end record within 5 s of the close (PollInterval 10 s)"
+	[ $(($(now_ms) - started_ms)) -lt 9000 ] || skip "too slow to tell the event from the first poll"
+	coll_stop $kind "$port"
+	ex_check_records $kind "$port"
+	ex_check_timing $kind $END_DETECTED 0 $TCP_END_HI "TCP end records within 2 s of the last packet"
+	ex_check_timing $kind $END_DETECTED 0 $TCP_END_HI "TCP end records within 2 s of the close" \
+		"$TCP_CLOSED_MS"
+}
+
+# Interval = 2 x PollInterval and a steady ping: interim records (reason 2) every Interval with
+# the counts since the previous record and the flow's original start, then the idle end (reason
+# 1) with the rest, if any is left: an interim record that came after the last ping leaves the
+# idle end nothing, and a record without packets is not sent. Summed, exactly the pings.
+test_interim() {
+	local kind=tshark port pinger count=40 t0 dir
+	port=$(coll_port $kind)
+	ex_setup tun $kind -- "\"Interval\": $((2 * POLL_MS))"
+	t0=$(now_ms)
+	bg_start "$FM_LOG_DIR/ping-steady.log" "$FM_NS_A" ping -n -c $count -s 100 -i 0.2 "$FM_B4"
+	pinger=$BG_PID
+	bg_wait "$pinger" || fail "steady ping: $(tail -n 2 "$FM_LOG_DIR/ping-steady.log")"
+	grep -q "$count packets transmitted, $count received" "$FM_LOG_DIR/ping-steady.log" ||
+		fail "steady ping lost packets: $(tail -n 2 "$FM_LOG_DIR/ping-steady.log")"
+	ex_wait_exported 2
+	fm_stop "$FM_PID"
+	coll_stop $kind "$port"
+	DETAILS=$FM_LOG_DIR/details.json
+	coll_details $kind "$port" >"$DETAILS"
+	for dir in "egress 2048" "ingress 0"; do
+		local d=${dir% *} dport=${dir#* } summary
+		# Of the flow's records (f) and its interim ones (g): packets, octets, records, interim
+		# records, last reason, distinct starts, ends increasing, least ms between interim ones.
+		summary=$("$FM_PY" "$FM_TOOLS/jsonq.py" "$DETAILS" \
+			'(sum(r["packets"] for r in f), sum(r["octets"] for r in f), len(f), len(g), f[-1]["reason"], len({r["start_ms"] for r in f}), all(x["end_ms"] < y["end_ms"] for x, y in zip(f, f[1:])), min([y["arrival_ms"] - x["arrival_ms"] for x, y in zip(g, g[1:])] or [0])) if (f := [r for r in d if r["direction"] == a[0] and r["dport"] == int(a[1]) and r["proto"] == 1]) and (g := [r for r in f if r["reason"] == 2]) is not None else "none"' \
+			"$d" "$dport")
+		local packets octets records interim last starts increasing gap
+		read -r packets octets records interim last starts increasing gap <<<"$summary"
+		assert_eq "$packets $octets" "$count $((count * 128))" "$d ping: packets, octets summed over its records"
+		assert_ge "$interim" 3 "$d ping: interim records (reason 2) over 8 s with Interval 2 s"
+		[ "$last" = $IDLE ] || [ "$last" = $ACTIVE ] ||
+			fail "$d ping: reason of its last record: $last, want $IDLE or $ACTIVE"
+		assert_eq "$((interim + (last == IDLE)))" "$records" "$d ping: records of reason 2, then 1"
+		assert_eq "$starts" 1 "$d ping: distinct flowStartMilliseconds (the original start kept)"
+		assert_eq "$increasing" true "$d ping: flowEndMilliseconds increasing record to record"
+		assert_ge "$gap" $((POLL_MS + 1)) "$d ping: ms between interim records (more than one poll)"
+		local start
+		start=$("$FM_PY" "$FM_TOOLS/jsonq.py" "$DETAILS" \
+			'min(r["start_ms"] for r in d if r["direction"] == a[0] and r["proto"] == 1)' "$d")
+		[ "$start" -ge $((t0 - 250)) ] && [ "$start" -le $((t0 + 1000)) ] ||
+			fail "$d ping: flow start $start, pings started at $t0"
+	done
+	ex_check_sequence $kind "$port"
+}
+
+# The first message a collector gets carries templates and no flow record: the Template Set
+# first, then the options templates and their statistics records. Every §4.1 options record
+# counts exactly the messages, flow records and octets sent to that collector before it; the
+# last one, sent at the stop, counts every flow record the collector decoded; §4.3 says nothing
+# was lost.
+test_templates_and_statistics() {
+	local kind port msgs n
+	ex_setup tun tshark ipfixdump
+	ex_ping "$FM_NS_A" "$FM_B4" 3 100
+	ex_udp "$FM_B6" "$FM_A6" 5002 40002 3 200 2 300
+	ex_wait_exported 4
+	REASON=$FORCED ex_ping "$FM_NS_A" "$FM_B4" 2 64
+	fm_stop "$FM_PID"
+	for kind in tshark ipfixdump; do
+		port=$(coll_port $kind)
+		coll_stop $kind "$port"
+		ex_check_records $kind "$port"
+		msgs=$FM_LOG_DIR/messages-$kind.json
+		coll_messages $kind "$port" >"$msgs"
+		assert_eq "$("$FM_PY" "$FM_TOOLS/jsonq.py" "$msgs" \
+			'(d[0]["sets"][0], d[0]["flow_records"], 3 in d[0]["sets"], d[0]["seq"])')" \
+			"2 0 true 0" "$kind first message: first set, flow records, options templates, sequence"
+		# Flow records only ever after the message that carried the templates.
+		n=$("$FM_PY" "$FM_TOOLS/jsonq.py" "$msgs" 'len([m for m in d if m["flow_records"]])')
+		assert_ge "$n" 2 "$kind messages with flow records"
+		local bad
+		bad=$("$FM_PY" "$FM_TOOLS/jsonq.py" "$msgs" \
+			'[(i, o) for i, m in enumerate(d) for o in m["options"] if "exportedFlowRecordTotalCount" in o and (o["exportedFlowRecordTotalCount"], o["exportedMessageTotalCount"], o["exportedOctetTotalCount"]) != (sum(x["flow_records"] for x in d[:i]), i, sum(x["length"] for x in d[:i]))]')
+		[ -z "$bad" ] || fail "$kind metering statistics differ from what came before them: $(echo "$bad" | head -n 2)"
+		assert_eq "$("$FM_PY" "$FM_TOOLS/jsonq.py" "$msgs" \
+			'[o["exportedFlowRecordTotalCount"] for m in d for o in m["options"] if "exportedFlowRecordTotalCount" in o][-1]')" \
+			"$(grep -c . "$EXP")" "$kind last exportedFlowRecordTotalCount (records decoded)"
+		assert_eq "$("$FM_PY" "$FM_TOOLS/jsonq.py" "$msgs" \
+			'len([o for m in d for o in m["options"] if "exportedFlowRecordTotalCount" in o])')" \
+			2 "$kind metering statistics records (start and stop)"
+		assert_eq "$("$FM_PY" "$FM_TOOLS/jsonq.py" "$msgs" \
+			'sorted({(o["notSentFlowTotalCount"], o["notSentPacketTotalCount"], o["notSentOctetTotalCount"]) for m in d for o in m["options"] if "notSentFlowTotalCount" in o})')" \
+			"0 0 0" "$kind exporting reliability records (nothing lost)"
+		ex_check_sequence $kind "$port"
+	done
+}
+
+# Two collectors, one down (no listener: ICMP port unreachable). The live one gets every record,
+# on time. The down one's losses are counted in `flowmeta status`; when it comes back it first
+# gets the templates and an exporting-reliability record whose notSent counts are what it
+# missed, as status reports, then records again.
+test_down_collector() {
+	local live=tshark live_port down_port=$PORT_DOWN st
+	live_port=$(coll_port $live)
+	require_flowmeta
+	require_cmd socat ping
+	topo_overlay tun
+	IFINDEX=$(fm_ifindex "$FM_NS_A" "$FM_IF_A")
+	coll_start $live "$FM_NS_A" "$live_port"
+	ex_config "$(coll_dest "$live_port") $(coll_dest $down_port)"
+	EXP=$FM_LOG_DIR/expected
+	: >"$EXP"
+	fm_start "$FM_NS_A" "$FM_IF_A" -c "$CONFIG"
+	fm_wait_metering
+	ex_ping "$FM_NS_A" "$FM_B4" 4 100
+	ex_udp "$FM_B4" "$FM_A4" 5001 40001 3 200 2 400
+	ex_wait_exported 4
+	# What the down collector missed so far: every record sent meanwhile (collectors are listed
+	# in the configuration's order: live first).
+	st=$FM_LOG_DIR/status-down.json
+	fm_cmd "$FM_NS_A" status "$FM_IF_A" --json >"$st"
+	assert_eq "$(ex_down_status "$st" 1)" "true $(ex_expected_totals) true" \
+		"down collector: down, not_sent flows/packets/octets, send errors"
+	assert_eq "$(ex_down_status "$st" 0)" "false 0 0 0 false" \
+		"live collector: down, not_sent flows/packets/octets, send errors"
+	assert_eq "$("$FM_PY" "$FM_TOOLS/jsonq.py" "$st" 'd["collectors"][0]["flow_records"]')" 4 \
+		"live collector: flow records sent"
+
+	# It comes back: whatever it gets first are the templates and the reliability record.
+	coll_start tshark "$FM_NS_A" $down_port
+	ex_ping "$FM_NS_A" "$FM_B6" 3 100
+	ex_wait_exported 6
+	# The first message after the return may meet the ICMP error of the last one sent into the
+	# void (connected UDP reports it at the next send): traffic until one reaches the collector.
+	local round=0
+	until [ "$(ex_status 'd["collectors"][1]["flow_records"]')" -gt 0 ]; do
+		round=$((round + 1))
+		[ $round -le 3 ] || fail "the collector that came back never got a record"
+		ex_udp "$FM_B6" "$FM_A6" $((5100 + round)) $((40100 + round)) 2 100 1 100
+		ex_wait_exported $(grep -c . "$EXP")
+	done
+	fm_cmd "$FM_NS_A" status "$FM_IF_A" --json >"$st"
+	fm_stop "$FM_PID"
+	coll_stop $live "$live_port"
+	coll_stop tshark $down_port
+	# The live collector: every record, exactly, on time.
+	ex_check_records $live "$live_port"
+	ex_check_timing $live $IDLE $IDLE_LO $IDLE_HI "live collector: idle records after IdleTimeout"
+	ex_check_sequence $live "$live_port"
+	# The one that came back: templates first, then the §4.3 record with what status says it
+	# missed; which is what the live one got and it did not.
+	local msgs=$FM_LOG_DIR/messages-back.json missed got_back
+	coll_messages tshark $down_port >"$msgs"
+	assert_eq "$("$FM_PY" "$FM_TOOLS/jsonq.py" "$msgs" '(d[0]["sets"][0], d[0]["flow_records"], 265 in d[0]["sets"])')" \
+		"2 0 true" "returning collector's first message: first set, flow records, reliability record"
+	missed=$("$FM_PY" "$FM_TOOLS/jsonq.py" "$msgs" \
+		'[(o["notSentFlowTotalCount"], o["notSentPacketTotalCount"], o["notSentOctetTotalCount"]) for o in d[0]["options"] if "notSentFlowTotalCount" in o][0]')
+	assert_eq "$missed" "$("$FM_PY" "$FM_TOOLS/jsonq.py" "$st" \
+		'(c["not_sent_flows"], c["not_sent_packets"], c["not_sent_octets"]) if (c := d["collectors"][1]) else 0')" \
+		"returning collector's notSent flows/packets/octets vs flowmeta status"
+	got_back=$FM_LOG_DIR/details-back.json
+	coll_details tshark $down_port >"$got_back"
+	assert_eq "$missed" "$("$FM_PY" "$FM_TOOLS/jsonq.py" "$DETAILS" \
+		'(len(d) - len(b), sum(r["packets"] for r in d) - sum(r["packets"] for r in b), sum(r["octets"] for r in d) - sum(r["octets"] for r in b)) if (b := __import__("json").load(open(a[0]))) is not None else 0' "$got_back")" \
+		"notSent flows/packets/octets vs records the live collector got and the returning one did not"
+	assert_ge "$(echo "$missed" | cut -d' ' -f1)" 4 "records missed while down (at least those before it came back)"
+	assert_eq "$(coll_seq_errors tshark $down_port)" 0 "returning collector's sequence errors"
+}
+
+# down, not_sent flows/packets/octets, any send error, of collector I in a status file.
+ex_down_status() {	# FILE I
+	"$FM_PY" "$FM_TOOLS/jsonq.py" "$1" \
+		'(c["down"], c["not_sent_flows"], c["not_sent_packets"], c["not_sent_octets"], c["send_errors"] > 0) if (c := d["collectors"][int(a[0])]) else 0' "$2"
+}
+
+# Records, packets and octets of the expected records so far.
+ex_expected_totals() {
+	awk '{n++; p += $7; o += $8} END {print n + 0, p + 0, o + 0}' "$EXP"
+}
+
+# A collector on ::1 (Udp/[::1]:PORT): tshark and nfcapd decode every record.
+test_ipv6_collector() {
+	local kind ports
+	require_flowmeta
+	require_cmd socat ping
+	topo_overlay tun
+	IFINDEX=$(fm_ifindex "$FM_NS_A" "$FM_IF_A")
+	coll_start tshark "$FM_NS_A" $PORT_V6_TSHARK ::1
+	coll_start nfcapd "$FM_NS_A" $PORT_V6_NFCAPD ::1
+	ex_config "$(coll_dest $PORT_V6_TSHARK ::1) $(coll_dest $PORT_V6_NFCAPD ::1)"
+	EXP=$FM_LOG_DIR/expected
+	: >"$EXP"
+	fm_start "$FM_NS_A" "$FM_IF_A" -c "$CONFIG"
+	fm_wait_metering
+	ex_ping "$FM_NS_A" "$FM_B4" 3 100
+	ex_udp "$FM_B6" "$FM_A6" 5002 40002 4 500 2 50
+	ex_wait_exported 4
+	fm_stop "$FM_PID"
+	for ports in "tshark $PORT_V6_TSHARK" "nfcapd $PORT_V6_NFCAPD"; do
+		read -r kind port <<<"$ports"
+		coll_stop "$kind" "$port"
+		ex_check_records "$kind" "$port"
+	done
+	ex_check_sequence tshark $PORT_V6_TSHARK
+}
+
+# MaxMessageSize 512 and many flows: every message fits 512 octets (IPFIX length and UDP
+# payload), records spread over many messages, every flow still exact.
+test_max_message_512() {
+	local kind port msgs t0 i
+	ex_setup tun tshark ipfixdump -- '"MaxMessageSize": 512'
+	t0=$(now_ms)
+	send_udp_flows "$FM_NS_A" "$FM_NS_B" "$FM_B4" 6000 41000 40 2 100
+	for ((i = 0; i < 40; i++)); do
+		expect "$FM_A4" "$FM_B4" $((41000 + i)) 6000 17 egress 2 256 $IDLE $FWD "$t0" "$(now_ms)"
+	done
+	t0=$(now_ms)
+	send_udp_flows "$FM_NS_B" "$FM_NS_A" "$FM_A6" 6001 42000 30 3 20
+	for ((i = 0; i < 30; i++)); do
+		expect "$FM_B6" "$FM_A6" $((42000 + i)) 6001 17 ingress 3 204 $IDLE $FWD "$t0" "$(now_ms)"
+	done
+	ex_wait_exported 70
+	fm_stop "$FM_PID"
+	for kind in tshark ipfixdump; do
+		port=$(coll_port $kind)
+		coll_stop $kind "$port"
+		ex_check_records $kind "$port"
+		ex_check_sequence $kind "$port"
+		msgs=$FM_LOG_DIR/messages-$kind.json
+		coll_messages $kind "$port" >"$msgs"
+		assert_eq "$("$FM_PY" "$FM_TOOLS/jsonq.py" "$msgs" '[m["length"] for m in d if m["length"] > 512]')" \
+			"" "$kind messages longer than 512 octets"
+		# 4640 octets of records (40 x 56 IPv4, 30 x 80 IPv6), at most 492 a message.
+		assert_ge "$("$FM_PY" "$FM_TOOLS/jsonq.py" "$msgs" 'len([m for m in d if m["flow_records"]])')" \
+			10 "$kind messages carrying the 70 records"
+	done
+	# The datagrams themselves: the UDP payload is the IPFIX message, at most 512 octets.
+	local longest
+	longest=$(tshark -r "${FM_COLL_DIR[tshark:$(coll_port tshark)]}/cap.pcap" -T fields \
+		-e udp.length 2>/dev/null | sort -n | tail -n 1)
+	[ $((longest - 8)) -le 512 ] || fail "a UDP payload of $((longest - 8)) octets (MaxMessageSize 512)"
+}
+
+for kind in "${KINDS[@]}"; do
+	run_test "export_tun_${kind}_decodes_every_flow_exactly_both_directions" \
+		test_decodes_traffic tun "$kind"
+done
+run_test export_veth_tshark_decodes_every_flow_exactly_both_directions test_decodes_traffic veth tshark
+run_test export_tcp_fin_record_arrives_within_2s_without_a_poll test_tcp_end_prompt
+run_test export_interim_records_sum_to_the_pings_and_keep_the_start test_interim
+run_test export_templates_first_and_statistics_count_what_was_sent test_templates_and_statistics
+run_test export_down_collector_counts_losses_and_gets_them_reported_on_return test_down_collector
+run_test export_ipv6_collector_decodes_every_record test_ipv6_collector
+run_test export_max_message_512_every_message_fits_totals_exact test_max_message_512
+finish_tests
