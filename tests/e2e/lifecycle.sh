@@ -330,6 +330,24 @@ test_sigterm_flush() {
 	lc_assert_nothing_attached "$FM_NS_A" "$FM_IF_A" "$(fm_pin_dir "$FM_IF_A")" "after SIGTERM"
 }
 
+# Start and SIGTERM five times in a row, with a collector (its sends shape the daemon's stack):
+# each time the interface is left as it was found, clsact qdisc included. Repeated because what
+# decides it can be uninitialised memory (see the report of lifecycle_sigterm_*).
+test_sigterm_cycles() {
+	require_flowmeta
+	require_cmd ipfixDump socat
+	lc_single_ns
+	FM_NS_A=$LC_NS
+	local i
+	lc_coll_start "$LC_PORT1" "$LC_NS"
+	for i in 1 2 3 4 5; do
+		lc_start "$LC_NS" "$LC_IF" --collector "$(coll_dest "$LC_PORT1")"
+		fm_stop "$FM_PID"
+		assert_eq "$FM_EXIT" 0 "exit status on SIGTERM, cycle $i"
+		lc_assert_nothing_attached "$LC_NS" "$LC_IF" "$(fm_pin_dir "$LC_IF")" "after SIGTERM, cycle $i"
+	done
+}
+
 # Pings at 50/s through kill -9, a dead period and a restart; with Interval 2000 interim records
 # go out before the crash. The records of each flow sum to every ping, exactly: what the dead
 # daemon exported is not exported again, what was counted while none ran is not lost.
@@ -533,6 +551,7 @@ run_test lifecycle_enabled_without_collector_warns_meters test_enabled_no_collec
 run_test lifecycle_reload_under_traffic_exact_templates_same_programs test_reload_under_traffic
 run_test lifecycle_reload_invalid_file_keeps_old_config test_reload_invalid
 run_test lifecycle_sigterm_exports_live_flows_reason_4_detaches test_sigterm_flush
+run_test lifecycle_sigterm_5_cycles_leave_no_clsact test_sigterm_cycles
 run_test lifecycle_kill9_restart_interval_0_exact_totals test_kill9_restart 0
 run_test lifecycle_kill9_restart_interval_2000_exact_totals test_kill9_restart 2000
 run_test lifecycle_interface_deleted_exports_reason_4_exits_nonzero test_interface_gone
