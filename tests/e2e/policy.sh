@@ -233,6 +233,25 @@ test_sighup_replaces_the_policy_under_traffic() {
 	pol_finish
 }
 
+# The policy lives in the pinned maps: with the daemon killed (-9) the programs still enforce
+# it, a restart adopts it and then installs its own, and the drops counted in between are exported
+# by the new daemon, exactly.
+test_policy_stays_in_force_while_no_daemon_runs() {
+	pol_setup 4774 Both "$POLICY_A"
+	fm_kill9 "$FM_PID"
+	send_udp_dropped "$FM_NS_B" "$FM_NS_A" "$FM_A4" 5002 40051 4 100
+	local first=$SENT_PACKETS first_octets=$SENT_OCTETS
+	send_udp "$FM_NS_B" "$FM_NS_A" "$FM_A4" 5001 40052 3 100
+	expect "$FM_B4" "$FM_A4" 40052 5001 17 ingress "$SENT_PACKETS" "$SENT_OCTETS" $FWD
+	fm_start "$FM_NS_A" "$FM_IF_A" -c "$CONFIG"
+	grep -q 'adopted the counts of an earlier instance' "$FM_LOG" || fail "the restart did not adopt"
+	grep -q 'policy: generation [0-9]* in force' "$FM_LOG" || fail "the restart installed no policy"
+	send_udp_dropped "$FM_NS_B" "$FM_NS_A" "$FM_A4" 5002 40051 2 100
+	expect "$FM_B4" "$FM_A4" 40051 5002 17 ingress $((first + SENT_PACKETS)) \
+		$((first_octets + SENT_OCTETS)) $DENY
+	pol_finish
+}
+
 # At least N packets of B's stream to 5002 dropped so far (flows in FILE $flows).
 pol_stream_dropped() {	# N
 	fm_flows "$FM_NS_A" "$FM_IF_A" "$flows"
@@ -247,4 +266,5 @@ run_test policy_untrusted_peer_dropped_both_ways_exported_130 \
 run_test policy_drop_records_exported_whatever_the_direction_filter \
 	test_drop_records_are_exported_whatever_the_direction_filter
 run_test policy_sighup_replaces_the_policy_under_traffic test_sighup_replaces_the_policy_under_traffic
+run_test policy_stays_in_force_while_no_daemon_runs test_policy_stays_in_force_while_no_daemon_runs
 finish_tests
