@@ -306,23 +306,19 @@ static int pin_program(struct attachment *att, struct bpf_program *prog, const c
 	return err;
 }
 
-static struct bpf_tc_hook tc_hook(unsigned int ifindex, enum bpf_tc_attach_point point)
-{
-	struct bpf_tc_hook hook = { .sz = sizeof(hook), .ifindex = ifindex, .attach_point = point };
-
-	return hook;
-}
+/*
+ * libbpf refuses options whose bytes past the last field it knows are not zero, padding included:
+ * LIBBPF_OPTS zeroes the whole struct first, a designated initializer does not promise to.
+ */
+#define TC_HOOK(name, index, point) \
+	LIBBPF_OPTS(bpf_tc_hook, name, .ifindex = (index), .attach_point = (point))
 
 static int tc_attach(struct attachment *att, struct bpf_program *prog, bool ingress)
 {
-	struct bpf_tc_hook hook = tc_hook(att->ifindex, ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS);
-	struct bpf_tc_opts opts = {
-		.sz = sizeof(opts),
-		.prog_fd = bpf_program__fd(prog),
-		.handle = TC_HANDLE,
-		.priority = TC_PRIORITY,
-		.flags = BPF_TC_F_REPLACE, /* an earlier instance's filter is swapped, not doubled */
-	};
+	TC_HOOK(hook, att->ifindex, ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = bpf_program__fd(prog), .handle = TC_HANDLE,
+		    .priority = TC_PRIORITY,
+		    .flags = BPF_TC_F_REPLACE); /* an earlier instance's filter is swapped, not doubled */
 	int err = bpf_tc_attach(&hook, &opts);
 
 	if (err)
@@ -331,14 +327,14 @@ static int tc_attach(struct attachment *att, struct bpf_program *prog, bool ingr
 	return err;
 }
 
-/* Remove our filter from one clsact hook; absent is fine. */
+/* Remove our filter from one clsact hook; absent (no filter, or no clsact qdisc) is fine. */
 static int tc_detach(unsigned int ifindex, const char *ifname, bool ingress)
 {
-	struct bpf_tc_hook hook = tc_hook(ifindex, ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS);
-	struct bpf_tc_opts opts = { .sz = sizeof(opts), .handle = TC_HANDLE, .priority = TC_PRIORITY };
+	TC_HOOK(hook, ifindex, ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE, .priority = TC_PRIORITY);
 	int err = bpf_tc_detach(&hook, &opts);
 
-	if (err == -ENOENT || err == -EINVAL)
+	if (err == -ENOENT)
 		return 0;
 	if (err)
 		log_warnx("detach tc %s on %s: %s", ingress ? "ingress" : "egress", ifname,
@@ -349,7 +345,7 @@ static int tc_detach(unsigned int ifindex, const char *ifname, bool ingress)
 /* Delete the clsact qdisc only when no other filter uses it: the interface is left as it was. */
 static void tc_remove_clsact_if_unused(unsigned int ifindex, const char *ifname)
 {
-	struct bpf_tc_hook hook = tc_hook(ifindex, BPF_TC_INGRESS | BPF_TC_EGRESS);
+	TC_HOOK(hook, ifindex, BPF_TC_INGRESS | BPF_TC_EGRESS);
 	int in = tc_filter_count(ifindex, true), out = tc_filter_count(ifindex, false);
 
 	if (in < 0 || out < 0) {
@@ -443,12 +439,11 @@ static int xdp_attach(struct attachment *att, struct bpf_program *prog)
 
 static int attach_programs(struct attachment *att)
 {
+	TC_HOOK(clsact, att->ifindex, BPF_TC_INGRESS | BPF_TC_EGRESS);
 	struct flowmeta *skel = att->skel;
 	int err;
 
-	err = bpf_tc_hook_create(&(struct bpf_tc_hook){ .sz = sizeof(struct bpf_tc_hook),
-							.ifindex = att->ifindex,
-							.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS });
+	err = bpf_tc_hook_create(&clsact);
 	if (err && err != -EEXIST) {
 		log_warnx("create clsact qdisc on %s: %s", att->ifname, strerror(-err));
 		return err;
