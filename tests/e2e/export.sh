@@ -494,6 +494,77 @@ test_max_message_512() {
 	[ $((longest - 8)) -le 512 ] || fail "a UDP payload of $((longest - 8)) octets (MaxMessageSize 512)"
 }
 
+# TemplateRefresh 2 s: the templates and the statistics records come again every 2 s, in messages
+# without flow records; a SIGHUP (same file) sends them at once; every message carries the
+# configured ObservationDomainId.
+test_template_refresh() {
+	local kind=tshark port msgs hup_ms
+	port=$(coll_port $kind)
+	ex_setup tun $kind -- '"TemplateRefresh": 2000' '"ObservationDomainId": 4242'
+	# The start and three refreshes (status counts the messages sent to each collector).
+	wait_until 15 ex_messages_sent 4 || fail "4 template messages not sent within 15 s"
+	hup_ms=$(now_ms)
+	kill -HUP "$FM_PID"
+	wait_until 5 ex_messages_sent 5 || fail "no template message within 5 s of SIGHUP"
+	fm_stop "$FM_PID"
+	coll_stop $kind "$port"
+	msgs=$FM_LOG_DIR/messages.json
+	coll_messages $kind "$port" >"$msgs"
+	assert_eq "$("$FM_PY" "$FM_TOOLS/jsonq.py" "$msgs" 'sorted({m["odid"] for m in d})')" 4242 \
+		"Observation Domain IDs of the messages"
+	assert_eq "$("$FM_PY" "$FM_TOOLS/jsonq.py" "$msgs" \
+		'[(i, m["sets"]) for i, m in enumerate(d) if m["sets"][0] != 2 or m["flow_records"] or 264 not in m["sets"] or 265 not in m["sets"]]')" \
+		"" "messages that are not templates + statistics (no traffic was sent)"
+	local gaps
+	gaps=$("$FM_PY" "$FM_TOOLS/jsonq.py" "$msgs" \
+		'[y["arrival_ms"] - x["arrival_ms"] for x, y in zip(d, d[1:]) if y["arrival_ms"] < int(a[0])]' "$hup_ms")
+	assert_ge "$(echo "$gaps" | grep -c .)" 3 "refreshes before the SIGHUP"
+	for gap in $gaps; do
+		[ "$gap" -ge 1950 ] && [ "$gap" -le 3000 ] ||
+			fail "templates refreshed after $gap ms (TemplateRefresh 2000): $(echo $gaps)"
+	done
+	local after
+	after=$("$FM_PY" "$FM_TOOLS/jsonq.py" "$msgs" \
+		'min(m["arrival_ms"] for m in d if m["arrival_ms"] >= int(a[0])) - int(a[0])' "$hup_ms")
+	[ "$after" -le 1000 ] || fail "templates $after ms after SIGHUP (want at once)"
+	ex_check_sequence $kind "$port"
+}
+
+ex_messages_sent() {	# N: messages sent to the first collector
+	[ "$(ex_status 'd["collectors"][0]["messages"]')" -ge "$1" ]
+}
+
+# `flowmeta status` says "running" only once the daemon meters: a packet sent as soon as status
+# says so is counted. Twelve starts, each checked as early as a poll of status can tell: the
+# ingress program (attached last) must be in place.
+test_running_means_metering() {
+	local i early=0 waited
+	require_flowmeta
+	topo_overlay tun
+	ex_config ""
+	for ((i = 0; i < 12; i++)); do
+		fm_register_attach "$FM_NS_A" "$FM_IF_A"
+		FM_LOG=$FM_LOG_DIR/flowmeta-$i.log
+		bg_start "$FM_LOG" "$FM_NS_A" "$FM_BIN" run -i "$FM_IF_A" --pin-dir "$(fm_pin_dir "$FM_IF_A")" \
+			-c "$CONFIG"
+		FM_PID=$BG_PID
+		fm_forget_pid "$FM_PID"
+		FM_FM_PIDS+=("$FM_PID")
+		# No sleep between polls (each is one short flowmeta process): the first "running".
+		waited=0
+		until fm_cmd "$FM_NS_A" status "$FM_IF_A" 2>/dev/null | grep -Eq '^running +yes'; do
+			pid_alive "$FM_PID" || fail "flowmeta exited: $(tail -n 2 "$FM_LOG")"
+			waited=$((waited + 1))
+			[ $waited -lt 3000 ] || fail "status never said running"
+		done
+		ns_run "$FM_NS_A" tc filter show dev "$FM_IF_A" ingress | grep -q bpf || early=$((early + 1))
+		fm_wait_metering
+		fm_stop "$FM_PID"
+		assert_eq "$FM_EXIT" 0 "flowmeta exit status on SIGTERM"
+	done
+	assert_eq "$early" 0 "starts (of 12) where status said running before the ingress program was attached"
+}
+
 for kind in "${KINDS[@]}"; do
 	run_test "export_tun_${kind}_decodes_every_flow_exactly_both_directions" \
 		test_decodes_traffic tun "$kind"
@@ -503,6 +574,8 @@ run_test export_tcp_fin_record_arrives_within_2s_without_a_poll test_tcp_end_pro
 run_test export_interim_records_sum_to_the_pings_and_keep_the_start test_interim
 run_test export_templates_first_and_statistics_count_what_was_sent test_templates_and_statistics
 run_test export_down_collector_counts_losses_and_gets_them_reported_on_return test_down_collector
+run_test export_templates_resent_every_template_refresh_and_on_sighup test_template_refresh
 run_test export_ipv6_collector_decodes_every_record test_ipv6_collector
 run_test export_max_message_512_every_message_fits_totals_exact test_max_message_512
+run_test export_status_says_running_only_once_packets_are_metered test_running_means_metering
 finish_tests

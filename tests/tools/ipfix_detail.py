@@ -23,7 +23,7 @@ run them with TZ=UTC (tests/lib.sh does).
 A value the collector does not give is null.
 
 `messages` prints a JSON array, one object per IPFIX message, in arrival order:
-  arrival_ms, length (IPFIX message length), seq, export_s, sets (set IDs in order),
+  arrival_ms, length (IPFIX message length), seq, odid, export_s, sets (set IDs in order),
   flow_records, options_records, options (list of {IE name: value} of its options data records).
 
 `check` compares RECORDS (a `records` array) with EXPECTED, one line per expected record:
@@ -149,7 +149,7 @@ def tshark_messages(path):
     out = []
     for arrival, cflow in tshark_messages_raw(path):
         m = dict(arrival_ms=arrival, length=int(get(cflow, "cflow.len")),
-                 seq=int(get(cflow, "cflow.sequence")),
+                 seq=int(get(cflow, "cflow.sequence")), odid=int(get(cflow, "cflow.od_id")),
                  export_s=int(get(get(cflow, "cflow.timestamp_tree"), "cflow.exporttime")),
                  sets=[], flow_records=0, options_records=0, options=[])
         for set_id, flows in tshark_sets(cflow):
@@ -186,6 +186,7 @@ def ipfixdump_messages_raw(path):
             m = re.search(r"export time: (.+?)\s+observation domain id: (\d+)", raw)
             if m:
                 msg["header"]["export_s"] = epoch_ms_naive(m.group(1)) // 1000
+                msg["header"]["odid"] = int(m.group(2))
                 continue
             m = re.search(r"message length: (\d+)\s+sequence number: (\d+)", raw)
             if m:
@@ -232,7 +233,7 @@ def ipfixdump_messages(path):
     out = []
     for msg in ipfixdump_messages_raw(path):
         h = msg["header"]
-        m = dict(arrival_ms=None, length=h.get("length"), seq=h.get("seq"),
+        m = dict(arrival_ms=None, length=h.get("length"), seq=h.get("seq"), odid=h.get("odid"),
                  export_s=h.get("export_s"), sets=[], flow_records=0, options_records=0,
                  options=[])
         last = None
