@@ -43,17 +43,17 @@ pol_config() {	# PORT DIRECTION MEMBERS
 	mv "$CONFIG.new" "$CONFIG"
 }
 
-# Overlay up, tshark on PORT in A, flowmeta on A's tun with the policy.
-pol_setup() {	# PORT DIRECTION MEMBERS
+# Overlay up, tshark on PORT in A, flowmeta on A's tun with the policy (ingress hook HOOK).
+pol_setup() {	# PORT DIRECTION MEMBERS [HOOK]
 	require_flowmeta
 	require_cmd socat ping tshark
 	PORT=$1
 	topo_overlay tun
 	coll_start tshark "$FM_NS_A" "$PORT"
-	pol_config "$@"
+	pol_config "$1" "$2" "$3"
 	EXP=$FM_LOG_DIR/expected
 	: >"$EXP"
-	fm_start "$FM_NS_A" "$FM_IF_A" -c "$CONFIG"
+	fm_start "$FM_NS_A" "$FM_IF_A" -c "$CONFIG" --hook "${4:-tc}"
 	START_MS=$(now_ms)
 }
 
@@ -121,8 +121,8 @@ pol_finish() {
 
 # Allowed both ways by rules and their replies; denied ingress and egress, IPv4 and IPv6: not
 # delivered, and exported as drop records (129) with exact counts within ~2 s.
-test_denied_traffic_is_dropped_and_exported_with_status_129() {
-	pol_setup 4770 Both "$POLICY_A"
+test_denied_traffic_is_dropped_and_exported_with_status_129() {	# PORT HOOK
+	pol_setup "$1" Both "$POLICY_A" "$2"
 	local t0
 	t0=$(now_ms)
 	send_udp_dropped "$FM_NS_B" "$FM_NS_A" "$FM_A4" 5002 40001 4 200
@@ -259,8 +259,10 @@ pol_stream_dropped() {	# N
 		'sum(f["packets"] for f in d if f["src_port"] == 40041 and f["verdict"] == "acl-deny")')" -ge "$1" ]
 }
 
-run_test policy_denied_traffic_dropped_and_exported_129 \
-	test_denied_traffic_is_dropped_and_exported_with_status_129
+run_test policy_tc_denied_traffic_dropped_and_exported_129 \
+	test_denied_traffic_is_dropped_and_exported_with_status_129 4770 tc
+run_test policy_xdp_denied_traffic_dropped_and_exported_129 \
+	test_denied_traffic_is_dropped_and_exported_with_status_129 4775 xdp
 run_test policy_untrusted_peer_dropped_both_ways_exported_130 \
 	test_untrusted_peer_is_dropped_both_ways_and_exported_with_status_130
 run_test policy_drop_records_exported_whatever_the_direction_filter \
