@@ -21,9 +21,9 @@ LC_END_IDLE=1
 LC_END_ACTIVE=2
 LC_END_FORCED=4
 
-# lib.sh's ns_new with this suite's namespace prefix (fmH instead of fmE), so concurrent suites can
-# tell their namespaces apart; everything else about it (registration, quiet sysctls) is lib.sh's.
-eval "$(declare -f ns_new | sed 's/NS_NAME=fmE/NS_NAME=fmH/')"
+# This suite's namespace prefix (lib.sh's ns_new uses it), so concurrent suites can tell their
+# namespaces apart.
+FM_NS_PREFIX=fmH
 
 # ------------------------------------------------------------------------------------------------
 # Configuration
@@ -79,7 +79,8 @@ lc_has_records() {	# PORT N
 # Wait until PORT has received at least N flow records.
 lc_wait_records() {	# PORT N [TIMEOUT]
 	wait_until "${3:-20}" lc_has_records "$1" "$2" ||
-		fail "collector :$1 got $(lc_record_count "$1") flow records, want at least $2: $(lc_records "$1" | tr '\n' ';')"
+		fail "collector :$1 got $(lc_record_count "$1") flow records, want at least $2:" \
+			"$(lc_records "$1" | tr '\n' ';')"
 }
 
 # Sum over every record of one flow: "packets octets" ("0 0" if none).
@@ -97,7 +98,8 @@ lc_sum_is() {	# WANT PORT SRC DST SPORT DPORT PROTO DIRECTION
 lc_wait_sum() {	# PACKETS OCTETS PORT SRC DST SPORT DPORT PROTO DIRECTION [TIMEOUT]
 	local want="$1 $2"
 	wait_until "${10:-20}" lc_sum_is "$want" "${@:3:7}" ||
-		fail "records of ${*:4:6} at :$3 sum to $(lc_flow_sum "${@:3:7}"), want $want: $(lc_records "$3" | tr '\n' ';')"
+		fail "records of ${*:4:6} at :$3 sum to $(lc_flow_sum "${@:3:7}"), want $want:" \
+			"$(lc_records "$3" | tr '\n' ';')"
 }
 
 # End reasons of one flow's records, in arrival order, space-separated.
@@ -143,7 +145,8 @@ lc_slice_records() {	# PORT FROM [TO]
 lc_assert_silent() {	# PORT WHAT
 	local f
 	f=$(lc_stream "$1")
-	[ ! -s "$f" ] || fail "$2: collector :$1 received $(stat -c %s "$f") octets: $(lc_messages "$1" | tr '\n' ';')"
+	[ ! -s "$f" ] ||
+		fail "$2: collector :$1 received $(stat -c %s "$f") octets: $(lc_messages "$1" | tr '\n' ';')"
 }
 
 # Compare what PORT received with the normal lines in EXPECTED, exactly.
@@ -221,13 +224,12 @@ lc_log_at_least() {	# REGEX N
 	[ "$(lc_log_count "$1")" -ge "$2" ]
 }
 
-# fm_start, then wait for the "metering" line: lib.sh's readiness (status says running) comes as
-# soon as the pin directory is locked, before the programs are attached (see
-# lifecycle_status_running_means_attached), and the first packets would go unmetered.
+# fm_start, then wait for the "metering" line as well: before status counted a run as running only
+# once it had attached (lifecycle_status_running_means_attached), traffic sent right after
+# fm_start could go unmetered; the log line stays the stricter sign.
 lc_start() {	# NS IFACE [RUN ARGS...]
 	fm_start "$@"
-	wait_for_line 15 "$FM_LOG" '^info: metering ' "$FM_PID" ||
-		fail "flowmeta run -i $2 never said it is metering: $(tail -n 3 "$FM_LOG" | tr '\n' ' ')"
+	fm_wait_metering
 }
 
 # Send SIGHUP and wait for the outcome: the Nth "reloaded" line (or the Nth reload warning when

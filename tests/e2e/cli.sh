@@ -146,7 +146,8 @@ test_check_extra_collector() {
 	lc_raw_config "$conf" '{"FlowMetadata": {"IpFixCollectors": ["Udp/127.0.0.1:4750"]}}'
 	lc_run "" check -c "$conf" --collector 'Udp/[::1]:4752'
 	assert_eq "$LC_RC" 0 "exit status"
-	grep -qxF "IpFixCollectors: 2" "$LC_OUT" || fail "two collectors expected: $(tr '\n' '|' <"$LC_OUT")"
+	grep -qxF "IpFixCollectors: 2" "$LC_OUT" ||
+		fail "two collectors expected: $(tr '\n' '|' <"$LC_OUT")"
 	grep -qxF "Collector: Udp/[::1]:4752" "$LC_OUT" || fail "--collector not listed"
 }
 
@@ -191,8 +192,9 @@ test_run_builtin_defaults() {
 	FM_NS_A=$LC_NS
 	lc_coll_start "$LC_PORT1" "$LC_NS"
 	lc_start "$LC_NS" "$LC_IF" --collector "$(coll_dest "$LC_PORT1")"
-	grep -q "^info: metering $LC_IF .*poll 60000 ms, interval 0 ms, idle timeout 60000 ms, direction Both, 1 collector(s)\$" \
-		"$FM_LOG" || fail "not the built-in defaults: $(grep metering "$FM_LOG")"
+	local defaults="poll 60000 ms, interval 0 ms, idle timeout 60000 ms, direction Both"
+	grep -q "^info: metering $LC_IF .*$defaults, 1 collector(s)\$" "$FM_LOG" ||
+		fail "not the built-in defaults: $(grep metering "$FM_LOG")"
 	wait_until 10 lc_has_templates "$LC_PORT1" 1 || fail "no templates at the collector"
 	assert_eq "$(lc_messages "$LC_PORT1" | awk '{print $1, $2, $3, $6}')" "0 0 1 0" \
 		"collector: one template message (index, sequence, domain 1, no flow record)"
@@ -237,7 +239,8 @@ test_bpftool_dump() {
 	local got
 	got=$("$FM_PY" "$FM_TOOLS/jsonq.py" "$dump" \
 		'[(sum(v["value"]["packets"] for v in f["values"]), sum(v["value"]["octets"] for v in f["values"])) for f in (e["formatted"] for e in d) if f["key"]["dst_port"] == 2048 and f["key"]["protocol"] == 1]')
-	assert_eq "$got" "$SENT_PACKETS $SENT_OCTETS" "echo-request flow in the bpftool dump (packets octets)"
+	assert_eq "$got" "$SENT_PACKETS $SENT_OCTETS" \
+		"echo-request flow in the bpftool dump (packets octets)"
 	# The text form (what an operator types) names the fields as well.
 	bpftool map dump pinned "$(fm_pin_dir "$FM_IF_A")/flows" >"$FM_LOG_DIR/dump.txt"
 	for field in src_addr packets octets; do

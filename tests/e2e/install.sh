@@ -69,7 +69,8 @@ test_install_unit() {
 		grep -q "^CapabilityBoundingSet=.*$cap" "$unit" || fail "CapabilityBoundingSet lacks $cap"
 		grep -q "^AmbientCapabilities=.*$cap" "$unit" || fail "AmbientCapabilities lacks $cap"
 	done
-	command -v systemd-analyze >/dev/null || skip "systemd-analyze is not installed (static checks passed)"
+	command -v systemd-analyze >/dev/null ||
+		skip "systemd-analyze is not installed (static checks passed)"
 	local copy=$FM_LOG_DIR/flowmeta@fmHtest0.service
 	sed "s#^ExecStart=$PREFIX_DIR/#ExecStart=$IN_DIR$PREFIX_DIR/#" "$unit" >"$copy"
 	MANPATH=$IN_DIR$PREFIX_DIR/share/man SYSTEMD_LOG_COLOR=0 \
@@ -86,7 +87,8 @@ test_install_man() {
 	local page=$IN_DIR$PREFIX_DIR/share/man/man8/flowmeta.8 cmd
 	MANWIDTH=80 man --warnings -l "$page" >"$FM_LOG_DIR/man.txt" 2>"$FM_LOG_DIR/man.err" ||
 		fail "man -l failed: $(head -n 3 "$FM_LOG_DIR/man.err")"
-	[ ! -s "$FM_LOG_DIR/man.err" ] || fail "man warns: $(head -n 3 "$FM_LOG_DIR/man.err" | tr '\n' '|')"
+	[ ! -s "$FM_LOG_DIR/man.err" ] ||
+		fail "man warns: $(head -n 3 "$FM_LOG_DIR/man.err" | tr '\n' '|')"
 	# Justified text: runs of spaces squeezed before searching.
 	tr -s ' ' <"$FM_LOG_DIR/man.txt" >"$FM_LOG_DIR/man.squeezed"
 	for cmd in run check status flows detach; do
@@ -104,8 +106,10 @@ test_install_keeps_config() {
 	cp "$conf" "$FM_LOG_DIR/edited.json"
 	rm "$IN_DIR$PREFIX_DIR/share/man/man8/flowmeta.8"
 	in_make install
-	cmp -s "$conf" "$FM_LOG_DIR/edited.json" || fail "a second make install replaced the edited configuration"
-	[ -f "$IN_DIR$PREFIX_DIR/share/man/man8/flowmeta.8" ] || fail "a second make install did not restore the man page"
+	cmp -s "$conf" "$FM_LOG_DIR/edited.json" ||
+		fail "a second make install replaced the edited configuration"
+	[ -f "$IN_DIR$PREFIX_DIR/share/man/man8/flowmeta.8" ] ||
+		fail "a second make install did not restore the man page"
 }
 
 # make uninstall removes the binary, the unit, the man page and the documentation, and leaves the
@@ -115,7 +119,8 @@ test_uninstall() {
 	in_make uninstall
 	local left
 	left=$(cd "$IN_DIR" && find . -type f | sort)
-	assert_eq "$(echo "$left" | tr '\n' ' ')" "./etc/flowmeta/flowmeta.json " "files left after uninstall"
+	assert_eq "$(echo "$left" | tr '\n' ' ')" "./etc/flowmeta/flowmeta.json " \
+		"files left after uninstall"
 }
 
 run_test install_files_in_place_binary_runs test_install_tree
