@@ -286,6 +286,15 @@ static void close_loop(struct daemon *d)
 		close(d->epfd);
 }
 
+/*
+ * Installed between load and attach: a fresh start never lets a packet through unfiltered, and an
+ * adopted policy (still in force from the earlier instance) is replaced atomically.
+ */
+static int install_policy(const struct flowmeta_maps *maps, void *cfg)
+{
+	return policy_apply(maps, &((const struct config *)cfg)->policy);
+}
+
 int daemon_run(const struct run_opts *opts)
 {
 	struct daemon d = { .opts = opts, .epfd = -1, .fd = { -1, -1, -1, -1 } };
@@ -317,6 +326,8 @@ int daemon_run(const struct run_opts *opts)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 
 	lopts.max_flows = d.cfg->max_flows;
+	lopts.before_attach = install_policy;
+	lopts.ctx = d.cfg;
 	ret = loader_attach(&lopts, &d.att);
 	if (ret) {
 		/* loader_attach logged the cause ("already running on IFACE" for -EBUSY). */
@@ -326,10 +337,8 @@ int daemon_run(const struct run_opts *opts)
 	d.ifindex = loader_ifindex(d.att);
 	if (loader_adopted(d.att))
 		log_info("adopted the counts of an earlier instance: the next poll exports them");
-	/* An adopted policy stayed in force until here; this one replaces it atomically. */
-	ret = policy_apply(loader_maps(d.att), &d.cfg->policy);
 	fm_time_now(&now);
-	d.exp = ret ? NULL : exporter_new(loader_maps(d.att), d.ifindex, d.cfg, &now);
+	d.exp = exporter_new(loader_maps(d.att), d.ifindex, d.cfg, &now);
 	if (!d.exp || setup_loop(&d)) {
 		close_loop(&d);
 		exporter_free(d.exp);

@@ -619,6 +619,8 @@ int loader_attach(const struct loader_opts *opts, struct attachment **out)
 		goto fail;
 	}
 	err = load_skeleton(att, opts->max_flows);
+	if (!err && opts->before_attach)
+		err = opts->before_attach(&att->maps, opts->ctx);
 	if (err)
 		goto fail;
 	err = attach_programs(att);

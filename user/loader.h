@@ -14,11 +14,20 @@
 
 enum ingress_hook { HOOK_TC = 0, HOOK_XDP };
 
+struct flowmeta_maps;
+
 struct loader_opts {
 	const char *ifname;
 	const char *pin_dir;		/* NULL: LOADER_PIN_ROOT/IFNAME */
 	enum ingress_hook hook;
 	uint32_t max_flows;
+	/*
+	 * Optional: called once the maps exist and before any program is attached, so that state the
+	 * programs consult (the policy) is in force from their first packet. A negative return aborts
+	 * the attach.
+	 */
+	int (*before_attach)(const struct flowmeta_maps *maps, void *ctx);
+	void *ctx;
 };
 
 /* File descriptors of the pinned maps, what the daemon and the CLI read. */
