@@ -35,7 +35,8 @@ LOG=$FM_LOG_DIR/demo.log	# what the helpers say on the way: kept only when the d
 PORT=4739			# IANA's IPFIX port, free inside the demo's own namespace
 POLL_MS=1000
 IDLE_MS=2000
-SENT=$FM_LOG_DIR/sent		# LABEL DIR PROTO SRC DST SPORT DPORT PACKETS OCTETS, one flow a line
+# The flows sent, one a line: LABEL DIR PROTO SRC DST SPORT DPORT PACKETS OCTETS
+SENT=$FM_LOG_DIR/sent
 : >"$SENT"
 
 if [ -t 1 ]; then
@@ -52,13 +53,15 @@ demo_exit() {
 	# killed by pid, namespaces and pins removed. It ends with exit, hence the subshell.
 	(fm_test_cleanup) >>"$LOG" 2>&1 || true
 	if [ "$rc" -ne 0 ]; then
-		echo "${R}demo failed${N}: $(head -n 1 "$FM_REASON_FILE" 2>/dev/null || echo "exit $rc")" >&2
+		echo "${R}demo failed${N}: $(head -n 1 "$FM_REASON_FILE")" >&2
 		echo "logs kept in $FM_RUN_DIR" >&2
 	else
 		rm -rf "$FM_RUN_DIR"
 	fi
 	exit "$rc"
 }
+set -E
+trap 'fm_record_reason "line $LINENO: \`$BASH_COMMAND\` failed"' ERR
 trap demo_exit EXIT
 trap 'fm_record_reason "interrupted"; exit 130' INT TERM
 
@@ -264,8 +267,9 @@ report() {
 
 section "1. What was sent"
 report sent "$SENT"
-printf '%s  TCP: segments and ACKs as an independent packet meter on %s counted them (the kernel\n' "$D" "$FM_IF_A"
-printf '  decides how 65536 bytes are cut); octets are IP header + payload, as IPFIX counts them.%s\n' "$N"
+printf '%s  TCP: segments and ACKs as an independent packet meter on %s counted them' "$D" "$FM_IF_A"
+printf ' (the kernel\n  decides how 65536 bytes are cut); octets are IP header + payload,'
+printf ' as IPFIX counts them.%s\n' "$N"
 section "2. flowmeta flows -i $FM_IF_A  ${D}(the live flow table, while the TCP connection was open)${N}"
 sed 's/^/  /' "$FM_LOG_DIR/flows.txt"
 section "3. What ipfixDump decoded  ${D}(IPFIX records from flowmeta, after SIGTERM)${N}"

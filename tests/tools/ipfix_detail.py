@@ -8,6 +8,8 @@ tests, which check times and timing, not only counts.
   ipfix_detail.py messages KIND FILE   # KIND: tshark | ipfixdump
   ipfix_detail.py check EXPECTED RECORDS [--ifindex N] [--margin-ms M] [--sum]
   ipfix_detail.py timing RECORDS REASON LO_MS HI_MS [--since EPOCH_MS] [--expected EXPECTED]
+  ipfix_detail.py audit MESSAGES [--joined]
+  ipfix_detail.py series RECORDS DIRECTION PROTO DPORT
 
 Inputs: tshark -T json -J "frame cflow" output; ipfixDump --in output; nfdump -o json output;
 the nfacctd print plugin's JSON lines. ipfixDump and nfdump print wall-clock times without a zone:
@@ -41,6 +43,17 @@ their flowEndMilliseconds, or after EPOCH_MS with --since. Where only the Export
 overlap the window. A record without flowEndReason (nfdump) takes the reason of the EXPECTED line
 with its key. Prints "checked N" (records with a time to check), then each offender; exit 1 if
 any.
+
+`audit` checks a `messages` array from one collector, received whole: each Sequence Number is the
+number of data records (options records included) of the messages before it, and each §4.1
+metering statistics record counts exactly the messages, flow records and octets before it.
+--joined: the collector came in the middle (it was down): its first message sets the base, the
+first sequence number and the counts of the statistics record it carries. Prints each problem;
+exit 1 if any.
+
+`series` sums up the records of one flow (interim records, then its end), in arrival order:
+  packets octets records interim last_reason distinct_starts ends_increasing min_interim_gap_ms
+  first_start_ms
 """
 import calendar
 import ipaddress
@@ -394,11 +407,63 @@ def timing(records_path, reason, lo, hi, since, expected_path):
     return 1 if late else 0
 
 
+def audit(messages_path, joined):
+    with open(messages_path) as fp:
+        msgs = json.load(fp)
+    problems = []
+    records = flows = octets = sent = 0
+    if joined and msgs:
+        records = msgs[0]["seq"]
+        first = [o for o in msgs[0]["options"] if "exportedFlowRecordTotalCount" in o]
+        if first:
+            sent, flows, octets = (first[0]["exportedMessageTotalCount"],
+                                   first[0]["exportedFlowRecordTotalCount"],
+                                   first[0]["exportedOctetTotalCount"])
+    for i, m in enumerate(msgs):
+        if m["seq"] != records:
+            problems.append(f"message {i}: sequence number {m['seq']}, {records} data records "
+                            f"before it")
+        for o in m["options"]:
+            if "exportedFlowRecordTotalCount" not in o:
+                continue
+            got = (o["exportedMessageTotalCount"], o["exportedFlowRecordTotalCount"],
+                   o["exportedOctetTotalCount"])
+            if got != (sent + i, flows, octets):
+                problems.append(f"message {i}: metering statistics (messages, flow records, "
+                                f"octets) {got}, before it {(sent + i, flows, octets)}")
+        records += m["flow_records"] + m["options_records"]
+        flows += m["flow_records"]
+        octets += m["length"]
+    for p in problems:
+        print(p)
+    return 1 if problems else 0
+
+
+def series(records_path, direction, proto, dport):
+    with open(records_path) as fp:
+        f = [r for r in json.load(fp) if r["direction"] == direction and r["proto"] == proto
+             and r["dport"] == dport]
+    if not f:
+        print("none")
+        return 1
+    g = [r for r in f if r["reason"] == 2]
+    gaps = [y["arrival_ms"] - x["arrival_ms"] for x, y in zip(g, g[1:])]
+    increasing = all(x["end_ms"] < y["end_ms"] for x, y in zip(f, f[1:]))
+    print(sum(r["packets"] for r in f), sum(r["octets"] for r in f), len(f), len(g),
+          f[-1]["reason"], len({r["start_ms"] for r in f}), "true" if increasing else "false",
+          min(gaps or [0]), min(r["start_ms"] for r in f))
+    return 0
+
+
 def main(argv):
-    if len(argv) < 4:
+    if len(argv) < 3 or (argv[1] != "audit" and len(argv) < 4):
         print(__doc__, file=sys.stderr)
         return 2
+    if argv[1] == "audit":
+        return audit(argv[2], "--joined" in argv[3:])
     cmd, kind, path = argv[1], argv[2], argv[3]
+    if cmd == "series":
+        return series(kind, path, int(argv[4]), int(argv[5]))
     if cmd == "timing":
         opts = argv[6:]
         since = int(opts[opts.index("--since") + 1]) if "--since" in opts else None
