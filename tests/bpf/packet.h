@@ -14,6 +14,7 @@
 #include <linux/ipv6.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,18 +193,21 @@ static inline void pkt_payload(struct pkt *p, size_t n)
 }
 
 /* IP lengths from the frame as built: IPv4 tot_len, IPv6 payload_len. Returns the IP length. */
+/*
+ * The length fields are stored with memcpy: the frame is a byte array, and a store through a
+ * struct iphdr pointer into it may be dropped at -O2 by the aliasing rules.
+ */
 static inline size_t pkt_finish(struct pkt *p)
 {
 	size_t ip_len = p->len - p->l3;
+	uint16_t v;
 
 	if (p->ip_version == 4) {
-		struct iphdr *iph = (struct iphdr *)(p->data + p->l3);
-
-		iph->tot_len = htons((uint16_t)ip_len);
+		v = htons((uint16_t)ip_len);
+		memcpy(p->data + p->l3 + offsetof(struct iphdr, tot_len), &v, sizeof(v));
 	} else if (p->ip_version == 6) {
-		struct ipv6hdr *ip6 = (struct ipv6hdr *)(p->data + p->l3);
-
-		ip6->payload_len = htons((uint16_t)(ip_len - sizeof(*ip6)));
+		v = htons((uint16_t)(ip_len - sizeof(struct ipv6hdr)));
+		memcpy(p->data + p->l3 + offsetof(struct ipv6hdr, payload_len), &v, sizeof(v));
 	}
 	return ip_len;
 }
