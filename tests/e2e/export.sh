@@ -425,6 +425,22 @@ test_down_collector() {
 	assert_ge "${missed%% *}" 4 "records missed (at least those sent while it was down)"
 }
 
+# A collector that was down and listens again gets the very next records: nothing it could take
+# is lost. (Connected UDP keeps the ICMP error of the last datagram sent into the void and returns
+# it from the next send: that stale error must not cost the first message after the return.)
+test_collector_back_loses_nothing() {
+	ex_setup tun tshark none/$PORT_DOWN
+	ex_ping "$FM_NS_A" "$FM_B4" 2 100
+	ex_wait_exported 2
+	assert_eq "$(ex_status 'd["collectors"][1]["not_sent_flows"]')" 2 "records missed while down"
+	coll_start tshark "$FM_NS_A" $PORT_DOWN
+	ex_ping "$FM_NS_A" "$FM_B6" 3 100
+	ex_wait_exported 4
+	assert_eq "$(ex_collector_status <(fm_cmd "$FM_NS_A" status "$FM_IF_A" --json) 1)" \
+		"false 2 4 512 true 2" \
+		"collector back: down, not_sent flows/packets/octets, send errors, flow records"
+}
+
 # down, not_sent flows/packets/octets, any send error, flow records of collector I in a status file.
 ex_collector_status() {	# FILE I
 	"$FM_PY" "$FM_TOOLS/jsonq.py" "$1" '(lambda c: (c["down"], c["not_sent_flows"],
@@ -558,6 +574,8 @@ run_test export_tcp_fin_record_arrives_within_2s_without_a_poll test_tcp_end_pro
 run_test export_interim_records_sum_to_the_pings_and_keep_the_start test_interim
 run_test export_templates_first_and_statistics_count_what_was_sent test_templates_and_statistics
 run_test export_down_collector_counts_losses_and_gets_them_reported_on_return test_down_collector
+run_test export_collector_back_gets_the_first_records_after_it_listens \
+	test_collector_back_loses_nothing
 run_test export_templates_resent_every_template_refresh_and_on_sighup test_template_refresh
 run_test export_ipv6_collector_decodes_every_record test_ipv6_collector
 run_test export_max_message_512_every_message_fits_totals_exact test_max_message_512
