@@ -286,8 +286,13 @@ test_reload_invalid() {
 	# Would export ingress only, with interim records: rejected, Interval is not a multiple.
 	lc_config "$LC_CONF" "{\"Direction\": \"ReceivedFromPeer\", \"Interval\": 1500,
 		\"IpFixCollectors\": [\"$c1\"]}"
+	local lines
+	lines=$(wc -l <"$FM_LOG")
 	lc_sighup 1 "$warn"
 	assert_eq "$(lc_log_count "$warn")" 1 "reload warnings"
+	# The whole of it: "SIGHUP: reloading FILE" and the one warning line.
+	assert_eq $(($(wc -l <"$FM_LOG") - lines)) 2 "log lines of a bad reload ($(tail -n 3 "$FM_LOG" |
+		tr '\n' '|'))"
 	grep "$warn" "$FM_LOG" | grep -q 'Interval' ||
 		fail "the warning does not name Interval: $(grep "$warn" "$FM_LOG")"
 	# A JSON syntax error: the position is named.
