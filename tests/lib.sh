@@ -361,7 +361,7 @@ ns_new() {	# SUFFIX -> prints nothing, sets NS_NAME
 }
 
 link_up() {	# NS IFACE
-	ip -n "$1" link show dev "$2" up 2>/dev/null | grep -q .
+	ip -n "$1" link show dev "$2" up 2>/dev/null | grep . >/dev/null
 }
 
 # rx_packets rx_bytes tx_packets tx_bytes of IFACE, from the kernel's own device counters.
@@ -439,7 +439,7 @@ fm_socat_tunnel() {	# NS IFACE OVERLAY_ADDR LOCAL PEER TYPE
 }
 
 fm_has_addr() {
-	ip -n "$1" -o addr show dev "$2" | grep -qF " $3/"
+	ip -n "$1" -o addr show dev "$2" | grep -F " $3/" >/dev/null
 }
 
 # Veth pair as the overlay itself (Ethernet framed, like a tap without the tunnel).
@@ -826,7 +826,7 @@ fm_coll_key() {
 }
 
 udp_bound() {	# NS PORT
-	ns_run "$1" ss -Hlun "sport = :$2" | grep -q .
+	ns_run "$1" ss -Hlun "sport = :$2" | grep . >/dev/null
 }
 
 coll_dest() {	# PORT [ADDR]

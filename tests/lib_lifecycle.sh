@@ -247,7 +247,7 @@ lc_assert_nothing_attached() {	# NS IFACE PIN_DIR WHAT
 	local left
 	left=$(attached_progs "$1" "$2")
 	[ -z "$left" ] || fail "$4: attached to $2: $(echo "$left" | tr '\n' ';')"
-	! ns_run "$1" tc qdisc show dev "$2" | grep -q clsact || fail "$4: clsact qdisc on $2"
+	! ns_run "$1" tc qdisc show dev "$2" | grep clsact >/dev/null || fail "$4: clsact qdisc on $2"
 	[ ! -e "$3" ] || fail "$4: pin directory $3 exists: $(ls "$3" | tr '\n' ' ')"
 }
 

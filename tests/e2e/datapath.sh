@@ -272,7 +272,7 @@ assert_detached() {	# WHAT
 }
 
 has_clsact() {
-	ns_run "$FM_NS_A" tc qdisc show dev "$FM_IF_A" | grep -q clsact
+	ns_run "$FM_NS_A" tc qdisc show dev "$FM_IF_A" | grep clsact >/dev/null
 }
 
 # The IPv4 echo-request flow from A to B has at least N packets.
