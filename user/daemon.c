@@ -362,11 +362,9 @@ int daemon_run(const struct run_opts *opts)
 	log_totals(&d);
 	close_loop(&d);
 	exporter_free(d.exp);
-	if (end == LOOP_IFACE_GONE) {
-		loader_release(d.att);
-	} else if (loader_detach(d.att)) {
+	/* With the interface gone the kernel already removed the programs: only the pins remain. */
+	if (loader_detach(d.att) && end == LOOP_STOP)
 		end = LOOP_ERROR;
-	}
 	free(d.cfg);
 	log_info("stopped");
 	return end == LOOP_STOP ? EXIT_OK : EXIT_RUNTIME;

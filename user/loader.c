@@ -661,7 +661,9 @@ int loader_stop_metering(struct attachment *att)
 
 	if (!att->metering)
 		return 0;
-	err = detach_programs(att->ifindex, att->ifname);
+	/* A vanished (or re-created) interface took our filters and XDP program with it. */
+	err = if_nametoindex(att->ifname) == att->ifindex ? detach_programs(att->ifindex, att->ifname)
+							  : 0;
 	att->metering = false;
 	return err;
 }
@@ -673,11 +675,6 @@ int loader_detach(struct attachment *att)
 
 	attachment_free(att);
 	return err ?: ret;
-}
-
-void loader_release(struct attachment *att)
-{
-	attachment_free(att);
 }
 
 static int open_pinned_map(const char *pin_dir, const char *name)

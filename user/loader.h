@@ -61,8 +61,6 @@ bool loader_adopted(const struct attachment *att);
 int loader_stop_metering(struct attachment *att);
 /* Detach the programs (if still attached), remove the pins, release the lock and free att. */
 int loader_detach(struct attachment *att);
-/* Release the lock and free att, leaving programs attached and pinned (the interface vanished). */
-void loader_release(struct attachment *att);
 
 /* Open the pinned maps of IFACE read-only for status/flows; -ENOENT when nothing is pinned. */
 int loader_open_pinned(const char *ifname, const char *pin_dir, struct flowmeta_maps *maps);

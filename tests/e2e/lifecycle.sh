@@ -424,6 +424,7 @@ test_interface_gone() {
 	[ "$BG_STATUS" -ne 0 ] || fail "exit status 0 after the interface vanished"
 	grep -q "^warning: $FM_IF_A .*is gone" "$FM_LOG" ||
 		fail "no log line about the interface: $(tr '\n' '|' <"$FM_LOG")"
+	[ ! -e "$(fm_pin_dir "$FM_IF_A")" ] || fail "pins left behind after the interface vanished"
 	lc_assert_records "$LC_PORT1" "$exp" "records of the vanished interface"
 }
 
