@@ -2,20 +2,47 @@
 /*
  * Collectors: sockets, per-collector sequence numbers, template timers and counters (SPEC §5).
  *
- * Decisions:
- * - A message is "sent" when send() accepts it whole. Only then does the collector's sequence
- *   number advance: it counts the data records the collector was sent, as RFC 7011 §3.1 defines it.
- *   Records of a message send() refused are not sent; they are counted in notSent* and reported to
- *   the collector in the §4.3 options record, which is how it learns of them. (A datagram lost
- *   after send() shows up at the collector as a sequence gap, as usual.)
- * - After a failed send the collector gets the templates before its next message, so a collector
- *   that comes back can decode what follows. When that template message cannot be sent either, the
- *   data message is not tried (no collector decodes data before its template) and counts as not
- *   sent.
- * - ECONNREFUSED on a connected UDP socket reports the ICMP port unreachable of an *earlier*
- *   datagram and drops the current one; on a host with no listener sends therefore alternate
- *   between accepted and refused. So a collector counts as back only after two sends in a row
- *   succeed: one warning when it goes down, one line when it is back, nothing per message.
+ * Which messages a collector did not get. With UDP, an ICMP error (port unreachable, host
+ * unreachable) refuses one datagram, some time after send() took it. On a connected socket it
+ * comes back only as the socket error, returned by the next send(), which then does not send: so
+ * that error says that SOME EARLIER datagram was refused, and it costs the message whose send()
+ * returns it. Counting "the message whose send() failed" is thus off by one message both ways, and
+ * a collector that listens again loses the first message sent to it to the stale error.
+ * Instead, each socket has IP_RECVERR / IPV6_RECVERR set: every ICMP error is queued with the
+ * start of the refused datagram's UDP payload, whose first 16 octets are the IPFIX header (Linux
+ * quotes 520 octets of it for ICMPv4, 1184 for ICMPv6 on loopback). Each collector remembers the
+ * headers of its last COLLECTOR_RING messages with what they carried; the queue is read (never
+ * blocking) before every send and at every poll and tick, and each error names its message by
+ * that header (version, length, export time, sequence, domain), the first not yet refused.
+ * - A refused message counts as not sent (its flow records, packets, octets) and leaves the
+ *   "sent" counters (collector.h); the collector is down (one warning) and gets the templates
+ *   again: one that restarted forgot them. Reading the queue empty also clears the socket error,
+ *   so send() no longer fails for an earlier datagram. If an error still lands between the read
+ *   and the send(), that ECONNREFUSED only notifies what the queue already holds: the queue is
+ *   read and the message sent once more at once.
+ * - An error that quotes less than an IPFIX header (a router quoting only the 8 octets RFC 792
+ *   requires), or a message no longer remembered, is charged to the oldest message sent after
+ *   the last refused one (errors come back in the order the datagrams went) and counted in
+ *   refused_unquoted. COLLECTOR_RING holds the messages of a few seconds: a whole 65536-flow poll
+ *   is about 3000 messages, and on loopback or a LAN the errors are read before the next send.
+ *   Past it, the oldest message is forgotten and counts as delivered unless its error is charged
+ *   as above (totals then right in messages, not exactly in records).
+ * - The error queue lives in the socket's receive buffer: COLLECTOR_RCVBUF (doubled by the
+ *   kernel) holds some 3600 ICMPv6 errors of 1400-octet messages, more ICMPv4 ones; where
+ *   SO_RCVBUFFORCE is refused, rmem_max caps it (Debian's 212992: some 300). Errors past that
+ *   are dropped by the kernel, and their messages count as sent.
+ * - send() failing by itself (no route, ENOBUFS, EAGAIN, EMSGSIZE) is that message's own failure:
+ *   not sent at once, collector down.
+ * - Refused records still advance the sequence number: they went on the wire, and a collector
+ *   that missed them sees the gap, which is what the sequence is for. Messages send() refused do
+ *   not.
+ * - A down collector gets the templates before every message, so the first message it takes
+ *   after it comes back is preceded by them. It is back (one info line) once a message sent
+ *   COLLECTOR_SETTLE_NS ago got no error: errors take a round trip, and deciding at the next send
+ *   would see a burst's later messages "not refused yet" and flap. The periodic refresh is
+ *   unchanged; a collector that nobody sends data to is probed by it.
+ * - When the template message cannot be sent at all, the data message is not tried (no collector
+ *   decodes data before its template) and counts as not sent.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -25,10 +52,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/errqueue.h>	/* after <time.h>: it uses struct timespec */
+
 #include "collector.h"
 #include "log.h"
 
 #define COLLECTOR_SNDBUF	(1 << 20)	/* a poll sends its messages in one burst */
+#define COLLECTOR_RCVBUF	(4 << 20)	/* room for the ICMP errors of a burst */
+
+struct collector_sent {
+	uint8_t header[IPFIX_HEADER_LEN];	/* as sent: what an ICMP error quotes */
+	bool templates;				/* a template message: no flow records */
+	bool refused;
+	uint64_t flows, packets, octets;	/* what a data message carried */
+};
 
 int collector_set_init(struct collector_set *set)
 {
@@ -41,6 +78,7 @@ static void collector_close(struct collector *c)
 {
 	if (c->fd >= 0)
 		close(c->fd);
+	free(c->ring);
 	free(c);
 }
 
@@ -53,20 +91,39 @@ void collector_set_free(struct collector_set *set)
 	set->buf = NULL;
 }
 
-/* Open and connect the socket; a connected UDP socket gets ICMP errors back as send() errors. */
+/* Ask for the ICMP errors of this socket's datagrams in its error queue, with their quote. */
+static int watch_errors(int fd, int family)
+{
+	int one = 1, rcvbuf = COLLECTOR_RCVBUF;
+
+	/* The queue lives in the receive buffer. Root may exceed rmem_max; others get the cap. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)))
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	if (family == AF_INET6) {
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof(one)))
+			return -errno;
+		/* An IPv4-mapped collector's errors are ICMPv4 ones: best effort. */
+		setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
+		return 0;
+	}
+	return setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one)) ? -errno : 0;
+}
+
+/* Open and connect the socket: a connected UDP socket gets the ICMP errors of its datagrams. */
 static int collector_connect(struct collector *c)
 {
 	const struct sockaddr *sa = (const struct sockaddr *)&c->addr.addr;
-	int fd, one_mib = COLLECTOR_SNDBUF;
+	int fd, err, sndbuf = COLLECTOR_SNDBUF;
 
 	fd = socket(sa->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	/* Best effort: a bigger buffer only absorbs bursts; the kernel caps it at wmem_max. */
-	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &one_mib, sizeof(one_mib));
-	if (connect(fd, sa, c->addr.addr_len) < 0) {
-		int err = -errno;
-
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	err = watch_errors(fd, sa->sa_family);
+	if (!err && connect(fd, sa, c->addr.addr_len) < 0)
+		err = -errno;
+	if (err) {
 		close(fd);
 		return err;
 	}
@@ -99,14 +156,17 @@ static struct collector *collector_new(const struct collector_addr *addr)
 
 	if (!c)
 		return NULL;
+	c->ring = calloc(COLLECTOR_RING, sizeof(*c->ring));
+	if (!c->ring) {
+		free(c);
+		return NULL;
+	}
 	c->addr = *addr;
 	c->fd = -1;
-	c->last_send_ok = true;
 	err = collector_connect(c);
 	if (err) {
 		/* Kept and retried at each send: a missing route may come back. */
 		c->down = true;
-		c->last_send_ok = false;
 		log_warnx("collector %s: %s; retrying at each export", c->addr.spec,
 			  strerror(-err));
 	}
@@ -169,10 +229,12 @@ int collector_set_apply(struct collector_set *set, const struct config *cfg)
 	return 0;
 }
 
+/* ---- what became of the messages sent ------------------------------------------------------ */
+
 static void collector_went_down(struct collector *c, int err)
 {
 	c->need_templates = true;
-	c->last_send_ok = false;
+	c->probe = 0;
 	if (c->down)
 		return;
 	c->down = true;
@@ -182,6 +244,7 @@ static void collector_went_down(struct collector *c, int err)
 
 static void collector_not_sent(struct collector *c, const struct msg_payload *payload)
 {
+	c->cnt.send_errors++;
 	if (!payload)
 		return;
 	c->cnt.not_sent_flows += payload->flows;
@@ -189,12 +252,161 @@ static void collector_not_sent(struct collector *c, const struct msg_payload *pa
 	c->cnt.not_sent_octets += payload->octets;
 }
 
+/* Index of the oldest message still remembered. */
+static uint64_t ring_oldest(const struct collector *c)
+{
+	return c->n_sent > COLLECTOR_RING ? c->n_sent - COLLECTOR_RING : 0;
+}
+
+static struct collector_sent *ring_at(const struct collector *c, uint64_t index)
+{
+	return &c->ring[index % COLLECTOR_RING];
+}
+
+static void ring_push(struct collector *c, const struct ipfix_msg *msg,
+		      const struct msg_payload *payload)
+{
+	struct collector_sent *m = ring_at(c, c->n_sent++);
+
+	*m = (struct collector_sent){
+		.templates = !payload,
+		.flows = payload ? payload->flows : 0,
+		.packets = payload ? payload->packets : 0,
+		.octets = payload ? payload->octets : 0,
+	};
+	memcpy(m->header, msg->buf, IPFIX_HEADER_LEN);
+}
+
 /*
- * Stamp msg with this collector's sequence number and send it. payload is NULL for a template
- * message. Returns 0 when the whole message was accepted, a negative errno otherwise.
+ * The index + 1 of the message an ICMP error quotes, not refused yet; 0 when none. Errors come
+ * back in send order: the search starts after the last match. (Equal headers are template
+ * messages sent twice within a second with no data between: either counts the same.)
+ */
+static uint64_t ring_find(struct collector *c, const uint8_t *quote)
+{
+	uint64_t oldest = ring_oldest(c), from = c->match_hint > oldest ? c->match_hint : oldest;
+
+	for (uint64_t n = 0, i = from; n < c->n_sent - oldest; n++, i++) {
+		const struct collector_sent *m;
+
+		if (i == c->n_sent)
+			i = oldest;
+		m = ring_at(c, i);
+		if (!m->refused && !memcmp(m->header, quote, IPFIX_HEADER_LEN)) {
+			c->match_hint = i + 1;
+			return i + 1;
+		}
+	}
+	return 0;
+}
+
+/* The index + 1 of the oldest message sent after the last refused one; 0 when none. */
+static uint64_t ring_oldest_unconfirmed(const struct collector *c)
+{
+	uint64_t i = c->refused_upto > ring_oldest(c) ? c->refused_upto : ring_oldest(c);
+
+	for (; i < c->n_sent; i++)
+		if (!ring_at(c, i)->refused)
+			return i + 1;
+	return 0;
+}
+
+/* An ICMP error refused a datagram: quote is the start of its UDP payload (NULL: too short). */
+static void collector_refused(struct collector *c, const uint8_t *quote, int err)
+{
+	uint64_t found = quote ? ring_find(c, quote) : 0;
+	struct collector_sent *m;
+
+	if (!found) {
+		found = ring_oldest_unconfirmed(c);
+		c->cnt.refused_unquoted++;
+	}
+	c->cnt.refused++;
+	if (!found) {
+		/* Nothing left to charge: every message remembered is accounted for. */
+		c->cnt.send_errors++;
+	} else {
+		m = ring_at(c, found - 1);
+		m->refused = true;
+		/* Sent after all? No: out of the sent counters, into the not sent ones. */
+		c->cnt.messages--;
+		c->cnt.octets -= (uint64_t)m->header[2] << 8 | m->header[3];
+		c->cnt.template_messages -= m->templates;
+		c->cnt.flow_records -= m->flows;
+		collector_not_sent(c, &(struct msg_payload){ m->flows, m->packets, m->octets });
+		if (found > c->refused_upto)
+			c->refused_upto = found;
+	}
+	collector_went_down(c, err);	/* templates again: it may have restarted */
+}
+
+/* The sock_extended_err of an error-queue message, or NULL. */
+static const struct sock_extended_err *extended_err(struct msghdr *mh)
+{
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm))
+		if ((cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_RECVERR) ||
+		    (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_RECVERR))
+			return (const struct sock_extended_err *)CMSG_DATA(cm);
+	return NULL;
+}
+
+/*
+ * Read the error queue empty without blocking: each ICMP error refuses one message. Then a down
+ * collector whose probe settled without an error is back.
+ */
+static void collector_drain(struct collector *c, uint64_t now_ns)
+{
+	while (c->fd >= 0) {
+		uint8_t quote[IPFIX_HEADER_LEN];
+		union {
+			struct cmsghdr align;
+			uint8_t buf[CMSG_SPACE(sizeof(struct sock_extended_err) +
+					       sizeof(struct sockaddr_in6))];
+		} ctl;
+		struct iovec iov = { .iov_base = quote, .iov_len = sizeof(quote) };
+		struct msghdr mh = {
+			.msg_iov = &iov,
+			.msg_iovlen = 1,
+			.msg_control = ctl.buf,
+			.msg_controllen = sizeof(ctl.buf),
+		};
+		const struct sock_extended_err *ee;
+		ssize_t n = recvmsg(c->fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT);
+
+		if (n < 0)
+			break;
+		ee = extended_err(&mh);
+		/* Local errors (SO_EE_ORIGIN_LOCAL) are what send() returned: counted there. */
+		if (!ee || (ee->ee_origin != SO_EE_ORIGIN_ICMP && ee->ee_origin != SO_EE_ORIGIN_ICMP6))
+			continue;
+		collector_refused(c, n == sizeof(quote) && quote[1] == IPFIX_VERSION ? quote : NULL,
+				  (int)ee->ee_errno);
+	}
+	if (c->down && c->probe && now_ns >= c->probe_ns + COLLECTOR_SETTLE_NS) {
+		c->down = false;
+		c->probe = 0;
+		log_info("collector %s: taking messages again", c->addr.spec);
+	}
+}
+
+/* ---- sending --------------------------------------------------------------------------------- */
+
+/* This message did not leave: not sent, collector down. */
+static int collector_failed(struct collector *c, const struct msg_payload *payload, int err)
+{
+	collector_not_sent(c, payload);
+	collector_went_down(c, err);
+	return -err;
+}
+
+/*
+ * Stamp msg with this collector's sequence number and send it, after reading the error queue.
+ * payload is NULL for a template message. Returns 0 when send() took the whole message, a
+ * negative errno otherwise.
  */
 static int collector_send_msg(const struct collector_set *set, struct collector *c,
-			      struct ipfix_msg *msg, const struct msg_payload *payload)
+			      struct ipfix_msg *msg, const struct msg_payload *payload,
+			      uint64_t now_ns)
 {
 	size_t len;
 	ssize_t n;
@@ -202,22 +414,21 @@ static int collector_send_msg(const struct collector_set *set, struct collector 
 
 	if (c->fd < 0) {
 		err = collector_connect(c);
-		if (err) {
-			c->cnt.send_errors++;
-			collector_not_sent(c, payload);
-			collector_went_down(c, -err);
-			return err;
-		}
+		if (err)
+			return collector_failed(c, payload, -err);
 	}
+	collector_drain(c, now_ns);
 	len = ipfix_msg_finish(msg, (uint32_t)time(NULL), c->sequence, set->observation_domain_id);
 	n = send(c->fd, msg->buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-	if (n != (ssize_t)len) {
-		err = n < 0 ? errno : EMSGSIZE;
-		c->cnt.send_errors++;
-		collector_not_sent(c, payload);
-		collector_went_down(c, err);
-		return -err;
+	if (n < 0 && errno == ECONNREFUSED) {
+		/* An earlier datagram's error, landed since the drain: send() cleared it, and the
+		 * queue holds its message. This one never left: once more. */
+		collector_drain(c, now_ns);
+		n = send(c->fd, msg->buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 	}
+	if (n != (ssize_t)len)
+		return collector_failed(c, payload, n < 0 ? errno : EMSGSIZE);
+	ring_push(c, msg, payload);
 	c->sequence += msg->data_records;
 	c->cnt.messages++;
 	c->cnt.records += msg->data_records;
@@ -226,11 +437,10 @@ static int collector_send_msg(const struct collector_set *set, struct collector 
 		c->cnt.flow_records += payload->flows;
 	else
 		c->cnt.template_messages++;
-	if (c->down && c->last_send_ok) {
-		c->down = false;
-		log_info("collector %s: taking messages again", c->addr.spec);
+	if (c->down && !c->probe) {
+		c->probe = c->n_sent;
+		c->probe_ns = now_ns;
 	}
-	c->last_send_ok = true;
 	return 0;
 }
 
@@ -265,14 +475,18 @@ static int add_template_step(const struct collector_set *set, const struct colle
 
 /*
  * The templates and the statistics records, in as few messages as MaxMessageSize allows (all of it
- * fits 608 octets; at 512 the options go in a second message).
+ * fits 608 octets; at 512 the options go in a second message). The error queue is read first, so
+ * the statistics include every refusal known.
  */
 static int collector_send_templates(struct collector_set *set, struct collector *c, uint64_t now_ns)
 {
 	struct ipfix_msg msg;
 	int err = 0;
 
+	collector_drain(c, now_ns);
 	c->templates_due_ns = now_ns + set->template_refresh_ns;
+	/* Cleared first: a failure or refusal from here on sets it again. */
+	c->need_templates = false;
 	ipfix_msg_begin(&msg, set->buf, set->max_message);
 	for (int step = 0; step < 4;) {
 		int add = add_template_step(set, c, &msg, step);
@@ -284,20 +498,19 @@ static int collector_send_templates(struct collector_set *set, struct collector 
 		if (add != -ENOSPC || ipfix_msg_empty(&msg)) {
 			log_warnx("collector %s: templates do not fit %zu-octet messages",
 				  c->addr.spec, set->max_message);
+			c->need_templates = true;
 			return add;
 		}
-		err = collector_send_msg(set, c, &msg, NULL) ?: err;
+		err = collector_send_msg(set, c, &msg, NULL, now_ns) ?: err;
 		ipfix_msg_begin(&msg, set->buf, set->max_message);
 	}
-	err = collector_send_msg(set, c, &msg, NULL) ?: err;
-	if (!err)
-		c->need_templates = false;
-	return err;
+	return collector_send_msg(set, c, &msg, NULL, now_ns) ?: err;
 }
 
-static bool templates_due(const struct collector *c, uint64_t now_ns)
+/* Templates due by the timer, or needed by a collector that is not down (start, reload). */
+static bool refresh_due(const struct collector *c, uint64_t now_ns)
 {
-	return c->need_templates || now_ns >= c->templates_due_ns;
+	return (c->need_templates && !c->down) || now_ns >= c->templates_due_ns;
 }
 
 void collector_set_send(struct collector_set *set, struct ipfix_msg *msg,
@@ -306,19 +519,24 @@ void collector_set_send(struct collector_set *set, struct ipfix_msg *msg,
 	for (size_t i = 0; i < set->n; i++) {
 		struct collector *c = set->c[i];
 
-		if (templates_due(c, now_ns) && collector_send_templates(set, c, now_ns)) {
+		collector_drain(c, now_ns);
+		/* A down collector: before every message, so the first one it takes has them. */
+		if ((c->down || c->need_templates || now_ns >= c->templates_due_ns) &&
+		    collector_send_templates(set, c, now_ns)) {
 			collector_not_sent(c, payload);
 			continue;
 		}
-		collector_send_msg(set, c, msg, payload);
+		collector_send_msg(set, c, msg, payload, now_ns);
 	}
 }
 
 void collector_set_refresh(struct collector_set *set, uint64_t now_ns)
 {
-	for (size_t i = 0; i < set->n; i++)
-		if (templates_due(set->c[i], now_ns))
+	for (size_t i = 0; i < set->n; i++) {
+		collector_drain(set->c[i], now_ns);
+		if (refresh_due(set->c[i], now_ns))
 			collector_send_templates(set, set->c[i], now_ns);
+	}
 }
 
 void collector_set_send_statistics(struct collector_set *set, uint64_t now_ns)
@@ -332,10 +550,15 @@ uint64_t collector_set_next_refresh(const struct collector_set *set)
 	uint64_t next = UINT64_MAX;
 
 	/* need_templates alone does not count: the next message serves it, and a collector that is
-	 * down would otherwise be retried in a busy loop. */
-	for (size_t i = 0; i < set->n; i++)
-		if (set->c[i]->templates_due_ns < next)
-			next = set->c[i]->templates_due_ns;
+	 * down would otherwise be retried in a busy loop. A probe settles once. */
+	for (size_t i = 0; i < set->n; i++) {
+		const struct collector *c = set->c[i];
+
+		if (c->templates_due_ns < next)
+			next = c->templates_due_ns;
+		if (c->down && c->probe && c->probe_ns + COLLECTOR_SETTLE_NS < next)
+			next = c->probe_ns + COLLECTOR_SETTLE_NS;
+	}
 	return next;
 }
 

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * Collector tests with real UDP sockets on 127.0.0.1 and ::1 (ports 4780-4787; exporter_test uses
- * 4788-4789): sequence numbers, templates first and on refresh, an unreachable collector that
- * neither disturbs another nor loses count of what it missed, templates again when it comes back,
- * reloads that keep collector state.
+ * Collector tests with real UDP sockets on 127.0.0.1 and ::1 (ports 4730-4738): sequence numbers,
+ * templates first and on refresh, reloads that keep collector state, and unreachable collectors:
+ * the ICMP errors the kernel queues say exactly which messages they refused (counted not sent,
+ * to the record), a collector that listens again takes the very next message with the templates
+ * first, a stale error costs no message, and another collector never notices.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -68,14 +69,14 @@ static bool is_template_msg(const struct dec_msg *m)
 static void first_message_carries_sequence_0_then_the_data_records_sent_before_each(void)
 {
 	struct collector_set set;
-	struct decoder *d = dec_open("127.0.0.1", 4780);
+	struct decoder *d = dec_open("127.0.0.1", 4730);
 	time_t t0 = time(NULL);
 
 	EXPECT_TRUE(d);
 	if (!d)
 		return;
 	dec_config(&cfg);
-	dec_config_add(&cfg, "127.0.0.1", 4780);
+	dec_config_add(&cfg, "127.0.0.1", 4730);
 	collector_set_init(&set);
 	EXPECT_EQ(collector_set_apply(&set, &cfg), 0);
 	collector_set_refresh(&set, 0);
@@ -107,13 +108,13 @@ static void first_message_carries_sequence_0_then_the_data_records_sent_before_e
 static void templates_go_first_in_their_own_message_and_again_when_template_refresh_elapses(void)
 {
 	struct collector_set set;
-	struct decoder *d = dec_open("127.0.0.1", 4780);
+	struct decoder *d = dec_open("127.0.0.1", 4730);
 
 	EXPECT_TRUE(d);
 	if (!d)
 		return;
 	dec_config(&cfg);
-	dec_config_add(&cfg, "127.0.0.1", 4780);
+	dec_config_add(&cfg, "127.0.0.1", 4730);
 	collector_set_init(&set);
 	collector_set_apply(&set, &cfg);
 	send_data(&set, 4, 1, 10 * SEC);
@@ -150,14 +151,14 @@ static void templates_go_first_in_their_own_message_and_again_when_template_refr
 static void templates_take_two_messages_at_512_octets_both_before_the_data(void)
 {
 	struct collector_set set;
-	struct decoder *d = dec_open("127.0.0.1", 4780);
+	struct decoder *d = dec_open("127.0.0.1", 4730);
 
 	EXPECT_TRUE(d);
 	if (!d)
 		return;
 	dec_config(&cfg);
 	cfg.max_message_size = 512;
-	dec_config_add(&cfg, "127.0.0.1", 4780);
+	dec_config_add(&cfg, "127.0.0.1", 4730);
 	collector_set_init(&set);
 	collector_set_apply(&set, &cfg);
 	send_data(&set, 8, 1, 0);
@@ -179,17 +180,17 @@ static void templates_take_two_messages_at_512_octets_both_before_the_data(void)
 static void ipv6_collector_gets_the_same_records_with_its_own_sequence(void)
 {
 	struct collector_set set;
-	struct decoder *d4 = dec_open("127.0.0.1", 4781), *d6 = dec_open("::1", 4782);
+	struct decoder *d4 = dec_open("127.0.0.1", 4731), *d6 = dec_open("::1", 4732);
 
 	EXPECT_TRUE(d4 && d6);
 	if (!d4 || !d6)
 		goto out;
 	dec_config(&cfg);
-	dec_config_add(&cfg, "127.0.0.1", 4781);
+	dec_config_add(&cfg, "127.0.0.1", 4731);
 	collector_set_init(&set);
 	collector_set_apply(&set, &cfg);
 	send_data(&set, 6, 2, 0);
-	dec_config_add(&cfg, "::1", 4782);		/* added later: its stream starts at 0 */
+	dec_config_add(&cfg, "::1", 4732);		/* added later: its stream starts at 0 */
 	collector_set_apply(&set, &cfg);
 	send_data(&set, 7, 2, SEC);
 	EXPECT_EQ(dec_drain(d4), 4);	/* templates, data, templates again (reload), data */
@@ -208,82 +209,351 @@ out:
 	dec_close(d6);
 }
 
-static void collector_without_listener_neither_disturbs_another_nor_miscounts_what_it_missed(void)
+/* ---- unreachable collectors ------------------------------------------------------------------ */
+
+#define PORT_DEAD	4733	/* nobody listens: ICMP port unreachable */
+#define PORT_LIVE	4734
+#define PORT_BACK4	4735	/* nobody listens, then a collector starts */
+#define PORT_BACK6	4736
+
+static bool collector_set_of_two(struct collector_set *set, const char *addr, uint16_t port,
+				  struct decoder **live)
+{
+	*live = dec_open(addr, PORT_LIVE);
+	EXPECT_TRUE(*live);
+	if (!*live)
+		return false;
+	dec_config(&cfg);
+	dec_config_add(&cfg, addr, port);
+	dec_config_add(&cfg, addr, PORT_LIVE);
+	collector_set_init(set);
+	EXPECT_EQ(collector_set_apply(set, &cfg), 0);
+	return true;
+}
+
+/* The live collector of a pair got n_msgs messages: the templates, then data only, in sequence. */
+static void expect_undisturbed(struct decoder *live, const struct collector *c, uint32_t n_msgs,
+			       uint64_t flows)
+{
+	uint32_t seq = 2;
+
+	EXPECT_EQ(dec_drain(live), n_msgs);
+	EXPECT_EQ(live->errors, 0);
+	EXPECT_TRUE(live->n_msgs > 0 && is_template_msg(&live->msgs[0]));
+	EXPECT_EQ(dec_flow_records(live), flows);
+	for (uint32_t i = 1; i < live->n_msgs; i++) {
+		EXPECT_EQ(live->msgs[i].template_records, 0);
+		EXPECT_EQ(live->msgs[i].sequence, seq);
+		seq += live->msgs[i].data_records;
+	}
+	EXPECT_TRUE(!c->down);
+	EXPECT_EQ(c->cnt.flow_records, flows);
+	EXPECT_EQ(c->cnt.messages, n_msgs);
+	EXPECT_EQ(c->cnt.send_errors + c->cnt.not_sent_flows + c->cnt.refused, 0);
+}
+
+/*
+ * N data messages to a collector nobody listens on: once the errors are read, exactly those N
+ * messages are not sent, to the record, packet and octet; the template message before each was
+ * refused too, and nothing counts as sent. The other collector gets every message in sequence.
+ */
+static void collector_without_listener_counts_exactly_its_messages_not_sent(const char *addr)
 {
 	struct collector_set set;
-	struct decoder *live = dec_open("127.0.0.1", 4784);
+	struct decoder *live;
+	struct collector *dead;
 
-	EXPECT_TRUE(live);
-	if (!live)
+	if (!collector_set_of_two(&set, addr, PORT_DEAD, &live))
 		return;
-	dec_config(&cfg);
-	dec_config_add(&cfg, "127.0.0.1", 4783);	/* nobody listens: ICMP port unreachable */
-	dec_config_add(&cfg, "127.0.0.1", 4784);
-	collector_set_init(&set);
-	collector_set_apply(&set, &cfg);
-	for (int i = 0; i < 10; i++)
+	dead = set.c[0];
+	for (int i = 0; i < 10; i++) {
 		send_data(&set, 20, 3, (uint64_t)i * SEC);
-	EXPECT_EQ(dec_drain(live), 11);
-	EXPECT_EQ(dec_flow_records(live), 200);
-	for (uint32_t i = 1; i < live->n_msgs; i++)
-		EXPECT_EQ(live->msgs[i].sequence, 2 + 20 * (i - 1));
-	EXPECT_EQ(set.c[1]->cnt.not_sent_flows, 0);
-	EXPECT_EQ(set.c[1]->cnt.send_errors, 0);
-	/* The dead one: every data message refused (each follows a template message whose ICMP
-	 * error the next send reports), and counted exactly. */
-	EXPECT_TRUE(set.c[0]->down);
-	EXPECT_EQ(set.c[0]->cnt.flow_records, 0);
-	EXPECT_EQ(set.c[0]->cnt.not_sent_flows, 200);
-	EXPECT_EQ(set.c[0]->cnt.not_sent_packets, 600);
-	EXPECT_EQ(set.c[0]->cnt.not_sent_octets, 60000);
-	EXPECT_EQ(set.c[0]->cnt.send_errors, 10);
-	/* What send() accepted is what the sequence number counts: template messages only. */
-	EXPECT_EQ(set.c[0]->sequence, set.c[0]->cnt.records);
-	EXPECT_EQ(set.c[0]->cnt.records, 2 * set.c[0]->cnt.template_messages);
+		collector_set_refresh(&set, (uint64_t)i * SEC);	/* read the errors */
+		EXPECT_EQ(dead->cnt.not_sent_flows, 20 * (uint64_t)(i + 1));
+	}
+	EXPECT_TRUE(dead->down);
+	EXPECT_EQ(dead->cnt.not_sent_flows, 200);
+	EXPECT_EQ(dead->cnt.not_sent_packets, 600);
+	EXPECT_EQ(dead->cnt.not_sent_octets, 60000);
+	/* Every datagram refused (templates before each message while down), each by its quote. */
+	EXPECT_EQ(dead->cnt.refused, 20);
+	EXPECT_EQ(dead->cnt.refused_unquoted, 0);
+	EXPECT_EQ(dead->cnt.send_errors, 20);
+	EXPECT_EQ(dead->cnt.messages + dead->cnt.flow_records + dead->cnt.octets, 0);
+	EXPECT_EQ(dead->cnt.template_messages, 0);
+	/* On the wire all the same: the sequence counts them (10 x 2 statistics + 200 flows). */
+	EXPECT_EQ(dead->cnt.records, 220);
+	EXPECT_EQ(dead->sequence, 220);
+	expect_undisturbed(live, set.c[1], 11, 200);
 	collector_set_free(&set);
 	dec_close(live);
 }
 
-static void collector_that_comes_back_gets_templates_first_and_learns_what_it_missed(void)
+static void ipv4_collector_without_listener_counts_exactly_its_messages_not_sent(void)
 {
-	struct collector_set set;
-	struct decoder *d;
-	const struct dec_record *ex;
-	uint32_t seq_before;
+	collector_without_listener_counts_exactly_its_messages_not_sent("127.0.0.1");
+}
 
-	dec_config(&cfg);
-	dec_config_add(&cfg, "127.0.0.1", 4785);
-	collector_set_init(&set);
-	collector_set_apply(&set, &cfg);
+static void ipv6_collector_without_listener_counts_exactly_its_messages_not_sent(void)
+{
+	collector_without_listener_counts_exactly_its_messages_not_sent("::1");
+}
+
+/*
+ * Three messages into the void, then the collector listens. The very next message reaches it,
+ * after the templates and the statistics (what it missed: exactly the three; sent: nothing), with
+ * a sequence number that counts the refused records. It stays down, with the templates before
+ * every message, until a message sent COLLECTOR_SETTLE_NS ago got no error; then data only. The
+ * other collector sees none of this.
+ */
+static void collector_that_comes_back_loses_nothing(const char *addr, uint16_t port)
+{
+	const struct dec_record *me, *ex;
+	struct collector_set set;
+	struct decoder *live, *d;
+	struct collector *c;
+
+	if (!collector_set_of_two(&set, addr, port, &live))
+		return;
+	c = set.c[0];
 	for (int i = 0; i < 3; i++)
 		send_data(&set, 5, 2, (uint64_t)i * SEC);
-	EXPECT_TRUE(set.c[0]->down);
-	EXPECT_EQ(set.c[0]->cnt.not_sent_flows, 15);
-
-	d = dec_open("127.0.0.1", 4785);		/* the collector starts */
+	/* No look at the errors here: the last one is pending, as the socket error too. */
+	d = dec_open(addr, port);			/* the collector starts */
 	EXPECT_TRUE(d);
-	if (!d) {
-		collector_set_free(&set);
-		return;
-	}
-	seq_before = set.c[0]->sequence;
+	if (!d)
+		goto out;
 	send_data(&set, 4, 1, 4 * SEC);
 	EXPECT_EQ(dec_drain(d), 2);
 	EXPECT_TRUE(is_template_msg(&d->msgs[0]));
-	EXPECT_EQ(d->msgs[0].sequence, seq_before);
-	EXPECT_EQ(d->msgs[1].sequence, seq_before + 2);
+	EXPECT_EQ(d->msgs[0].sequence, 3 * 2 + 15);	/* refused records went on the wire */
+	EXPECT_EQ(d->msgs[1].sequence, 3 * 2 + 15 + 2);
 	EXPECT_EQ(d->msgs[1].data_records, 4);
+	me = dec_last_options(d, IPFIX_TMPL_METERING_STATS);
 	ex = dec_last_options(d, IPFIX_TMPL_EXPORTING_STATS);
-	EXPECT_TRUE(ex);
-	if (ex) {
+	EXPECT_TRUE(me && ex);
+	if (me && ex) {
+		EXPECT_EQ(me->exported_messages, 0);
+		EXPECT_EQ(me->exported_flows, 0);
+		EXPECT_EQ(me->exported_octets, 0);
 		EXPECT_EQ(ex->not_sent_flows, 15);
 		EXPECT_EQ(ex->not_sent_packets, 30);
 		EXPECT_EQ(ex->not_sent_octets, 3000);
 		EXPECT_EQ(ex->epid, (uint64_t)getpid());
 	}
-	EXPECT_TRUE(!set.c[0]->down);
-	EXPECT_EQ(set.c[0]->cnt.flow_records, 4);
+	EXPECT_EQ(c->cnt.not_sent_flows, 15);
+	EXPECT_EQ(c->cnt.refused, 6);
+	EXPECT_EQ(c->cnt.refused_unquoted, 0);
+	EXPECT_EQ(c->cnt.flow_records, 4);
+
+	/* Not yet known to be back: no error could have come back yet from a remote one. */
+	EXPECT_TRUE(c->down);
+	EXPECT_EQ(collector_set_next_refresh(&set), 4 * SEC + COLLECTOR_SETTLE_NS);
+	dec_reset(d);
+	send_data(&set, 2, 1, 4 * SEC + COLLECTOR_SETTLE_NS / 2);
+	EXPECT_EQ(dec_drain(d), 2);
+	EXPECT_TRUE(is_template_msg(&d->msgs[0]));
+	EXPECT_EQ(d->msgs[1].data_records, 2);
+	collector_set_refresh(&set, 4 * SEC + COLLECTOR_SETTLE_NS - 1);
+	EXPECT_TRUE(c->down);
+	collector_set_refresh(&set, 4 * SEC + COLLECTOR_SETTLE_NS);
+	EXPECT_TRUE(!c->down);
+	EXPECT_EQ(collector_set_next_refresh(&set), 60 * SEC);	/* the other's refresh */
+
+	dec_reset(d);
+	send_data(&set, 3, 1, 6 * SEC);			/* back: data only */
+	EXPECT_EQ(dec_drain(d), 1);
+	EXPECT_EQ(d->msgs[0].template_records, 0);
+	EXPECT_EQ(d->msgs[0].data_records, 3);
 	EXPECT_EQ(d->errors, 0);
+	EXPECT_EQ(c->cnt.not_sent_flows, 15);
+	EXPECT_EQ(c->cnt.flow_records, 4 + 2 + 3);
+	EXPECT_EQ(c->cnt.send_errors, 6);
+	expect_undisturbed(live, set.c[1], 1 + 3 + 3, 15 + 4 + 2 + 3);
+out:
+	collector_set_free(&set);
+	dec_close(live);
+	dec_close(d);
+}
+
+static void ipv4_collector_that_comes_back_loses_nothing(void)
+{
+	collector_that_comes_back_loses_nothing("127.0.0.1", PORT_BACK4);
+}
+
+static void ipv6_collector_that_comes_back_loses_nothing(void)
+{
+	collector_that_comes_back_loses_nothing("::1", PORT_BACK6);
+}
+
+/*
+ * The socket error left by a refused datagram whose queue entry is gone (turning IP_RECVERR off
+ * purges the queue; sk_err stays): send() returns that stale ECONNREFUSED for the next message,
+ * which is sent again at once and arrives. A refusal the queue never reported is not guessed
+ * from the socket error (it may be one already counted): only the first message counts.
+ */
+static void stale_socket_error_never_costs_the_next_message(void)
+{
+	struct collector_set set;
+	struct decoder *live, *d = NULL;
+	struct collector *c;
+	int off = 0, on = 1;
+
+	if (!collector_set_of_two(&set, "127.0.0.1", PORT_BACK4, &live))
+		return;
+	c = set.c[0];
+	send_data(&set, 5, 1, 0);
+	send_data(&set, 6, 1, SEC);			/* its error is queued, the socket error set */
+	EXPECT_EQ(setsockopt(c->fd, IPPROTO_IP, IP_RECVERR, &off, sizeof(off)), 0);
+	EXPECT_EQ(setsockopt(c->fd, IPPROTO_IP, IP_RECVERR, &on, sizeof(on)), 0);
+	d = dec_open("127.0.0.1", PORT_BACK4);
+	EXPECT_TRUE(d);
+	if (!d)
+		goto out;
+	send_data(&set, 7, 1, 2 * SEC);
+	EXPECT_EQ(dec_drain(d), 2);
+	EXPECT_TRUE(is_template_msg(&d->msgs[0]));
+	EXPECT_EQ(d->msgs[1].data_records, 7);
+	EXPECT_EQ(d->errors, 0);
+	collector_set_refresh(&set, 2 * SEC);
+	EXPECT_EQ(c->cnt.not_sent_flows, 5);
+	EXPECT_EQ(c->cnt.refused, 3);			/* templates, 5 records, templates */
+	EXPECT_EQ(c->cnt.flow_records, 6 + 7);
+	expect_undisturbed(live, set.c[1], 4, 5 + 6 + 7);
+out:
+	collector_set_free(&set);
+	dec_close(live);
+	dec_close(d);
+}
+
+static uint16_t inet_csum(const uint8_t *p, size_t len)
+{
+	uint32_t sum = 0;
+
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/*
+ * Inject an ICMP port unreachable for c's socket (127.0.0.1 both ends), as a router would send
+ * it: the quoted IPv4 and UDP headers, then quote_len octets of the UDP payload.
+ */
+static bool inject_port_unreachable(const struct collector *c, const uint8_t *quote,
+				    size_t quote_len)
+{
+	struct sockaddr_in local, dst = { .sin_family = AF_INET };
+	socklen_t len = sizeof(local);
+	uint8_t pkt[8 + 20 + 8 + IPFIX_HEADER_LEN] = { 3, 3 };	/* type, code */
+	uint8_t *ip = pkt + 8, *udp = ip + 20;
+	size_t pkt_len = 8 + 20 + 8 + quote_len;
+	uint16_t csum;
+	ssize_t n;
+	int fd;
+
+	if (getsockname(c->fd, (struct sockaddr *)&local, &len))
+		return false;
+	ip[0] = 0x45;
+	ip[2] = 0x05, ip[3] = 0x78;				/* the original: 1400 octets */
+	ip[8] = 64;
+	ip[9] = IPPROTO_UDP;
+	memcpy(ip + 12, &local.sin_addr, 4);
+	memcpy(ip + 16, &((const struct sockaddr_in *)&c->addr.addr)->sin_addr, 4);
+	csum = inet_csum(ip, 20);
+	ip[10] = (uint8_t)(csum >> 8), ip[11] = (uint8_t)csum;
+	memcpy(udp, &local.sin_port, 2);
+	memcpy(udp + 2, &((const struct sockaddr_in *)&c->addr.addr)->sin_port, 2);
+	udp[4] = 0x05, udp[5] = 0x64;
+	memcpy(udp + 8, quote, quote_len);
+	csum = inet_csum(pkt, pkt_len);
+	pkt[2] = (uint8_t)(csum >> 8), pkt[3] = (uint8_t)csum;
+	dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
+	if (fd < 0)
+		return false;
+	n = sendto(fd, pkt, pkt_len, 0, (struct sockaddr *)&dst, sizeof(dst));
+	close(fd);
+	return n == (ssize_t)pkt_len;
+}
+
+/* The IPFIX header of received message m, as the exporter sent it. */
+static void header_of(const struct dec_msg *m, uint8_t *h)
+{
+	const uint32_t v[] = { (uint32_t)IPFIX_VERSION << 16 | m->length, m->export_time,
+			       m->sequence, m->odid };
+
+	for (int i = 0; i < 4; i++) {
+		uint32_t be = htonl(v[i]);
+
+		memcpy(h + 4 * i, &be, 4);
+	}
+}
+
+/*
+ * ICMP errors as routers send them (injected on loopback through a raw socket): one quoting the
+ * IPFIX header refuses exactly the message it names, out of order too; one quoting no payload
+ * (RFC 792 asks for 8 octets only) is charged to the oldest message sent after the last refused
+ * one, or to none when there is no such message.
+ */
+static void icmp_error_names_its_message_or_the_oldest_unconfirmed_one(void)
+{
+	struct collector_set set;
+	struct decoder *d = dec_open("127.0.0.1", PORT_DEAD);
+	uint8_t h[IPFIX_HEADER_LEN] = { 0 };
+	struct collector *c;
+
+	EXPECT_TRUE(d);
+	if (!d)
+		return;
+	dec_config(&cfg);
+	dec_config_add(&cfg, "127.0.0.1", PORT_DEAD);
+	collector_set_init(&set);
+	collector_set_apply(&set, &cfg);
+	c = set.c[0];
+	send_data(&set, 3, 2, 0);			/* templates, then 3 records */
+	send_data(&set, 4, 2, SEC);
+	send_data(&set, 5, 2, 2 * SEC);
+	EXPECT_EQ(dec_drain(d), 4);
+	EXPECT_EQ(c->cnt.messages, 4);
+
+	if (!inject_port_unreachable(c, h, 0)) {
+		SKIP_TEST("raw ICMP socket: no CAP_NET_RAW");
+		goto out;
+	}
+	collector_set_refresh(&set, 3 * SEC);
+	EXPECT_EQ(c->cnt.refused_unquoted, 1);		/* the template message */
+	EXPECT_EQ(c->cnt.template_messages, 0);
+	EXPECT_EQ(c->cnt.not_sent_flows, 0);
+	EXPECT_TRUE(c->down);
+
+	header_of(&d->msgs[2], h);			/* the 4 records */
+	EXPECT_TRUE(inject_port_unreachable(c, h, sizeof(h)));
+	collector_set_refresh(&set, 3 * SEC);
+	EXPECT_EQ(c->cnt.refused, 2);
+	EXPECT_EQ(c->cnt.refused_unquoted, 1);
+	EXPECT_EQ(c->cnt.not_sent_flows, 4);
+	EXPECT_EQ(c->cnt.not_sent_packets, 8);
+	EXPECT_EQ(c->cnt.not_sent_octets, 800);
+	EXPECT_EQ(c->cnt.flow_records, 3 + 5);
+	EXPECT_EQ(c->cnt.messages, 2);
+	EXPECT_EQ(c->cnt.octets, (uint64_t)d->msgs[1].length + d->msgs[3].length);
+
+	/* The same again names no message left: charged to the one after it, the 5 records.
+	 * Then nothing is left after them to charge. */
+	EXPECT_TRUE(inject_port_unreachable(c, h, sizeof(h)));
+	EXPECT_TRUE(inject_port_unreachable(c, h, 0));
+	EXPECT_TRUE(inject_port_unreachable(c, h, 0));
+	collector_set_refresh(&set, 3 * SEC);
+	EXPECT_EQ(c->cnt.refused, 5);
+	EXPECT_EQ(c->cnt.refused_unquoted, 4);
+	EXPECT_EQ(c->cnt.not_sent_flows, 4 + 5);
+	EXPECT_EQ(c->cnt.flow_records, 3);
+	EXPECT_EQ(c->cnt.send_errors, 5);
+out:
 	collector_set_free(&set);
 	dec_close(d);
 }
@@ -291,16 +561,16 @@ static void collector_that_comes_back_gets_templates_first_and_learns_what_it_mi
 static void reload_keeps_unchanged_collectors_with_their_sequence_and_counters(void)
 {
 	struct collector_set set;
-	struct decoder *a = dec_open("127.0.0.1", 4786), *b = dec_open("127.0.0.1", 4787),
-		       *c = dec_open("127.0.0.1", 4781);
+	struct decoder *a = dec_open("127.0.0.1", 4737), *b = dec_open("127.0.0.1", 4738),
+		       *c = dec_open("127.0.0.1", 4731);
 	struct collector *kept;
 
 	EXPECT_TRUE(a && b && c);
 	if (!a || !b || !c)
 		goto out;
 	dec_config(&cfg);
-	dec_config_add(&cfg, "127.0.0.1", 4786);
-	dec_config_add(&cfg, "127.0.0.1", 4787);
+	dec_config_add(&cfg, "127.0.0.1", 4737);
+	dec_config_add(&cfg, "127.0.0.1", 4738);
 	collector_set_init(&set);
 	collector_set_apply(&set, &cfg);
 	send_data(&set, 5, 1, 0);
@@ -308,9 +578,9 @@ static void reload_keeps_unchanged_collectors_with_their_sequence_and_counters(v
 	kept = set.c[1];
 
 	dec_config(&cfg);
-	dec_config_add(&cfg, "127.0.0.1", 4781);
-	dec_config_add(&cfg, "127.0.0.1", 4787);
-	snprintf(cfg.collectors[1].spec, sizeof(cfg.collectors[1].spec), "UDP/127.0.0.1:4787");
+	dec_config_add(&cfg, "127.0.0.1", 4731);
+	dec_config_add(&cfg, "127.0.0.1", 4738);
+	snprintf(cfg.collectors[1].spec, sizeof(cfg.collectors[1].spec), "UDP/127.0.0.1:4738");
 	EXPECT_EQ(collector_set_apply(&set, &cfg), 0);
 	EXPECT_EQ(set.n, 2);
 	EXPECT_TRUE(set.c[1] == kept);
@@ -341,7 +611,7 @@ out:
 static void statistics_records_carry_domain_counts_and_kernel_losses(void)
 {
 	struct collector_set set;
-	struct decoder *d = dec_open("127.0.0.1", 4780);
+	struct decoder *d = dec_open("127.0.0.1", 4730);
 	const struct dec_record *me, *ex;
 
 	EXPECT_TRUE(d);
@@ -349,7 +619,7 @@ static void statistics_records_carry_domain_counts_and_kernel_losses(void)
 		return;
 	dec_config(&cfg);
 	cfg.observation_domain_id = 77;
-	dec_config_add(&cfg, "127.0.0.1", 4780);
+	dec_config_add(&cfg, "127.0.0.1", 4730);
 	collector_set_init(&set);
 	collector_set_apply(&set, &cfg);
 	send_data(&set, 9, 1, 0);
@@ -380,7 +650,7 @@ static void enabled_false_means_no_collector(void)
 	struct collector_set set;
 
 	dec_config(&cfg);
-	dec_config_add(&cfg, "127.0.0.1", 4780);
+	dec_config_add(&cfg, "127.0.0.1", 4730);
 	cfg.enabled = false;
 	collector_set_init(&set);
 	EXPECT_EQ(collector_set_apply(&set, &cfg), 0);
@@ -395,8 +665,12 @@ int main(void)
 	RUN_TEST(templates_go_first_in_their_own_message_and_again_when_template_refresh_elapses);
 	RUN_TEST(templates_take_two_messages_at_512_octets_both_before_the_data);
 	RUN_TEST(ipv6_collector_gets_the_same_records_with_its_own_sequence);
-	RUN_TEST(collector_without_listener_neither_disturbs_another_nor_miscounts_what_it_missed);
-	RUN_TEST(collector_that_comes_back_gets_templates_first_and_learns_what_it_missed);
+	RUN_TEST(ipv4_collector_without_listener_counts_exactly_its_messages_not_sent);
+	RUN_TEST(ipv6_collector_without_listener_counts_exactly_its_messages_not_sent);
+	RUN_TEST(ipv4_collector_that_comes_back_loses_nothing);
+	RUN_TEST(ipv6_collector_that_comes_back_loses_nothing);
+	RUN_TEST(stale_socket_error_never_costs_the_next_message);
+	RUN_TEST(icmp_error_names_its_message_or_the_oldest_unconfirmed_one);
 	RUN_TEST(reload_keeps_unchanged_collectors_with_their_sequence_and_counters);
 	RUN_TEST(statistics_records_carry_domain_counts_and_kernel_losses);
 	RUN_TEST(enabled_false_means_no_collector);
