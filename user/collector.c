@@ -543,6 +543,9 @@ void collector_set_send_statistics(struct collector_set *set, uint64_t now_ns)
 {
 	for (size_t i = 0; i < set->n; i++)
 		collector_send_templates(set, set->c[i], now_ns);
+	/* The last counts published: with the refusals known by now (a local one's at once). */
+	for (size_t i = 0; i < set->n; i++)
+		collector_drain(set->c[i], now_ns);
 }
 
 uint64_t collector_set_next_refresh(const struct collector_set *set)

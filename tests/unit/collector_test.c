@@ -285,6 +285,11 @@ static void collector_without_listener_counts_exactly_its_messages_not_sent(cons
 	EXPECT_EQ(dead->cnt.records, 220);
 	EXPECT_EQ(dead->sequence, 220);
 	expect_undisturbed(live, set.c[1], 11, 200);
+	/* The last word at a stop: its refusal is known before the final counts are published. */
+	collector_set_send_statistics(&set, 10 * SEC);
+	EXPECT_EQ(dead->cnt.refused, 21);
+	EXPECT_EQ(dead->cnt.messages + dead->cnt.template_messages, 0);
+	EXPECT_EQ(dead->cnt.records, 222);
 	collector_set_free(&set);
 	dec_close(live);
 }
