@@ -57,15 +57,19 @@ static __always_inline int flowmeta_tc(struct __sk_buff *skb, __u8 direction)
 	struct flow_key key;
 	int res, verdict;
 
-	res = parse_packet(skb, false, data, data_end, l3_proto, gso_segs > 1, &key, &meta);
-	if (unlikely(meta.cut) && skb->len > data_end - data) {
-		verdict = flowmeta_meter_pulled(skb, direction, gso_segs);
-		/* The pull failed (no memory): meter what the linear part showed. */
-		if (verdict < 0)
-			verdict = meter(res, &key, &meta, direction, gso_segs, skb->len);
+	if (likely(parse_fast(data, data_end, l3_proto, gso_segs > 1, &key, &meta))) {
+		res = PARSE_IP;
 	} else {
-		verdict = meter(res, &key, &meta, direction, gso_segs, skb->len);
+		res = parse_packet(skb, false, data, data_end, l3_proto, gso_segs > 1, &key, &meta);
+		if (unlikely(meta.cut) && skb->len > data_end - data) {
+			verdict = flowmeta_meter_pulled(skb, direction, gso_segs);
+			/* The pull failed (no memory): meter what the linear part showed. */
+			if (verdict >= 0)
+				goto out;
+		}
 	}
+	verdict = meter(res, &key, &meta, direction, gso_segs, skb->len);
+out:
 	return verdict == FLOW_VERDICT_FORWARDED ? TC_ACT_UNSPEC : TC_ACT_SHOT;
 }
 
@@ -78,7 +82,10 @@ static __always_inline int flowmeta_xdp(struct xdp_md *ctx)
 	struct flow_key key;
 	int res;
 
-	res = parse_packet(ctx, true, data, data_end, 0, false, &key, &meta);
+	if (likely(parse_fast(data, data_end, 0, false, &key, &meta)))
+		res = PARSE_IP;
+	else
+		res = parse_packet(ctx, true, data, data_end, 0, false, &key, &meta);
 	if (meter(res, &key, &meta, FLOW_DIR_INGRESS, 0, 0) != FLOW_VERDICT_FORWARDED)
 		return XDP_DROP;
 	return XDP_PASS;

@@ -355,6 +355,113 @@ static __always_inline int parse_ipv6(void *ctx, bool xdp, void *data, void *l3,
 }
 
 /*
+ * The fast path: the frame nearly every packet is. IPv4 without options and not a fragment, or
+ * IPv6 without extension headers, carrying TCP or UDP whose header is all there, right after an
+ * untagged Ethernet header (at the start of the frame on an L3-only device). parse_fast() fills
+ * key and meta exactly as parse_packet() would for such a frame, with a handful of branches
+ * instead of the general walk, and returns false for any other frame, which parse_packet() then
+ * takes from the start.
+ */
+
+/*
+ * The transport header th of the fast path, of which the datagram holds avail octets: false when
+ * the general path must judge it (another protocol, a header cut short).
+ */
+static __always_inline bool fast_l4(struct tcphdr *th, void *data_end, __u8 protocol, __u32 avail,
+				    struct flow_key *key, struct pkt_meta *meta)
+{
+	__u32 len;
+
+	/* One bound for both: a UDP datagram this short takes the general path. */
+	if ((void *)(th + 1) > data_end)
+		return false;
+	switch (protocol) {
+	case IPPROTO_TCP:
+		if (avail < sizeof(*th))
+			return false;
+		len = th->doff * 4;
+		meta->hdr_len += len > sizeof(*th) ? len : sizeof(*th);
+		meta->tcp_flags = ((__u8 *)th)[TCP_FLAGS_OFFSET];
+		break;
+	case IPPROTO_UDP:
+	case IPPROTO_UDPLITE:
+		if (avail < sizeof(struct udphdr))
+			return false;
+		meta->hdr_len += sizeof(struct udphdr);
+		break;
+	default:
+		return false;
+	}
+	key->src_port = bpf_ntohs(th->source);
+	key->dst_port = bpf_ntohs(th->dest);
+	key->protocol = protocol;
+	return true;
+}
+
+static __always_inline bool fast_ipv4(struct iphdr *iph, void *data_end, bool gso,
+				      struct flow_key *key, struct pkt_meta *meta)
+{
+	__u32 ip_len;
+
+	if ((void *)(iph + 1) > data_end)
+		return false;
+	if (*(__u8 *)iph != (4 << 4 | 5) || (iph->frag_off & bpf_htons(IPV4_MF | IPV4_OFFSET)))
+		return false;
+	ip_len = bpf_ntohs(iph->tot_len);
+	if (ip_len < sizeof(*iph) && !gso)
+		return false;
+	meta->ip_len = ip_len;
+	meta->hdr_len = sizeof(*iph);
+	__builtin_memcpy(key->src_addr, &iph->saddr, sizeof(iph->saddr));
+	__builtin_memcpy(key->dst_addr, &iph->daddr, sizeof(iph->daddr));
+	key->ip_version = 4;
+	return fast_l4((void *)(iph + 1), data_end, iph->protocol,
+		       gso ? GSO_L4_AVAIL : ip_len - sizeof(*iph), key, meta);
+}
+
+static __always_inline bool fast_ipv6(struct ipv6hdr *ip6, void *data_end, bool gso,
+				      struct flow_key *key, struct pkt_meta *meta)
+{
+	__u32 ip_len;
+
+	if ((void *)(ip6 + 1) > data_end)
+		return false;
+	if (ip6->version != 6)
+		return false;
+	ip_len = bpf_ntohs(ip6->payload_len) + sizeof(*ip6);
+	meta->ip_len = ip_len;
+	meta->hdr_len = sizeof(*ip6);
+	__builtin_memcpy(key->src_addr, &ip6->saddr, sizeof(ip6->saddr));
+	__builtin_memcpy(key->dst_addr, &ip6->daddr, sizeof(ip6->daddr));
+	key->ip_version = 6;
+	return fast_l4((void *)(ip6 + 1), data_end, ip6->nexthdr,
+		       gso ? GSO_L4_AVAIL : ip_len - sizeof(*ip6), key, meta);
+}
+
+/* See above; l3_proto and gso as for parse_packet(). */
+static __always_inline bool parse_fast(void *data, void *data_end, __be16 l3_proto, bool gso,
+				       struct flow_key *key, struct pkt_meta *meta)
+{
+	__be16 proto = l3_proto;
+	void *l3 = data;
+
+	if (!l3_device) {
+		if (data + sizeof(struct ethhdr) > data_end)
+			return false;
+		proto = ((struct ethhdr *)data)->h_proto;
+		l3 = data + sizeof(struct ethhdr);
+	}
+	__builtin_memset(key, 0, sizeof(*key));
+	__builtin_memset(meta, 0, sizeof(*meta));
+	meta->l3_off = l3 - data;
+	if (proto == bpf_htons(ETH_P_IP))
+		return fast_ipv4(l3, data_end, gso, key, meta);
+	if (proto == bpf_htons(ETH_P_IPV6))
+		return fast_ipv6(l3, data_end, gso, key, meta);
+	return false;
+}
+
+/*
  * Parse the frame in [data, data_end) into key (zeroed first, padding included) and meta. ctx and
  * xdp: the program's context and whether it is an xdp_md.
  * l3_proto: skb->protocol on an L3-only device in TC (0 in XDP), used to tell IPv4 from IPv6 there;
