@@ -125,10 +125,10 @@ struct daemon_status {
 struct collector_status {
 	char spec[128];			/* "Udp/ADDRESS:PORT" as configured */
 	__u64 messages;			/* messages sent, templates included */
-	__u64 records;			/* data records sent (the IPFIX sequence number) */
+	__u64 records;			/* data records put on the wire, refused ones too (the sequence) */
 	__u64 flow_records;
 	__u64 octets;
-	__u64 send_errors;
+	__u64 send_errors;		/* messages not sent: refused by ICMP, failed or not tried */
 	__u64 not_sent_flows;		/* flow records this collector did not get */
 	__u64 not_sent_packets;
 	__u64 not_sent_octets;
