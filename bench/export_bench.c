@@ -24,7 +24,7 @@
 #include "unit/export_decode.h"
 #include "log.h"
 
-#define BENCH_PORT	4789
+#define BENCH_PORT	4740
 #define FILL_CHUNK	8192
 
 static int ncpus;
