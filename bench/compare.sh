@@ -10,8 +10,10 @@
 # each exporting to a UDP sink on the loopback. CPU of a process is the sum of its tasks'
 # /proc/PID/task/*/schedstat run times (ns), taken just before the traffic and once the tool has
 # taken every packet. The tools run one after the other, ROUNDS times interleaved; each one's best
-# round is reported. A tool that is missing or does not see the traffic is reported with the
-# reason, never given a number. kernel.bpf_stats_enabled is put back as it was.
+# round is reported. Two rates by default: a BPF program's cost depends on how warm the caches
+# are, and a low rate leaves the CPU to other work (or idle) between the sender's 1 ms bursts. A
+# tool that is missing or does not see the traffic is reported with the reason, never given a
+# number. kernel.bpf_stats_enabled is put back as it was.
 #
 # softflowd 1.1.0 opens its capture with a timeout of 0 (pcap_set_timeout(p, 0)), which libpcap 1.10
 # on a TPACKET_V3 ring turns into a block retire timeout of UINT_MAX ms: a 256 KiB block reaches
@@ -19,15 +21,16 @@
 # (ps_recv counts what the kernel put into the ring). A preloaded shim makes that timeout 1000 ms,
 # what pmacctd uses; the per-packet work is unchanged, only a part-filled block is delivered too.
 #
-# Environment: FM_CMP_RATE (datagrams/s, default 20000), FM_CMP_SECONDS (5), FM_CMP_ROUNDS (2).
+# Environment: FM_CMP_RATES (RATE:SECONDS pairs, datagrams/s; default "20000:4 100000:3"),
+# FM_CMP_ROUNDS (2).
 # Needs root. Usage: bench/compare.sh
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-$top/build}
-rate=${FM_CMP_RATE:-20000}
-seconds=${FM_CMP_SECONDS:-5}
+rates=${FM_CMP_RATES:-20000:4 100000:3}
 rounds=${FM_CMP_ROUNDS:-2}
+rate=0 seconds=0	# of the measurement under way
 flows=16
 payload=64
 sport=40000
@@ -412,11 +415,56 @@ print_tool() {	# NAME NS DETAIL WHY
 	fi
 }
 
-main() {
+# All four measurements ROUNDS times at one rate, then the figures, ratios and targets.
+compare_at() {	# RATE SECONDS
 	local r net=''
 	local fm='' fm_det='' fm_why='' sf='' sf_det='' sf_why='' pm='' pm_det='' pm_why=''
 	# shellcheck disable=SC2034  # em_det is set through keep_best, like the others
 	local em='' em_det='' em_why=''
+	rate=$1 seconds=$2
+	echo "$((rate * seconds)) UDP datagrams at $rate/s ($flows flows," \
+	     "$((20 + 8 + payload))-octet IP packets), best of $rounds interleaved rounds:"
+	for r in $(seq "$rounds"); do
+		measure_flowmeta
+		keep_best fm fm_det fm_why
+		if command -v softflowd >/dev/null && command -v softflowctl >/dev/null; then
+			measure_softflowd
+		else
+			res_ns='' res_why="softflowd is not installed"
+		fi
+		keep_best sf sf_det sf_why
+		if command -v pmacctd >/dev/null; then
+			measure_pmacctd
+		else
+			res_ns='' res_why="pmacctd is not installed"
+		fi
+		keep_best pm pm_det pm_why
+		measure_empty_program
+		res_detail=''
+		keep_best em em_det em_why
+	done
+
+	print_tool flowmeta "$fm" "$fm_det" "$fm_why"
+	print_tool softflowd "$sf" "$sf_det" "$sf_why"
+	print_tool pmacctd "$pm" "$pm_det" "$pm_why"
+	print_ratio "flowmeta / softflowd" "$fm" "$sf" "$sf_why" "$target_softflowd"
+	print_ratio "flowmeta / pmacctd" "$fm" "$pm" "$pm_why" "$target_pmacctd"
+	if [ -n "$em" ]; then
+		printf '%-40s %5d ns/pkt  (same hook, same traffic)\n' \
+			"info: an empty TC program, measured so" "$em"
+		if [ -n "$fm" ] && [ "$fm" -gt "$em" ]; then
+			net=$((fm - em))
+			printf '%-40s %5d ns/pkt\n' "info: flowmeta less that" "$net"
+			print_ratio "info: that / softflowd" "$net" "$sf" "$sf_why"
+			print_ratio "info: that / pmacctd" "$net" "$pm" "$pm_why"
+		fi
+	else
+		printf '%-40s   n/a  (%s)\n' "info: an empty TC program" "$em_why"
+	fi
+}
+
+main() {
+	local r
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "compare: skipped, needs root (network namespaces, BPF)"
 		return 0
@@ -434,49 +482,13 @@ main() {
 	setup
 	build_pcap_shim || echo "compare: no pcap timeout shim for softflowd (no C compiler)"
 
-	echo "Exporter CPU per packet: $((rate * seconds)) UDP datagrams at $rate/s ($flows flows," \
-	     "$((20 + 8 + payload))-octet IP packets) over a veth, metered on the receiving end;" \
-	     "best of $rounds interleaved rounds"
-	for r in $(seq "$rounds"); do
-		measure_flowmeta
-		keep_best fm fm_det fm_why
-		if command -v softflowd >/dev/null && command -v softflowctl >/dev/null; then
-			measure_softflowd
-		else
-			res_ns='' res_why="softflowd is not installed"
-		fi
-		keep_best sf sf_det sf_why
-		if command -v pmacctd >/dev/null; then
-			measure_pmacctd
-		else
-			res_ns='' res_why="pmacctd is not installed"
-		fi
-		keep_best pm pm_det pm_why
-		measure_empty_program
-		res_detail=
-		keep_best em em_det em_why
+	echo "Exporter CPU per packet, UDP over a veth, metered on the receiving end. softflowd and"
+	echo "pmacctd: their process CPU, as SPEC §9 says (the kernel's copy of each packet into"
+	echo "their capture ring, in softirq, is not counted); flowmeta: its BPF run time as bpf_stats"
+	echo "reports it (its own clock reads included: see the empty program) plus the daemon's CPU."
+	for r in $rates; do
+		compare_at "${r%%:*}" "${r##*:}"
 	done
-
-	print_tool flowmeta "$fm" "$fm_det" "$fm_why"
-	print_tool softflowd "$sf" "$sf_det" "$sf_why"
-	print_tool pmacctd "$pm" "$pm_det" "$pm_why"
-	print_ratio "flowmeta / softflowd" "$fm" "$sf" "$sf_why" "$target_softflowd"
-	print_ratio "flowmeta / pmacctd" "$fm" "$pm" "$pm_why" "$target_pmacctd"
-	echo "  softflowd and pmacctd: their process CPU, as SPEC §9 says; the kernel's copy of each"
-	echo "  packet into their capture ring (softirq) is not counted. flowmeta's BPF run time is"
-	echo "  what bpf_stats reports, its own clock reads included:"
-	if [ -n "$em" ]; then
-		printf '%-40s %5d ns/pkt  (same hook, same traffic)\n' \
-			"info: an empty TC program, measured so" "$em"
-		if [ -n "$fm" ] && [ "$fm" -gt "$em" ]; then
-			net=$((fm - em))
-			printf '%-40s %5d ns/pkt\n' "info: flowmeta less that" "$net"
-			print_ratio "info: that / softflowd" "$net" "$sf" "$sf_why"
-			print_ratio "info: that / pmacctd" "$net" "$pm" "$pm_why"
-		fi
-	else
-		printf '%-40s   n/a  (%s)\n' "info: an empty TC program" "$em_why"
-	fi
 }
 
 main "$@"
