@@ -48,7 +48,7 @@
 #include "flowvalue.h"
 #include "log.h"
 
-#define EXPORTER_CHUNK		4096	/* keys per batch read */
+#define EXPORTER_CHUNK		16384	/* keys per batch read */
 #define EXPORTER_DUE_MAX	4096	/* scheduled flows per kind; the poll catches the rest */
 #define EXPORTER_SLACK_NS	(250 * NSEC_PER_MSEC)
 #define EXPORTER_PREFETCH	8	/* keys ahead */
