@@ -253,8 +253,8 @@ static const struct bad_case bad_cases[] = {
 	 "FlowMetadata.Direction: 1 is an integer; expected \"Both\""},
 
 	/* Collectors */
-	{"bad_collectors_string_not_array", FM("\"IpFixCollectors\":\"Udp/172.16.1.100:4739\""),
-	 "FlowMetadata.IpFixCollectors: \"Udp/172.16.1.100:4739\" is a string; expected an array "
+	{"bad_collectors_string_not_array", FM("\"IpFixCollectors\":\"Udp/198.18.1.100:4739\""),
+	 "FlowMetadata.IpFixCollectors: \"Udp/198.18.1.100:4739\" is a string; expected an array "
 	 "of strings"},
 	{"bad_collector_integer_entry", FM("\"IpFixCollectors\":[4739]"),
 	 "FlowMetadata.IpFixCollectors[0]: 4739 is an integer; expected a string "
@@ -296,27 +296,27 @@ static const struct bad_case bad_cases[] = {
 	{"bad_collector_ipv6_invalid_digit", FM("\"IpFixCollectors\":[\"Udp/[2001:db8::g]:4739\"]"),
 	 "FlowMetadata.IpFixCollectors[0]: \"Udp/[2001:db8::g]:4739\": \"2001:db8::g\" is not an "
 	 "IPv6 address"},
-	{"bad_collector_without_port", FM("\"IpFixCollectors\":[\"Udp/172.16.1.100\"]"),
-	 "FlowMetadata.IpFixCollectors[0]: \"Udp/172.16.1.100\": no \":PORT\"; expected "
+	{"bad_collector_without_port", FM("\"IpFixCollectors\":[\"Udp/198.18.1.100\"]"),
+	 "FlowMetadata.IpFixCollectors[0]: \"Udp/198.18.1.100\": no \":PORT\"; expected "
 	 "Udp/ADDRESS:PORT"},
-	{"bad_collector_empty_port", FM("\"IpFixCollectors\":[\"Udp/172.16.1.100:\"]"),
-	 "FlowMetadata.IpFixCollectors[0]: \"Udp/172.16.1.100:\": \"\" is not a port; expected a "
+	{"bad_collector_empty_port", FM("\"IpFixCollectors\":[\"Udp/198.18.1.100:\"]"),
+	 "FlowMetadata.IpFixCollectors[0]: \"Udp/198.18.1.100:\": \"\" is not a port; expected a "
 	 "port from 1 to 65535"},
-	{"bad_collector_port_zero", FM("\"IpFixCollectors\":[\"Udp/172.16.1.100:0\"]"),
-	 "FlowMetadata.IpFixCollectors[0]: \"Udp/172.16.1.100:0\": \"0\" is not a port"},
-	{"bad_collector_port_above_65535", FM("\"IpFixCollectors\":[\"Udp/172.16.1.100:65536\"]"),
-	 "FlowMetadata.IpFixCollectors[0]: \"Udp/172.16.1.100:65536\": \"65536\" is not a port"},
-	{"bad_collector_port_by_name", FM("\"IpFixCollectors\":[\"Udp/172.16.1.100:ipfix\"]"),
-	 "FlowMetadata.IpFixCollectors[0]: \"Udp/172.16.1.100:ipfix\": \"ipfix\" is not a port"},
+	{"bad_collector_port_zero", FM("\"IpFixCollectors\":[\"Udp/198.18.1.100:0\"]"),
+	 "FlowMetadata.IpFixCollectors[0]: \"Udp/198.18.1.100:0\": \"0\" is not a port"},
+	{"bad_collector_port_above_65535", FM("\"IpFixCollectors\":[\"Udp/198.18.1.100:65536\"]"),
+	 "FlowMetadata.IpFixCollectors[0]: \"Udp/198.18.1.100:65536\": \"65536\" is not a port"},
+	{"bad_collector_port_by_name", FM("\"IpFixCollectors\":[\"Udp/198.18.1.100:ipfix\"]"),
+	 "FlowMetadata.IpFixCollectors[0]: \"Udp/198.18.1.100:ipfix\": \"ipfix\" is not a port"},
 	{"bad_collector_without_address", FM("\"IpFixCollectors\":[\"Udp/:4739\"]"),
 	 "FlowMetadata.IpFixCollectors[0]: \"Udp/:4739\": no address"},
 	{"bad_collector_unspecified_address", FM("\"IpFixCollectors\":[\"Udp/0.0.0.0:4739\"]"),
 	 "FlowMetadata.IpFixCollectors[0]: \"Udp/0.0.0.0:4739\": the unspecified address 0.0.0.0 "
 	 "cannot be a collector"},
 	{"bad_collector_repeated_in_other_case",
-	 FM("\"IpFixCollectors\":[\"Udp/172.16.1.100:4739\",\"udp/172.16.1.100:4739\"]"),
-	 "FlowMetadata.IpFixCollectors[1]: \"udp/172.16.1.100:4739\": same address and port as "
-	 "collector \"Udp/172.16.1.100:4739\"; list each collector once"},
+	 FM("\"IpFixCollectors\":[\"Udp/198.18.1.100:4739\",\"udp/198.18.1.100:4739\"]"),
+	 "FlowMetadata.IpFixCollectors[1]: \"udp/198.18.1.100:4739\": same address and port as "
+	 "collector \"Udp/198.18.1.100:4739\"; list each collector once"},
 	{"bad_collector_repeated_in_other_ipv6_notation",
 	 FM("\"IpFixCollectors\":[\"Udp/[2001:db8::5]:4739\",\"Udp/[2001:DB8:0:0::5]:4739\"]"),
 	 "FlowMetadata.IpFixCollectors[1]: \"Udp/[2001:DB8:0:0::5]:4739\": same address and port"},
@@ -551,7 +551,7 @@ static void bad_file_syntax_error_names_file_line_and_column(void)
 				   "  \"Name\": \"Universe\",\n"
 				   "  \"FlowMetadata\": {\n"
 				   "    \"IpFixCollectors\": [\n"
-				   "      \"Udp/172.16.1.100:4739\"\n"
+				   "      \"Udp/198.18.1.100:4739\"\n"
 				   "    ],\n"
 				   "    \"Interval\" 60000,\n"
 				   "    \"Enabled\": true\n"
@@ -644,15 +644,15 @@ static void product_page_example_parses(void)
 {
 	LOAD_OK("{\"FlowMetadata\":{\n"
 		"\"IpFixCollectors\": [\n"
-		"\"Udp/172.16.1.100:4739\"\n"
+		"\"Udp/198.18.1.100:4739\"\n"
 		"],\n"
 		"\"Direction\": \"Both\",\n"
 		"\"Interval\": 60000,\n"
 		"\"Enabled\": true\n"
 		"}}");
 	EXPECT_EQ(cfg.n_collectors, 1);
-	EXPECT_V4(&cfg.collectors[0], "172.16.1.100", 4739);
-	EXPECT_TEXT(cfg.collectors[0].spec, "Udp/172.16.1.100:4739");
+	EXPECT_V4(&cfg.collectors[0], "198.18.1.100", 4739);
+	EXPECT_TEXT(cfg.collectors[0].spec, "Udp/198.18.1.100:4739");
 	EXPECT_EQ(cfg.direction, DIRECTION_BOTH);
 	EXPECT_EQ(cfg.interval_ms, 60000);
 	EXPECT_EQ(cfg.enabled, true);
@@ -668,7 +668,7 @@ static void whole_agent_profile_other_keys_ignored(void)
 	EXPECT_EQ(config_load_file(&cfg, path, err, sizeof(err)), 0);
 	EXPECT_TEXT(err, "");
 	EXPECT_EQ(cfg.n_collectors, 1);
-	EXPECT_V4(&cfg.collectors[0], "172.16.1.100", 4739);
+	EXPECT_V4(&cfg.collectors[0], "198.18.1.100", 4739);
 	EXPECT_EQ(cfg.direction, DIRECTION_SENDING_TO_PEER);
 	EXPECT_EQ(cfg.interval_ms, 120000);
 	EXPECT_EQ(cfg.enabled, true);
@@ -944,16 +944,16 @@ static void add_collector_on_top_of_file(void)
 {
 	char spec[32];
 
-	LOAD_OK(FM("\"IpFixCollectors\":[\"Udp/172.16.1.100:4739\"]"));
+	LOAD_OK(FM("\"IpFixCollectors\":[\"Udp/198.18.1.100:4739\"]"));
 	EXPECT_EQ(config_add_collector(&cfg, "Udp/[2001:db8::5]:4739", err, sizeof(err)), 0);
 	EXPECT_EQ(cfg.n_collectors, 2);
 	EXPECT_V6(&cfg.collectors[1], "2001:db8::5", 4739);
 
-	EXPECT_EQ(config_add_collector(&cfg, "UDP/172.16.1.100:4739", err, sizeof(err)), -EINVAL);
-	EXPECT_TEXT(err, "\"UDP/172.16.1.100:4739\": same address and port as collector "
-			 "\"Udp/172.16.1.100:4739\"; list each collector once");
-	EXPECT_EQ(config_add_collector(&cfg, "Tcp/172.16.1.100:4739", err, sizeof(err)), -EINVAL);
-	EXPECT_TEXT(err, "\"Tcp/172.16.1.100:4739\": only UDP transport is supported "
+	EXPECT_EQ(config_add_collector(&cfg, "UDP/198.18.1.100:4739", err, sizeof(err)), -EINVAL);
+	EXPECT_TEXT(err, "\"UDP/198.18.1.100:4739\": same address and port as collector "
+			 "\"Udp/198.18.1.100:4739\"; list each collector once");
+	EXPECT_EQ(config_add_collector(&cfg, "Tcp/198.18.1.100:4739", err, sizeof(err)), -EINVAL);
+	EXPECT_TEXT(err, "\"Tcp/198.18.1.100:4739\": only UDP transport is supported "
 			 "(Udp/ADDRESS:PORT)");
 	EXPECT_EQ(cfg.n_collectors, 2);
 
@@ -1028,7 +1028,7 @@ static void print_shows_effective_settings(void)
 		"MaxMessageSize: 1400 bytes\n"
 		"MaxFlows: 65536\n"
 		"IpFixCollectors: 2\n"
-		"Collector: Udp/172.16.1.100:4739\n"
+		"Collector: Udp/198.18.1.100:4739\n"
 		"Collector: Udp/[2001:db8::5]:4739\n"
 		"Export: on\n"
 		"AccessControl: enabled, 3 rules\n"
@@ -1046,7 +1046,7 @@ static void print_shows_effective_settings(void)
 
 	LOAD_OK(spec6_example);
 	cfg.interval_ms = 60000;
-	EXPECT_EQ(config_add_collector(&cfg, "UDP/172.16.1.100:4739", err, sizeof(err)), 0);
+	EXPECT_EQ(config_add_collector(&cfg, "UDP/198.18.1.100:4739", err, sizeof(err)), 0);
 	EXPECT_EQ(config_add_collector(&cfg, "udp/[2001:DB8:0::5]:4739", err, sizeof(err)), 0);
 	out = open_memstream(&text, &len);
 	config_print(&cfg, out);
