@@ -97,10 +97,14 @@ static void arm_due_timer(struct daemon *d)
 {
 	uint64_t next = exporter_next_deadline(d->exp);
 
+	int err;
+
 	if (next == UINT64_MAX)
-		arm_timer(d->fd[FD_DUE], 0, 0, 0);	/* disarm */
+		err = arm_timer(d->fd[FD_DUE], 0, 0, 0);	/* disarm */
 	else
-		arm_timer(d->fd[FD_DUE], next ? next : 1, 0, TFD_TIMER_ABSTIME);
+		err = arm_timer(d->fd[FD_DUE], next ? next : 1, 0, TFD_TIMER_ABSTIME);
+	if (err)
+		log_warnx("timerfd: %s; TCP ends and drops wait for the next poll", strerror(-err));
 }
 
 static void reload(struct daemon *d)
@@ -135,15 +139,16 @@ static void reload(struct daemon *d)
 	ret = exporter_configure(d->exp, next, &now);
 	if (ret) {
 		log_warnx("reload: %s; keeping the current configuration", strerror(-ret));
-		policy_apply(loader_maps(d->att), &d->cfg->policy);
+		if (policy_apply(loader_maps(d->att), &d->cfg->policy))
+			log_warnx("reload: the new policy stays in force with the old export settings");
 		free(next);
 		return;
 	}
 	poll_changed = next->poll_interval_ms != d->cfg->poll_interval_ms;
 	free(d->cfg);
 	d->cfg = next;
-	if (poll_changed)
-		arm_poll_timer(d);
+	if (poll_changed && arm_poll_timer(d))
+		log_warnx("reload: PollInterval: the timer kept its old period");
 	log_settings(d, "reloaded the configuration for");
 	status_publish(loader_maps(d->att), d->exp);
 }
@@ -342,7 +347,11 @@ int daemon_run(const struct run_opts *opts)
 	if (!d.exp || setup_loop(&d)) {
 		close_loop(&d);
 		exporter_free(d.exp);
-		loader_detach(d.att);
+		/* Adopted counts were never exported: leave them pinned for the next start. */
+		if (loader_adopted(d.att))
+			loader_abandon(d.att);
+		else
+			loader_detach(d.att);
 		free(d.cfg);
 		return EXIT_RUNTIME;
 	}

@@ -93,11 +93,11 @@ static int ensure_bpffs(const char *pin_dir)
 	if (strncmp(pin_dir, BPFFS_ROOT "/", strlen(BPFFS_ROOT "/")) != 0 || is_bpffs(BPFFS_ROOT))
 		return 0;
 	if (mkdir(BPFFS_ROOT, 0700) < 0 && errno != EEXIST) {
-		log_warn("create %s", BPFFS_ROOT);
+		log_err("create %s", BPFFS_ROOT);
 		return -errno;
 	}
 	if (mount("bpf", BPFFS_ROOT, "bpf", 0, "mode=0700") < 0) {
-		log_warn("mount bpffs on %s", BPFFS_ROOT);
+		log_err("mount bpffs on %s", BPFFS_ROOT);
 		return -errno;
 	}
 	log_info("%s was not a bpffs: mounted one (pins are visible in this mount namespace only)",
@@ -191,7 +191,7 @@ static int device_is_l3(const char *ifname, bool *l3)
 
 	if (type < 0) {
 		errno = -type;
-		log_warn("read the link type of %s", ifname);
+		log_err("read the link type of %s", ifname);
 		return type;
 	}
 	switch (type) {
@@ -210,7 +210,7 @@ static int device_is_l3(const char *ifname, bool *l3)
 		*l3 = true;
 		return 0;
 	default:
-		log_warnx("%s: link type %d is not supported (Ethernet-framed or IP-only devices are)",
+		log_errx("%s: link type %d is not supported (Ethernet-framed or IP-only devices are)",
 			  ifname, type);
 		return -EOPNOTSUPP;
 	}
@@ -241,7 +241,7 @@ static int adopt_pinned_map(struct bpf_map *map, const char *path)
 		      info.map_flags == bpf_map__map_flags(map);
 	if (!same_layout) {
 		if (strcmp(bpf_map__name(map), "flows") == 0) {
-			log_warnx("%s was pinned by an incompatible flowmeta version; `flowmeta detach` "
+			log_errx("%s was pinned by an incompatible flowmeta version; `flowmeta detach` "
 				  "removes it (and the counts it holds)", path);
 			return -EINVAL;
 		}
@@ -302,7 +302,7 @@ static int pin_program(struct attachment *att, struct bpf_program *prog, const c
 	unlink(path); /* a program pinned by an earlier instance is replaced by this one */
 	err = bpf_program__pin(prog, path);
 	if (err)
-		log_warnx("pin %s: %s", path, strerror(-err));
+		log_errx("pin %s: %s", path, strerror(-err));
 	return err;
 }
 
@@ -322,7 +322,7 @@ static int tc_attach(struct attachment *att, struct bpf_program *prog, bool ingr
 	int err = bpf_tc_attach(&hook, &opts);
 
 	if (err)
-		log_warnx("attach tc %s on %s: %s", ingress ? "ingress" : "egress", att->ifname,
+		log_errx("attach tc %s on %s: %s", ingress ? "ingress" : "egress", att->ifname,
 			  strerror(-err));
 	return err;
 }
@@ -408,7 +408,7 @@ static int xdp_attach(struct attachment *att, struct bpf_program *prog)
 
 	if (bpf_xdp_query(att->ifindex, 0, &query) == 0 && query.prog_id) {
 		if (!prog_is_ours(query.prog_id)) {
-			log_warnx("%s already has an XDP program (id %u) that is not flowmeta's; "
+			log_errx("%s already has an XDP program (id %u) that is not flowmeta's; "
 				  "use --hook tc or remove it", att->ifname, query.prog_id);
 			return -EBUSY;
 		}
@@ -431,7 +431,7 @@ static int xdp_attach(struct attachment *att, struct bpf_program *prog)
 		}
 	}
 	if (err)
-		log_warnx("attach xdp on %s: %s", att->ifname, strerror(-err));
+		log_errx("attach xdp on %s: %s", att->ifname, strerror(-err));
 	else
 		log_info("%s: XDP ingress attached in %s mode", att->ifname, mode);
 	return err;
@@ -445,7 +445,7 @@ static int attach_programs(struct attachment *att)
 
 	err = bpf_tc_hook_create(&clsact);
 	if (err && err != -EEXIST) {
-		log_warnx("create clsact qdisc on %s: %s", att->ifname, strerror(-err));
+		log_errx("create clsact qdisc on %s: %s", att->ifname, strerror(-err));
 		return err;
 	}
 	/* Egress first: with it in place, switching the ingress hook leaves no gap on egress. */
@@ -490,22 +490,36 @@ static int detach_programs(unsigned int ifindex, const char *ifname)
 }
 
 /*
- * Remove every pin in the pin directory, then the directory and an empty pin root. The directory is
- * flowmeta's own (created 0700 by it), so whatever is pinned there is ours to remove.
+ * Remove flowmeta's pins from the pin directory (the programs, and the maps of the object: obj, or a
+ * skeleton opened just for their names), then the directory and an empty pin root. Only the names
+ * flowmeta pins, and only on a bpffs: a --pin-dir or -i pointing anywhere else never deletes files.
  */
-static int remove_pins(const char *pin_dir)
+static int remove_pins(const char *pin_dir, struct bpf_object *obj)
 {
-	struct dirent *de;
-	DIR *dir = opendir(pin_dir);
+	static const char *const progs[] = { PIN_TC_INGRESS, PIN_TC_EGRESS, PIN_XDP_INGRESS };
+	struct flowmeta *names = NULL;
+	struct bpf_map *map;
 
-	if (!dir)
+	if (access(pin_dir, F_OK) < 0)
 		return errno == ENOENT ? 0 : -errno;
-	while ((de = readdir(dir)))
-		if (de->d_name[0] != '.')
-			unpin(pin_dir, de->d_name);
-	closedir(dir);
+	if (!is_bpffs(pin_dir)) {
+		log_errx("%s is not on a bpffs: not removing anything there", pin_dir);
+		return -EINVAL;
+	}
+	if (!obj) {
+		names = flowmeta__open();
+		if (!names)
+			return -errno;
+		obj = names->obj;
+	}
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
+		unpin(pin_dir, progs[i]);
+	bpf_object__for_each_map(map, obj)
+		if (!bpf_map__is_internal(map))
+			unpin(pin_dir, bpf_map__name(map));
+	flowmeta__destroy(names);
 	if (rmdir(pin_dir) < 0 && errno != ENOENT) {
-		log_warn("remove %s", pin_dir);
+		log_warn("remove %s (it holds files flowmeta did not pin)", pin_dir);
 		return -errno;
 	}
 	rmdir(LOADER_PIN_ROOT); /* only succeeds when no other interface is pinned */
@@ -539,7 +553,7 @@ static int load_skeleton(struct attachment *att, uint32_t max_flows)
 	att->skel = flowmeta__open();
 	if (!att->skel) {
 		err = -errno;
-		log_warnx("open BPF object: %s", strerror(-err));
+		log_errx("open BPF object: %s", strerror(-err));
 		return err;
 	}
 	att->skel->rodata->l3_device = l3;
@@ -553,7 +567,7 @@ static int load_skeleton(struct attachment *att, uint32_t max_flows)
 		return err;
 	err = flowmeta__load(att->skel);
 	if (err) {
-		log_warnx("load BPF programs for %s: %s%s", att->ifname, strerror(-err),
+		log_errx("load BPF programs for %s: %s%s", att->ifname, strerror(-err),
 			  att->adopted ? " (the pinned maps may come from an incompatible version: "
 					 "`flowmeta detach` removes them)" : "");
 		return err;
@@ -573,6 +587,21 @@ static void attachment_free(struct attachment *att)
 	free(att);
 }
 
+/*
+ * Undo only what this run did. A fresh start leaves nothing behind: a half attachment would count
+ * one direction only. An adopted one leaves the earlier instance's programs (or ours that replaced
+ * them: the same maps) counting into the pinned maps, as after a crash, so nothing is lost.
+ */
+static void undo_attach(struct attachment *att)
+{
+	if (att->adopted) {
+		log_errx("%s: the programs and pins of the earlier instance stay in place", att->ifname);
+		return;
+	}
+	detach_programs(att->ifindex, att->ifname);
+	remove_pins(att->pin_dir, att->skel->obj);
+}
+
 int loader_attach(const struct loader_opts *opts, struct attachment **out)
 {
 	struct attachment *att;
@@ -587,7 +616,7 @@ int loader_attach(const struct loader_opts *opts, struct attachment **out)
 	snprintf(att->ifname, sizeof(att->ifname), "%s", opts->ifname);
 	att->ifindex = if_nametoindex(opts->ifname);
 	if (!att->ifindex) {
-		log_warnx("unknown interface %s", opts->ifname);
+		log_errx("unknown interface %s", opts->ifname);
 		err = -ENODEV;
 		goto fail;
 	}
@@ -598,24 +627,28 @@ int loader_attach(const struct loader_opts *opts, struct attachment **out)
 	if (att->claim_fd < 0) {
 		err = att->claim_fd;
 		if (err == -EBUSY)
-			log_warnx("flowmeta is already running on %s", att->ifname);
+			log_errx("flowmeta is already running on %s", att->ifname);
 		else
-			log_warnx("claim %s: %s", att->ifname, strerror(-err));
+			log_errx("claim %s: %s", att->ifname, strerror(-err));
 		goto fail;
 	}
 	err = ensure_bpffs(att->pin_dir);
 	if (!err && (err = mkdir_p(att->pin_dir, 0700)))
-		log_warnx("create pin directory %s: %s", att->pin_dir, strerror(-err));
+		log_errx("create pin directory %s: %s", att->pin_dir, strerror(-err));
+	if (!err && !is_bpffs(att->pin_dir)) {
+		log_errx("pin directory %s is not on a bpffs", att->pin_dir);
+		err = -EINVAL;
+	}
 	if (err)
 		goto fail;
 	att->lock_fd = lock_pin_dir(att->pin_dir, LOCK_EX);
 	if (att->lock_fd < 0) {
 		err = att->lock_fd;
 		if (err == -EBUSY)
-			log_warnx("flowmeta is already running on %s (pins in %s)", att->ifname,
+			log_errx("flowmeta is already running on %s (pins in %s)", att->ifname,
 				  att->pin_dir);
 		else
-			log_warnx("lock %s: %s", att->pin_dir, strerror(-err));
+			log_errx("lock %s: %s", att->pin_dir, strerror(-err));
 		goto fail;
 	}
 	err = load_skeleton(att, opts->max_flows);
@@ -625,8 +658,7 @@ int loader_attach(const struct loader_opts *opts, struct attachment **out)
 		goto fail;
 	err = attach_programs(att);
 	if (err) {
-		/* Never leave a half attachment: it would count one direction only. */
-		detach_programs(att->ifindex, att->ifname);
+		undo_attach(att);
 		goto fail;
 	}
 	att->metering = true;
@@ -638,6 +670,11 @@ int loader_attach(const struct loader_opts *opts, struct attachment **out)
 fail:
 	attachment_free(att);
 	return err;
+}
+
+void loader_abandon(struct attachment *att)
+{
+	attachment_free(att);
 }
 
 const struct flowmeta_maps *loader_maps(const struct attachment *att)
@@ -671,7 +708,7 @@ int loader_stop_metering(struct attachment *att)
 int loader_detach(struct attachment *att)
 {
 	int err = loader_stop_metering(att);
-	int ret = remove_pins(att->pin_dir);
+	int ret = remove_pins(att->pin_dir, att->skel->obj);
 
 	attachment_free(att);
 	return err ?: ret;
@@ -745,24 +782,32 @@ int loader_running(const char *ifname, const char *pin_dir)
 int loader_cleanup(const char *ifname, const char *pin_dir)
 {
 	unsigned int ifindex = if_nametoindex(ifname);
+	int err, lock_fd, claim_fd = -1;
 	char dir[PATH_MAX];
-	int err, lock_fd;
 
 	err = pin_dir_path(ifname, pin_dir, dir, sizeof(dir));
 	if (err)
 		return err;
+	/* A run holding this pin directory, or this interface with another pin directory. */
 	lock_fd = lock_pin_dir(dir, LOCK_EX);
-	if (lock_fd == -EBUSY) {
-		log_warnx("flowmeta is running on %s: stop it (SIGTERM) instead of detaching under it",
-			  ifname);
-		return -EBUSY;
+	if (ifindex && lock_fd != -EBUSY)
+		claim_fd = claim_interface(ifindex);
+	if (lock_fd == -EBUSY || claim_fd == -EBUSY) {
+		log_errx("flowmeta is running on %s: stop it (SIGTERM) instead of detaching under it",
+			 ifname);
+		err = -EBUSY;
+		goto out;
 	}
 	err = ifindex ? detach_programs(ifindex, ifname) : 0;
 	if (lock_fd >= 0) {
-		int ret = remove_pins(dir);
+		int ret = remove_pins(dir, NULL);
 
 		err = err ?: ret;
-		close(lock_fd);
 	}
+out:
+	if (lock_fd >= 0)
+		close(lock_fd);
+	if (claim_fd >= 0)
+		close(claim_fd);
 	return err;
 }

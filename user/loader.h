@@ -59,6 +59,11 @@ bool loader_adopted(const struct attachment *att);
  * last time); the maps stay open and pinned.
  */
 int loader_stop_metering(struct attachment *att);
+/*
+ * Release the lock and free att, leaving programs attached and pins in place as a crash would:
+ * for a setup failure after adopting an earlier instance, whose counts must not be lost.
+ */
+void loader_abandon(struct attachment *att);
 /* Detach the programs (if still attached), remove the pins, release the lock and free att. */
 int loader_detach(struct attachment *att);
 

@@ -37,6 +37,25 @@ static void vlog(const char *level, const char *ansi, const char *fmt, va_list a
 	fputc('\n', stderr);
 }
 
+void log_err(const char *fmt, ...)
+{
+	int errnum = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog("error", "\033[31m", fmt, ap, errnum);
+	va_end(ap);
+}
+
+void log_errx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog("error", "\033[31m", fmt, ap, 0);
+	va_end(ap);
+}
+
 void log_warn(const char *fmt, ...)
 {
 	int errnum = errno;

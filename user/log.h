@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Logging to stderr, one line per event, prefixed by its level (OpenBSD daemon style).
- * log_warn() appends strerror(errno); log_warnx() does not. fatal()/fatalx() exit with the given code.
+ * log_warn() and log_err() append strerror(errno); the x variants do not. fatal()/fatalx() also exit
+ * with the given code.
  */
 #ifndef FLOWMETA_LOG_H
 #define FLOWMETA_LOG_H
@@ -11,6 +12,9 @@
 void log_init(int verbosity);
 int log_verbosity(void);
 
+/* An error the command gives up on (the caller then exits non-zero). */
+void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_errx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
