@@ -100,6 +100,7 @@ struct flow_export_state {
 	__u64 octets;
 	__u64 last_export_ns;	/* CLOCK_MONOTONIC time of the last record */
 };
+_Static_assert(sizeof(struct flow_export_state) == 24, "flow_export_state layout is shared");
 
 /*
  * What a running daemon publishes about itself after every poll, for `flowmeta status` (pinned maps
@@ -121,6 +122,7 @@ struct daemon_status {
 	__u32 n_collectors;
 	__u32 exporting;		/* 1: Enabled with at least one collector */
 };
+_Static_assert(sizeof(struct daemon_status) == 72, "daemon_status layout is shared");
 
 struct collector_status {
 	char spec[128];			/* "Udp/ADDRESS:PORT" as configured */
@@ -132,6 +134,8 @@ struct collector_status {
 	__u64 not_sent_flows;		/* flow records this collector did not get */
 	__u64 not_sent_packets;
 	__u64 not_sent_octets;
+	__u64 refused;			/* of send_errors: refused by an ICMP error */
+	__u64 refused_unquoted;		/* of refused: the error quoted no message it remembers */
 	__u32 down;			/* 1: its last send failed */
 	__u32 pad;
 };
@@ -258,5 +262,6 @@ struct drop_budget {
 	__u64 window;		/* flow clock >> FLOWMETA_DROP_EVENT_WINDOW_SHIFT */
 	__u64 events;		/* drop events raised in it */
 };
+_Static_assert(sizeof(struct drop_budget) == 16, "drop_budget layout is shared");
 
 #endif /* FLOWMETA_H */

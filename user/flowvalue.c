@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Folding per-CPU flow values and stats, and naming flow key fields. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "flowvalue.h"
 
@@ -28,6 +33,55 @@ bool flow_value_fold(const struct flow_value *percpu, int ncpus, struct flow_val
 		seen = true;
 	}
 	return seen;
+}
+
+int flow_map_for_each(int map_fd, flow_visit_fn visit, void *ctx)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	__u32 chunk = 1024, in = 0, out = 0;
+	struct flow_value *values = NULL, sum;
+	struct flow_key *keys = NULL;
+	bool first = true;
+	int err;
+
+	if (ncpus < 0)
+		return ncpus;
+	for (;;) {
+		__u32 count = chunk;
+
+		if (!keys) {
+			keys = calloc(chunk, sizeof(*keys));
+			values = calloc((size_t)chunk * ncpus, sizeof(*values));
+			if (!keys || !values) {
+				err = -ENOMEM;
+				break;
+			}
+		}
+		err = bpf_map_lookup_batch(map_fd, first ? NULL : &in, &out, keys, values, &count,
+					   NULL);
+		if (err == -ENOSPC && !count) {
+			/* One bucket holds more flows than a chunk: retry with a bigger one. */
+			chunk *= 2;
+			free(keys);
+			free(values);
+			keys = NULL;
+			continue;
+		}
+		if (err && err != -ENOENT)
+			break;
+		for (__u32 i = 0; i < count; i++)
+			if (flow_value_fold(&values[(size_t)i * ncpus], ncpus, &sum))
+				visit(&keys[i], &sum, ctx);
+		if (err == -ENOENT) {
+			err = 0;
+			break;
+		}
+		in = out;
+		first = false;
+	}
+	free(keys);
+	free(values);
+	return err;
 }
 
 void flowmeta_stats_fold(const struct flowmeta_stats *percpu, int ncpus, struct flowmeta_stats *out)

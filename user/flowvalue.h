@@ -21,6 +21,15 @@
  */
 bool flow_value_fold(const struct flow_value *percpu, int ncpus, struct flow_value *out);
 
+typedef void (*flow_visit_fn)(const struct flow_key *key, const struct flow_value *sum, void *ctx);
+
+/*
+ * Visit every flow of a `flows` map with its per-CPU values folded, read with batch lookups: unlike
+ * a get_next_key walk, the batch cursor (a bucket index) is not reset when the daemon deletes the
+ * flow just read, so no flow is visited twice. Returns 0 or a negative errno.
+ */
+int flow_map_for_each(int map_fd, flow_visit_fn visit, void *ctx);
+
 /* The same for the per-CPU stats counters: every field summed. */
 void flowmeta_stats_fold(const struct flowmeta_stats *percpu, int ncpus, struct flowmeta_stats *out);
 

@@ -22,6 +22,7 @@
 #include <bpf/libbpf.h>
 
 #include "config.h"
+#include "clock.h"
 #include "daemon.h"
 #include "flowmeta.h"
 #include "flowvalue.h"
@@ -44,11 +45,12 @@ struct cli {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: flowmeta run    -i IFACE [-c FILE] [--hook tc|xdp] [--collector SPEC]... [-v]\n"
-		"       flowmeta check  -c FILE\n"
-		"       flowmeta status -i IFACE [--json]\n"
-		"       flowmeta flows  -i IFACE [--json]\n"
-		"       flowmeta detach -i IFACE\n"
+		"usage: flowmeta run    -i IFACE [-c FILE] [--hook tc|xdp] [--collector SPEC]...\n"
+		"                       [--pin-dir DIR] [-v]\n"
+		"       flowmeta check  -c FILE [--collector SPEC]...\n"
+		"       flowmeta status -i IFACE [--pin-dir DIR] [--json]\n"
+		"       flowmeta flows  -i IFACE [--pin-dir DIR] [--json]\n"
+		"       flowmeta detach -i IFACE [--pin-dir DIR]\n"
 		"       flowmeta --version | --help\n"
 		"\n"
 		"  -i, --interface IFACE  overlay interface to meter (tun, tap, WireGuard, veth, ...)\n"
@@ -94,13 +96,13 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 			} else if (strcmp(optarg, "xdp") == 0) {
 				cli->hook = HOOK_XDP;
 			} else {
-				log_warnx("--hook: \"%s\" is not a hook; use tc or xdp", optarg);
+				log_errx("--hook: \"%s\" is not a hook; use tc or xdp", optarg);
 				return -EINVAL;
 			}
 			break;
 		case OPT_COLLECTOR:
 			if (cli->n_collectors == CONFIG_MAX_COLLECTORS) {
-				log_warnx("--collector: at most %d collectors", CONFIG_MAX_COLLECTORS);
+				log_errx("--collector: at most %d collectors", CONFIG_MAX_COLLECTORS);
 				return -EINVAL;
 			}
 			cli->collectors[cli->n_collectors++] = optarg;
@@ -125,12 +127,12 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 		}
 	}
 	if (optind >= argc) {
-		log_warnx("no command given");
+		log_errx("no command given");
 		return -EINVAL;
 	}
 	cli->command = argv[optind++];
 	if (optind < argc) {
-		log_warnx("%s: unexpected argument \"%s\"", cli->command, argv[optind]);
+		log_errx("%s: unexpected argument \"%s\"", cli->command, argv[optind]);
 		return -EINVAL;
 	}
 	return 0;
@@ -140,16 +142,22 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 static int require_interface(const struct cli *cli, bool must_exist)
 {
 	if (!cli->ifname) {
-		log_warnx("%s: -i IFACE is required", cli->command);
+		log_errx("%s: -i IFACE is required", cli->command);
 		return EXIT_USAGE;
 	}
 	if (strlen(cli->ifname) >= IF_NAMESIZE) {
-		log_warnx("%s: interface name \"%s\" is longer than %d characters", cli->command,
-			  cli->ifname, IF_NAMESIZE - 1);
+		log_errx("%s: interface name \"%s\" is longer than %d characters", cli->command,
+			 cli->ifname, IF_NAMESIZE - 1);
+		return EXIT_USAGE;
+	}
+	/* It names the pin directory: never let it climb out of the pin root. */
+	if (strchr(cli->ifname, '/') || strcmp(cli->ifname, ".") == 0 ||
+	    strcmp(cli->ifname, "..") == 0 || !cli->ifname[0]) {
+		log_errx("%s: \"%s\" is not an interface name", cli->command, cli->ifname);
 		return EXIT_USAGE;
 	}
 	if (must_exist && !if_nametoindex(cli->ifname)) {
-		log_warnx("unknown interface %s", cli->ifname);
+		log_errx("unknown interface %s", cli->ifname);
 		return EXIT_USAGE;
 	}
 	return EXIT_OK;
@@ -180,7 +188,7 @@ static int cmd_check(const struct cli *cli)
 	int ret;
 
 	if (!cli->config_path) {
-		log_warnx("check: -c FILE is required");
+		log_errx("check: -c FILE is required");
 		return EXIT_USAGE;
 	}
 	cfg = malloc(sizeof(*cfg));
@@ -209,26 +217,20 @@ static int open_maps(const struct cli *cli, struct flowmeta_maps *maps)
 	int err = loader_open_pinned(cli->ifname, cli->pin_dir, maps);
 
 	if (err == -ENOENT) {
-		log_warnx("nothing pinned for %s (%s): flowmeta has not run on it", cli->ifname,
-			  cli->pin_dir ? cli->pin_dir : LOADER_PIN_ROOT);
+		if (cli->pin_dir)
+			log_errx("nothing pinned for %s in %s: flowmeta has not run on it", cli->ifname,
+				 cli->pin_dir);
+		else
+			log_errx("nothing pinned for %s in %s/%s: flowmeta has not run on it",
+				 cli->ifname, LOADER_PIN_ROOT, cli->ifname);
 		return EXIT_RUNTIME;
 	}
 	if (err) {
 		errno = -err;
-		log_warn("open the pinned maps of %s", cli->ifname);
+		log_err("open the pinned maps of %s", cli->ifname);
 		return EXIT_RUNTIME;
 	}
 	return EXIT_OK;
-}
-
-/* CLOCK_REALTIME minus CLOCK_MONOTONIC, to turn kernel timestamps into epoch milliseconds. */
-static int64_t realtime_offset_ns(void)
-{
-	struct timespec mono, real;
-
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	clock_gettime(CLOCK_REALTIME, &real);
-	return (real.tv_sec - mono.tv_sec) * 1000000000LL + (real.tv_nsec - mono.tv_nsec);
 }
 
 static void tcp_flags_text(unsigned int flags, char *buf)
@@ -244,41 +246,9 @@ static void tcp_flags_text(unsigned int flags, char *buf)
 	*p = '\0';
 }
 
-typedef void (*flow_visit_fn)(const struct flow_key *key, const struct flow_value *value, void *ctx);
-
-/* Visit every flow of the pinned map with its per-CPU values folded. */
-static int for_each_flow(int map_fd, flow_visit_fn visit, void *ctx)
-{
-	int ncpus = libbpf_num_possible_cpus();
-	struct flow_key key, next;
-	struct flow_value *percpu, sum;
-	void *prev = NULL;
-	int err = 0;
-
-	if (ncpus < 0)
-		return ncpus;
-	percpu = calloc(ncpus, sizeof(*percpu));
-	if (!percpu)
-		return -ENOMEM;
-	while (bpf_map_get_next_key(map_fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(map_fd, &key, percpu) < 0) {
-			if (errno == ENOENT)
-				continue; /* ended by the daemon while we walked */
-			err = -errno;
-			break;
-		}
-		flow_value_fold(percpu, ncpus, &sum);
-		visit(&key, &sum, ctx);
-	}
-	free(percpu);
-	return err;
-}
-
 struct flows_output {
 	json_object *array;	/* --json */
-	int64_t offset_ns;
+	struct fm_time now;	/* to turn kernel times into epoch milliseconds */
 	unsigned long count;
 };
 
@@ -326,16 +296,16 @@ static void add_flow_json(const struct flow_key *key, const struct flow_value *v
 	json_object_object_add(o, "end_flags", json_object_new_int(v->end_flags));
 	json_object_object_add(o, "verdict", json_object_new_string(flow_verdict_name(key->verdict)));
 	json_object_object_add(o, "first_seen_ms",
-			       json_object_new_int64(((int64_t)v->first_seen_ns + out->offset_ns) / 1000000));
+			       json_object_new_uint64(fm_epoch_ms(&out->now, v->first_seen_ns)));
 	json_object_object_add(o, "last_seen_ms",
-			       json_object_new_int64(((int64_t)v->last_seen_ns + out->offset_ns) / 1000000));
+			       json_object_new_uint64(fm_epoch_ms(&out->now, v->last_seen_ns)));
 	json_object_array_add(out->array, o);
 	out->count++;
 }
 
 static int cmd_flows(const struct cli *cli)
 {
-	struct flows_output out = { .offset_ns = realtime_offset_ns() };
+	struct flows_output out = { 0 };
 	struct flowmeta_maps maps;
 	int rc = require_interface(cli, true), err;
 
@@ -343,59 +313,25 @@ static int cmd_flows(const struct cli *cli)
 		rc = open_maps(cli, &maps);
 	if (rc)
 		return rc;
+	fm_time_now(&out.now);
 	if (cli->json) {
 		out.array = json_object_new_array();
-		err = for_each_flow(maps.flows, add_flow_json, &out);
+		err = flow_map_for_each(maps.flows, add_flow_json, &out);
 		if (!err)
 			printf("%s\n", json_object_to_json_string_ext(out.array, JSON_C_TO_STRING_PRETTY));
 		json_object_put(out.array);
 	} else {
 		printf("%-7s %-7s %-39s %5s %-39s %5s %10s %12s %-8s %s\n", "DIR", "PROTO", "SRC",
 		       "SPORT", "DST", "DPORT", "PACKETS", "OCTETS", "FLAGS", "VERDICT");
-		err = for_each_flow(maps.flows, print_flow_line, &out);
+		err = flow_map_for_each(maps.flows, print_flow_line, &out);
 	}
 	loader_close_maps(&maps);
 	if (err) {
 		errno = -err;
-		log_warn("read the flow table of %s", cli->ifname);
+		log_err("read the flow table of %s", cli->ifname);
 		return EXIT_RUNTIME;
 	}
 	return EXIT_OK;
-}
-
-struct flow_totals {
-	unsigned long flows;
-	unsigned long long packets, octets;
-};
-
-static void add_to_totals(const struct flow_key *key, const struct flow_value *v, void *ctx)
-{
-	struct flow_totals *t = ctx;
-
-	(void)key;
-	t->flows++;
-	t->packets += v->packets;
-	t->octets += v->octets;
-}
-
-static int read_stats(int stats_fd, struct flowmeta_stats *sum)
-{
-	int ncpus = libbpf_num_possible_cpus();
-	struct flowmeta_stats *percpu;
-	__u32 zero = 0;
-	int err = 0;
-
-	if (ncpus < 0)
-		return ncpus;
-	percpu = calloc(ncpus, sizeof(*percpu));
-	if (!percpu)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(stats_fd, &zero, percpu) < 0)
-		err = -errno;
-	else
-		flowmeta_stats_fold(percpu, ncpus, sum);
-	free(percpu);
-	return err;
 }
 
 struct status_row {
@@ -420,117 +356,123 @@ static void print_rows(const char *indent, const struct status_row *rows, size_t
 		printf("%s%-*s %llu\n", indent, 22 - (int)strlen(indent), rows[i].name, rows[i].value);
 }
 
+/* The rows of one collector, in the order `status` prints them. */
+static size_t collector_rows(const struct collector_status *c, struct status_row *rows)
+{
+	const struct status_row all[] = {
+		{ "messages", c->messages },
+		{ "records", c->records },
+		{ "flow_records", c->flow_records },
+		{ "octets", c->octets },
+		{ "send_errors", c->send_errors },
+		{ "refused", c->refused },
+		{ "refused_unquoted", c->refused_unquoted },
+		{ "not_sent_flows", c->not_sent_flows },
+		{ "not_sent_packets", c->not_sent_packets },
+		{ "not_sent_octets", c->not_sent_octets },
+	};
+
+	memcpy(rows, all, sizeof(all));
+	return ROWS(all);
+}
+
+static void print_status_json(const struct cli *cli, const struct status_snapshot *st,
+			      const struct status_row *kernel, size_t n_kernel,
+			      const struct status_row *exporter, size_t n_exporter)
+{
+	json_object *o = rows_json(kernel, n_kernel), *list = json_object_new_array(), *exp;
+	struct status_row rows[16];
+
+	json_object_object_add(o, "interface", json_object_new_string(cli->ifname));
+	json_object_object_add(o, "running", json_object_new_boolean(st->running));
+	exp = rows_json(exporter, n_exporter);
+	json_object_object_add(exp, "exporting", json_object_new_boolean(st->daemon.exporting));
+	json_object_object_add(o, "exporter", exp);
+	for (int i = 0; i < st->n_collectors; i++) {
+		const struct collector_status *c = &st->collectors[i];
+		json_object *co = rows_json(rows, collector_rows(c, rows));
+
+		json_object_object_add(co, "collector", json_object_new_string(c->spec));
+		json_object_object_add(co, "down", json_object_new_boolean(c->down));
+		json_object_array_add(list, co);
+	}
+	json_object_object_add(o, "collectors", list);
+	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
+	json_object_put(o);
+}
+
+static void print_status_text(const struct cli *cli, const struct status_snapshot *st,
+			      const struct status_row *kernel, size_t n_kernel,
+			      const struct status_row *exporter, size_t n_exporter)
+{
+	struct status_row rows[16];
+
+	printf("%-22s %s\n", "interface", cli->ifname);
+	printf("%-22s %s\n", "running", st->running ? "yes" : "no");
+	print_rows("", kernel, n_kernel);
+	if (!st->daemon.pid)
+		return;
+	printf("exporter%s:\n", st->running ? "" : " (last published by a daemon no longer running)");
+	print_rows("  ", exporter, n_exporter);
+	printf("  %-20s %s\n", "exporting", st->daemon.exporting ? "yes" : "no");
+	for (int i = 0; i < st->n_collectors; i++) {
+		const struct collector_status *c = &st->collectors[i];
+
+		printf("collector %s%s:\n", c->spec, c->down ? " (down)" : "");
+		print_rows("  ", rows, collector_rows(c, rows));
+	}
+}
+
 static int cmd_status(const struct cli *cli)
 {
-	struct collector_status collectors[FLOWMETA_MAX_COLLECTORS];
-	struct flow_totals totals = { 0 };
-	struct daemon_status daemon;
-	struct flowmeta_stats stats;
+	struct status_snapshot *st;
 	struct flowmeta_maps maps;
-	int rc = require_interface(cli, true), running, n_collectors = 0, err;
+	int rc = require_interface(cli, true), err;
 
+	if (!rc)
+		rc = open_maps(cli, &maps);
 	if (rc)
 		return rc;
-	running = loader_running(cli->ifname, cli->pin_dir);
-	rc = open_maps(cli, &maps);
-	if (rc)
-		return rc;
-	err = for_each_flow(maps.flows, add_to_totals, &totals);
-	if (!err)
-		err = read_stats(maps.stats, &stats);
-	if (!err) {
-		n_collectors = status_read(&maps, &daemon, collectors, FLOWMETA_MAX_COLLECTORS);
-		err = n_collectors < 0 ? n_collectors : 0;
-	}
+	st = malloc(sizeof(*st));
+	err = st ? status_snapshot_read(cli->ifname, cli->pin_dir, &maps, st) : -ENOMEM;
 	loader_close_maps(&maps);
 	if (err) {
 		errno = -err;
-		log_warn("read the maps of %s", cli->ifname);
+		log_err("read the maps of %s", cli->ifname);
+		free(st);
 		return EXIT_RUNTIME;
 	}
-	/*
-	 * Running means metering: a daemon holds the interface's lock AND has published after
-	 * attaching. The lock alone is taken before the programs are loaded.
-	 */
-	running = running == 1 && daemon.pid && (kill((pid_t)daemon.pid, 0) == 0 || errno == EPERM);
 
 	/* The kernel's view: what is in the table now and what could not be metered. */
 	const struct status_row kernel[] = {
-		{ "flows", totals.flows },
-		{ "packets", totals.packets },
-		{ "octets", totals.octets },
-		{ "not_ip", stats.not_ip },
-		{ "malformed", stats.malformed },
-		{ "truncated_l4", stats.truncated_l4 },
-		{ "fragments", stats.fragments },
-		{ "table_full_packets", stats.table_full_packets },
-		{ "table_full_octets", stats.table_full_octets },
-		{ "events_lost", stats.events_lost },
-		{ "policy_dropped", stats.policy_dropped },
+		{ "flows", st->flows },
+		{ "packets", st->packets },
+		{ "octets", st->octets },
+		{ "not_ip", st->kernel.not_ip },
+		{ "malformed", st->kernel.malformed },
+		{ "truncated_l4", st->kernel.truncated_l4 },
+		{ "fragments", st->kernel.fragments },
+		{ "table_full_packets", st->kernel.table_full_packets },
+		{ "table_full_octets", st->kernel.table_full_octets },
+		{ "events_lost", st->kernel.events_lost },
+		{ "policy_dropped", st->kernel.policy_dropped },
 	};
 	/* The daemon's view, as it last published it. */
 	const struct status_row exporter[] = {
-		{ "pid", daemon.pid },
-		{ "updated_ms", daemon.updated_ms },
-		{ "polls", daemon.polls },
-		{ "flow_records", daemon.flow_records },
-		{ "flows_ended", daemon.flows_ended },
-		{ "hints", daemon.hints },
-		{ "map_errors", daemon.map_errors },
+		{ "pid", st->daemon.pid },
+		{ "updated_ms", st->daemon.updated_ms },
+		{ "polls", st->daemon.polls },
+		{ "flow_records", st->daemon.flow_records },
+		{ "flows_ended", st->daemon.flows_ended },
+		{ "hints", st->daemon.hints },
+		{ "map_errors", st->daemon.map_errors },
 	};
 
-	if (cli->json) {
-		json_object *o = rows_json(kernel, ROWS(kernel)), *list = json_object_new_array();
-
-		json_object_object_add(o, "interface", json_object_new_string(cli->ifname));
-		json_object_object_add(o, "running", json_object_new_boolean(running));
-		json_object_object_add(o, "exporter", rows_json(exporter, ROWS(exporter)));
-		json_object_object_add(json_object_object_get(o, "exporter"), "exporting",
-				       json_object_new_boolean(daemon.exporting));
-		for (int i = 0; i < n_collectors; i++) {
-			const struct collector_status *c = &collectors[i];
-			const struct status_row row[] = {
-				{ "messages", c->messages },
-				{ "records", c->records },
-				{ "flow_records", c->flow_records },
-				{ "octets", c->octets },
-				{ "send_errors", c->send_errors },
-				{ "not_sent_flows", c->not_sent_flows },
-				{ "not_sent_packets", c->not_sent_packets },
-				{ "not_sent_octets", c->not_sent_octets },
-			};
-			json_object *co = rows_json(row, ROWS(row));
-
-			json_object_object_add(co, "collector", json_object_new_string(c->spec));
-			json_object_object_add(co, "down", json_object_new_boolean(c->down));
-			json_object_array_add(list, co);
-		}
-		json_object_object_add(o, "collectors", list);
-		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
-		json_object_put(o);
-		return EXIT_OK;
-	}
-
-	printf("%-22s %s\n", "interface", cli->ifname);
-	printf("%-22s %s\n", "running", running ? "yes" : "no");
-	print_rows("", kernel, ROWS(kernel));
-	if (!daemon.pid)
-		return EXIT_OK;
-	printf("exporter%s:\n", running ? "" : " (last published by a daemon no longer running)");
-	print_rows("  ", exporter, ROWS(exporter));
-	printf("  %-20s %s\n", "exporting", daemon.exporting ? "yes" : "no");
-	for (int i = 0; i < n_collectors; i++) {
-		const struct collector_status *c = &collectors[i];
-
-		printf("collector %s%s:\n", c->spec, c->down ? " (down)" : "");
-		printf("  %-20s %llu\n  %-20s %llu\n  %-20s %llu\n  %-20s %llu\n", "messages",
-		       (unsigned long long)c->messages, "records", (unsigned long long)c->records,
-		       "send_errors", (unsigned long long)c->send_errors, "not_sent_flows",
-		       (unsigned long long)c->not_sent_flows);
-		printf("  %-20s %llu\n  %-20s %llu\n", "not_sent_packets",
-		       (unsigned long long)c->not_sent_packets, "not_sent_octets",
-		       (unsigned long long)c->not_sent_octets);
-	}
+	if (cli->json)
+		print_status_json(cli, st, kernel, ROWS(kernel), exporter, ROWS(exporter));
+	else
+		print_status_text(cli, st, kernel, ROWS(kernel), exporter, ROWS(exporter));
+	free(st);
 	return EXIT_OK;
 }
 
@@ -547,7 +489,7 @@ static int cmd_detach(const struct cli *cli)
 		return EXIT_RUNTIME;
 	if (err) {
 		errno = -err;
-		log_warn("detach from %s", cli->ifname);
+		log_err("detach from %s", cli->ifname);
 		return EXIT_RUNTIME;
 	}
 	log_info("%s: flowmeta programs and pins removed", cli->ifname);
@@ -583,7 +525,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(cli.command, commands[i].name) == 0)
 			return commands[i].run(&cli);
-	log_warnx("unknown command \"%s\"", cli.command);
+	log_errx("unknown command \"%s\"", cli.command);
 	usage(stderr);
 	return EXIT_USAGE;
 }

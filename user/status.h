@@ -1,24 +1,32 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * The daemon's own counters, published into the pinned maps daemon_status and collector_status
- * after each poll, and read back by `flowmeta status`, whether or not the daemon still runs.
+ * `flowmeta status`: the daemon publishes its own counters into the pinned maps daemon_status and
+ * collector_status after each poll; a snapshot reads them back together with the kernel's view
+ * (flow table totals and per-CPU counters), whether or not the daemon still runs.
  */
 #ifndef FLOWMETA_STATUS_H
 #define FLOWMETA_STATUS_H
+
+#include <stdbool.h>
 
 #include "exporter.h"
 #include "flowmeta.h"
 #include "loader.h"
 
-/* Write a snapshot of exp into the maps; failures are counted by the caller's next snapshot only. */
+/* Write a snapshot of exp into the maps (a failure is logged once). */
 void status_publish(const struct flowmeta_maps *maps, const struct exporter *exp);
 
-/*
- * Read the snapshot back. Returns the number of collector entries written to collectors (at most
- * max), or a negative errno when the maps cannot be read; 0 with daemon->pid 0 when no daemon ever
- * published into them.
- */
-int status_read(const struct flowmeta_maps *maps, struct daemon_status *daemon,
-		struct collector_status *collectors, int max);
+struct status_snapshot {
+	bool running;			/* a daemon holds the interface and published after attaching */
+	unsigned long long flows, packets, octets;	/* the flow table now */
+	struct flowmeta_stats kernel;	/* per-CPU counters, summed */
+	struct daemon_status daemon;	/* as last published; pid 0: never */
+	struct collector_status collectors[FLOWMETA_MAX_COLLECTORS];
+	int n_collectors;
+};
+
+/* Read everything `flowmeta status` shows from the maps pinned for IFACE. Negative errno. */
+int status_snapshot_read(const char *ifname, const char *pin_dir, const struct flowmeta_maps *maps,
+			 struct status_snapshot *snap);
 
 #endif /* FLOWMETA_STATUS_H */
