@@ -12,8 +12,9 @@ VERSION		:= $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 MULTIARCH	:= $(shell $(CC) -dumpmachine)
 BPF_ARCH	:= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
+# CFLAGS may be overridden (make CFLAGS=-O0); the flags flowmeta needs are kept apart.
 CFLAGS		?= -O2 -g
-CFLAGS		+= -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror \
+override CFLAGS	+= -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror \
 		   -D_GNU_SOURCE -DFLOWMETA_VERSION='"$(VERSION)"' -Iinclude -Iuser -I$(BUILD) \
 		   $(shell pkg-config --cflags libbpf json-c)
 LDLIBS		+= $(shell pkg-config --libs libbpf json-c) -lelf -lz
@@ -80,7 +81,10 @@ demo: deps all
 
 install: $(BUILD)/flowmeta
 	install -D -m 0755 $(BUILD)/flowmeta $(DESTDIR)$(PREFIX)/sbin/flowmeta
-	install -D -m 0644 packaging/flowmeta.service $(DESTDIR)/etc/systemd/system/flowmeta@.service
+	install -d $(DESTDIR)/etc/systemd/system
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' packaging/flowmeta.service \
+		> $(DESTDIR)/etc/systemd/system/flowmeta@.service
+	chmod 0644 $(DESTDIR)/etc/systemd/system/flowmeta@.service
 	install -D -m 0644 packaging/flowmeta.json $(DESTDIR)$(PREFIX)/share/doc/flowmeta/flowmeta.json.example
 	test -e $(DESTDIR)/etc/flowmeta/flowmeta.json || \
 		install -D -m 0644 packaging/flowmeta.json $(DESTDIR)/etc/flowmeta/flowmeta.json
@@ -92,7 +96,8 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/share/doc/flowmeta
 
 format:
-	clang-format -i $(wildcard bpf/*.c bpf/*.h user/*.c user/*.h include/*.h tests/*/*.c tests/*.h bench/*.c)
+	clang-format -i $(wildcard bpf/*.c bpf/*.h user/*.c user/*.h include/*.h tests/*/*.c \
+		tests/*/*.h tests/*.h bench/*.c bench/*.h)
 
 clean:
 	rm -rf $(BUILD)

@@ -59,8 +59,8 @@ test_install_unit() {
 	unit=$(in_unit)
 	exec=$(sed -n 's/^ExecStart=//p' "$unit")
 	assert_eq "$(echo "$exec" | grep -c . || true)" 1 "ExecStart lines"
-	[[ $exec == "$PREFIX_DIR/sbin/flowmeta run -i %i "* ]] ||
-		fail "ExecStart does not run the installed binary on %i: $exec"
+	[[ $exec == "$PREFIX_DIR/sbin/flowmeta run -i %I "* ]] ||
+		fail "ExecStart does not run the installed binary on %I (the unescaped instance): $exec"
 	[ -x "$IN_DIR${exec%% *}" ] || fail "ExecStart's binary ${exec%% *} is not in DESTDIR"
 	[[ $exec == *" -c /etc/flowmeta/flowmeta.json"* ]] || [[ $exec != *" -c "* ]] ||
 		fail "ExecStart names another configuration: $exec"
