@@ -131,24 +131,6 @@ static int collector_connect(struct collector *c)
 	return 0;
 }
 
-static bool sockaddr_same(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET) {
-		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
-
-		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-	}
-	if (a->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-
-		return x->sin6_port == y->sin6_port && x->sin6_scope_id == y->sin6_scope_id &&
-		       !memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr));
-	}
-	return false;
-}
-
 static struct collector *collector_new(const struct collector_addr *addr)
 {
 	struct collector *c = calloc(1, sizeof(*c));
@@ -192,7 +174,7 @@ int collector_set_apply(struct collector_set *set, const struct config *cfg)
 		for (size_t j = 0; j < set->n && !next[i]; j++) {
 			const struct collector_addr *a = &cfg->collectors[i];
 
-			if (kept[j] || !sockaddr_same(&set->c[j]->addr.addr, &a->addr))
+			if (kept[j] || !sockaddr_equal(&set->c[j]->addr.addr, &a->addr))
 				continue;
 			next[i] = set->c[j];
 			kept[j] = true;

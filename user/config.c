@@ -512,19 +512,22 @@ static void collector_format(const struct collector_addr *c, char *buf, size_t s
 	}
 }
 
-static bool same_endpoint(const struct collector_addr *a, const struct collector_addr *b)
+bool sockaddr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
-	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)&a->addr;
-	const struct sockaddr_in6 *b6 = (const struct sockaddr_in6 *)&b->addr;
-	const struct sockaddr_in *a4 = (const struct sockaddr_in *)&a->addr;
-	const struct sockaddr_in *b4 = (const struct sockaddr_in *)&b->addr;
-
-	if (a->addr.ss_family != b->addr.ss_family)
+	if (a->ss_family != b->ss_family)
 		return false;
-	if (a->addr.ss_family == AF_INET6)
-		return a6->sin6_port == b6->sin6_port &&
-		       !memcmp(&a6->sin6_addr, &b6->sin6_addr, sizeof(a6->sin6_addr));
-	return a4->sin_port == b4->sin_port && a4->sin_addr.s_addr == b4->sin_addr.s_addr;
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+
+		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	if (a->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+
+		return x->sin6_port == y->sin6_port && x->sin6_scope_id == y->sin6_scope_id &&
+		       !memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr));
+	}
+	return false;
 }
 
 int config_add_collector(struct config *cfg, const char *spec, char *err, size_t err_len)
@@ -535,7 +538,7 @@ int config_add_collector(struct config *cfg, const char *spec, char *err, size_t
 	if (ret)
 		return ret;
 	for (size_t i = 0; i < cfg->n_collectors; i++) {
-		if (!same_endpoint(&c, &cfg->collectors[i]))
+		if (!sockaddr_equal(&c.addr, &cfg->collectors[i].addr))
 			continue;
 		config_err(err, err_len,
 			   "\"%s\": same address and port as collector \"%s\"; list "

@@ -123,6 +123,13 @@ int collector_parse(const char *spec, struct collector_addr *out, char *err, siz
  */
 int config_add_collector(struct config *cfg, const char *spec, char *err, size_t err_len);
 
+/*
+ * Whether two collector addresses are the same endpoint: family, address and port (and the IPv6
+ * scope). The one test of "the same collector", for duplicates in a configuration and for the
+ * collectors a reload keeps.
+ */
+bool sockaddr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
+
 /* Print the effective settings, one "Key: value" line each (flowmeta check). */
 void config_print(const struct config *cfg, FILE *out);
 
