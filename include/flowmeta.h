@@ -127,7 +127,7 @@ _Static_assert(sizeof(struct daemon_status) == 72, "daemon_status layout is shar
 struct collector_status {
 	char spec[128];			/* "Udp/ADDRESS:PORT" as configured */
 	__u64 messages;			/* messages sent, templates included */
-	__u64 records;			/* data records put on the wire, refused ones too (the sequence) */
+	__u64 records;			/* data records on the wire, refused too (the sequence) */
 	__u64 flow_records;
 	__u64 octets;
 	__u64 send_errors;		/* messages not sent: refused by ICMP, failed or not tried */

@@ -39,7 +39,10 @@ const char *flow_direction_name(unsigned int direction);
 const char *flow_verdict_name(unsigned int verdict);
 /* inet_ntop of a key address for its IP version. */
 const char *flow_addr_format(const __u8 addr[16], unsigned int ip_version, char *buf, size_t len);
-/* "egress tcp 100.64.0.1:40000 -> 100.64.0.2:22" (ICMP: "icmp 100.64.0.1 -> 100.64.0.2 type 8 code 0"). */
+/*
+ * "egress tcp 100.64.0.1:40000 -> 100.64.0.2:22"
+ * (ICMP: "egress icmp 100.64.0.1 -> 100.64.0.2 type 8 code 0").
+ */
 const char *flow_key_format(const struct flow_key *key, char *buf, size_t len);
 
 #endif /* FLOWMETA_FLOWVALUE_H */

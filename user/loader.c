@@ -249,7 +249,9 @@ static int adopt_pinned_map(struct bpf_map *map, const char *path)
 		return unlink(path) ? -errno : 0;
 	}
 	if (info.max_entries != bpf_map__max_entries(map)) {
-		if (bpf_map__type(map) == BPF_MAP_TYPE_PERCPU_HASH || bpf_map__type(map) == BPF_MAP_TYPE_HASH)
+		enum bpf_map_type type = bpf_map__type(map);
+
+		if (type == BPF_MAP_TYPE_PERCPU_HASH || type == BPF_MAP_TYPE_HASH)
 			log_warnx("%s: keeping the pinned table size %u instead of MaxFlows %u until "
 				  "`flowmeta detach` removes it", path, info.max_entries,
 				  bpf_map__max_entries(map));
@@ -316,9 +318,9 @@ static int pin_program(struct attachment *att, struct bpf_program *prog, const c
 static int tc_attach(struct attachment *att, struct bpf_program *prog, bool ingress)
 {
 	TC_HOOK(hook, att->ifindex, ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS);
+	/* BPF_TC_F_REPLACE: an earlier instance's filter is swapped, not doubled. */
 	LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = bpf_program__fd(prog), .handle = TC_HANDLE,
-		    .priority = TC_PRIORITY,
-		    .flags = BPF_TC_F_REPLACE); /* an earlier instance's filter is swapped, not doubled */
+		    .priority = TC_PRIORITY, .flags = BPF_TC_F_REPLACE);
 	int err = bpf_tc_attach(&hook, &opts);
 
 	if (err)
@@ -595,7 +597,8 @@ static void attachment_free(struct attachment *att)
 static void undo_attach(struct attachment *att)
 {
 	if (att->adopted) {
-		log_errx("%s: the programs and pins of the earlier instance stay in place", att->ifname);
+		log_errx("%s: the programs and pins of the earlier instance stay in place",
+			 att->ifname);
 		return;
 	}
 	detach_programs(att->ifindex, att->ifname);

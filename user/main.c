@@ -55,8 +55,9 @@ static void usage(FILE *out)
 		"\n"
 		"  -i, --interface IFACE  overlay interface to meter (tun, tap, WireGuard, veth, ...)\n"
 		"  -c, --config FILE      JSON configuration (default %s)\n"
-		"      --hook tc|xdp      ingress hook: TC clsact (default) or XDP; egress is always TC\n"
-		"      --collector SPEC   add a collector, e.g. Udp/198.18.0.5:4739 or Udp/[2001:db8::5]:4739\n"
+		"      --hook tc|xdp      ingress hook: TC clsact (default) or XDP; egress is TC\n"
+		"      --collector SPEC   add a collector, e.g. Udp/198.18.0.5:4739 or\n"
+		"                         Udp/[2001:db8::5]:4739\n"
 		"      --pin-dir DIR      pin directory (default %s/IFACE)\n"
 		"      --json             machine-readable output (status, flows)\n"
 		"  -v, --verbose          debug logging (per flow records)\n"
@@ -283,7 +284,8 @@ static void add_flow_json(const struct flow_key *key, const struct flow_value *v
 
 	flow_addr_format(key->src_addr, key->ip_version, src, sizeof(src));
 	flow_addr_format(key->dst_addr, key->ip_version, dst, sizeof(dst));
-	json_object_object_add(o, "direction", json_object_new_string(flow_direction_name(key->direction)));
+	json_object_object_add(o, "direction",
+			       json_object_new_string(flow_direction_name(key->direction)));
 	json_object_object_add(o, "ip_version", json_object_new_int(key->ip_version));
 	json_object_object_add(o, "protocol", json_object_new_int(key->protocol));
 	json_object_object_add(o, "src", json_object_new_string(src));
@@ -318,7 +320,8 @@ static int cmd_flows(const struct cli *cli)
 		out.array = json_object_new_array();
 		err = flow_map_for_each(maps.flows, add_flow_json, &out);
 		if (!err)
-			printf("%s\n", json_object_to_json_string_ext(out.array, JSON_C_TO_STRING_PRETTY));
+			printf("%s\n", json_object_to_json_string_ext(out.array,
+								      JSON_C_TO_STRING_PRETTY));
 		json_object_put(out.array);
 	} else {
 		printf("%-7s %-7s %-39s %5s %-39s %5s %10s %12s %-8s %s\n", "DIR", "PROTO", "SRC",
