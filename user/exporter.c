@@ -43,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bpfmap.h"
 #include "exporter.h"
 #include "flowtable.h"
 #include "flowvalue.h"
@@ -668,35 +669,10 @@ static void flush_flow(struct exporter *exp, const struct flow_key *key,
 		flowtable_remove(&exp->table, st);
 }
 
-/* Delete every export_state entry: after a forced end no flow is left to continue. */
-static void clear_state_map(struct exporter *exp)
-{
-	struct flow_export_state vals[256];
-	struct flow_key keys[256];
-	__u32 in = 0, out = 0;
-	bool first = true;
-
-	for (;;) {
-		__u32 count = 256;
-		int err = bpf_map_lookup_and_delete_batch(exp->state_fd, first ? NULL : &in, &out,
-							  keys, vals, &count, NULL);
-
-		if (err) {
-			if (err != -ENOENT) {
-				exp->stats.map_errors++;
-				log_warn("export_state: clearing");
-			}
-			return;
-		}
-		in = out;
-		first = false;
-	}
-}
-
 int exporter_flush_all(struct exporter *exp, const struct fm_time *now)
 {
 	uint64_t ended = 0;
-	int err;
+	int err, clear_err;
 
 	exp->now = *now;
 	read_kernel_stats(exp);
@@ -708,8 +684,12 @@ int exporter_flush_all(struct exporter *exp, const struct fm_time *now)
 	exporter_flush(exp);
 	/* The final counts, notSent* included, reach the collectors before the exporter goes. */
 	collector_set_send_statistics(&exp->collectors, now->mono_ns);
-	if (exp->state_fd >= 0)
-		clear_state_map(exp);
+	/* Every export_state entry goes: after a forced end no flow is left to continue. */
+	clear_err = exp->state_fd >= 0 ? bpfmap_delete_keys(exp->state_fd, NULL, NULL) : 0;
+	if (clear_err) {
+		exp->stats.map_errors++;
+		log_warnx("export_state: clearing: %s", strerror(-clear_err));
+	}
 	flowtable_free(&exp->table);
 	flowtable_init(&exp->table);
 	exp->stats.live_flows = 0;

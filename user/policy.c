@@ -39,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bpfmap.h"
 #include "log.h"
 #include "policy.h"
 
@@ -241,47 +242,9 @@ static uint32_t fresh_gen(void)
 	return g;
 }
 
-/* Delete every key of the map that keep() rejects (keep NULL: every key). */
-static int map_delete_keys(int fd, size_t key_size, bool (*keep)(const void *key, int arg),
-			   int arg)
+static bool other_slot(const void *key, const void *slot)
 {
-	size_t n = 0, cap = 0;
-	uint8_t *keys = NULL, *k;
-	int err = 0;
-
-	for (;;) {
-		if (n == cap) {
-			cap = cap ? 2 * cap : 256;
-			k = realloc(keys, cap * key_size);
-			if (!k) {
-				free(keys);
-				return -ENOMEM;
-			}
-			keys = k;
-		}
-		k = keys + n * key_size;
-		if (bpf_map_get_next_key(fd, n ? k - key_size : NULL, k)) {
-			if (errno != ENOENT)
-				err = -errno;
-			break;
-		}
-		n++;
-	}
-	for (size_t i = 0; !err && i < n; i++) {
-		k = keys + i * key_size;
-		if (keep && keep(k, arg))
-			continue;
-		/* An LRU entry may have been evicted since: gone is what we wanted. */
-		if (bpf_map_delete_elem(fd, k) && errno != ENOENT)
-			err = -errno;
-	}
-	free(keys);
-	return err;
-}
-
-static bool other_slot(const void *key, int slot)
-{
-	return ((const struct policy_peer_key *)key)->slot != slot;
+	return ((const struct policy_peer_key *)key)->slot != *(const uint32_t *)slot;
 }
 
 /*
@@ -343,8 +306,7 @@ static int install(const struct flowmeta_maps *maps, struct policy_image *img, c
 	slot = img->header.gen & 1;
 
 	*what = "clear the unused half of policy_peers";
-	err = map_delete_keys(maps->policy_peers, sizeof(struct policy_peer_key), other_slot,
-			      (int)slot);
+	err = bpfmap_delete_keys(maps->policy_peers, other_slot, &slot);
 	if (err)
 		return err;
 	*what = "write policy_peers";
@@ -381,11 +343,11 @@ static int remove_policy(const struct flowmeta_maps *maps, bool *was, bool *remo
 		return -errno;
 	*removed = true;
 	*what = "clear policy_peers";
-	err = map_delete_keys(maps->policy_peers, sizeof(struct policy_peer_key), NULL, 0);
+	err = bpfmap_delete_keys(maps->policy_peers, NULL, NULL);
 	if (err)
 		return err;
 	*what = "clear policy_conns";
-	return map_delete_keys(maps->policy_conns, sizeof(struct policy_conn_key), NULL, 0);
+	return bpfmap_delete_keys(maps->policy_conns, NULL, NULL);
 }
 
 int policy_apply(const struct flowmeta_maps *maps, const struct policy_config *pc)
