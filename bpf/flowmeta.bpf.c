@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * flowmeta's kernel programs: TC clsact ingress and egress, and XDP ingress for `--hook xdp`. Each
- * parses the frame, meters it into the per-CPU flow map and lets it pass untouched. The maps are in
- * maps.h, the rodata (l3_device) in parse.h; the loader relies on all of these names.
+ * parses the frame, judges it by the access-control policy and meters it into the per-CPU flow
+ * map; it lets the frame pass unmodified unless the policy drops it (TC_ACT_SHOT, XDP_DROP). The
+ * maps are in maps.h, the rodata (l3_device) in parse.h; the loader relies on all of these names.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>

@@ -2,7 +2,8 @@
 /*
  * The body of each attach point, shared by the production programs (flowmeta.bpf.c) and the
  * benchmark wrappers (bench.bpf.c): read the context, parse, meter, turn the verdict into a return
- * code. The meter never drops or modifies a packet on its own; only a policy verdict would.
+ * code. The meter never modifies a packet and never drops one on its own; only a policy verdict
+ * drops.
  */
 #ifndef FLOWMETA_BPF_HOOKS_H
 #define FLOWMETA_BPF_HOOKS_H

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Time for the exporter: the kernel stamps packets with bpf_ktime_get_ns() (CLOCK_MONOTONIC); IPFIX
- * wants epoch milliseconds. A snapshot of both clocks taken once per poll converts one to the
- * other, and tests pass snapshots of their own to drive the exporter through time.
+ * Time for the exporter: the kernel stamps flows with bpf_ktime_get_coarse_ns() (CLOCK_MONOTONIC at
+ * tick resolution, bpf/flow.h: the same base as CLOCK_MONOTONIC); IPFIX wants epoch milliseconds.
+ * A snapshot of both clocks taken once per poll converts one to the other, and tests pass
+ * snapshots of their own to drive the exporter through time.
  */
 #ifndef FLOWMETA_CLOCK_H
 #define FLOWMETA_CLOCK_H
@@ -13,7 +14,7 @@
 #define NSEC_PER_SEC	1000000000ULL
 
 struct fm_time {
-	uint64_t mono_ns;	/* CLOCK_MONOTONIC, the kernel's bpf_ktime_get_ns() */
+	uint64_t mono_ns;	/* CLOCK_MONOTONIC, the base of the kernel's flow times */
 	uint64_t real_ns;	/* CLOCK_REALTIME, read right after */
 };
 

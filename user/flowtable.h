@@ -6,7 +6,8 @@
  * pinned export_state map, which carries the same numbers across a daemon restart.
  *
  * Open addressing with linear probing keyed by the 40-byte flow_key; deletion shifts the following
- * entries back, so there are no tombstones. Pointers returned stay valid until the next insert.
+ * entries back, so there are no tombstones. A pointer returned stays valid only until the next
+ * insert (it may grow the table), remove or sweep (both shift entries into the freed slots).
  */
 #ifndef FLOWMETA_FLOWTABLE_H
 #define FLOWMETA_FLOWTABLE_H
