@@ -3,75 +3,13 @@
  * Datapath tests: crafted frames through flowmeta_tc_ingress, flowmeta_tc_egress and
  * flowmeta_xdp_ingress with BPF_PROG_TEST_RUN, one case per packet class. Each case loads its own
  * skeleton (small maps) and asserts the exact flow key, counters, verdict, the untouched frame, the
- * per-CPU stats and the ring-buffer events. Needs root.
+ * per-CPU stats and the ring-buffer events. Needs root. The fixture is tests/bpf/fixture.h.
  */
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
-#include <errno.h>
-#include <limits.h>
-#include <linux/pkt_cls.h>
-#include <sched.h>
-#include <stdbool.h>
-#include <stdlib.h>
-#include <time.h>
-#include <unistd.h>
-
-#include "check.h"
-#include "flowmeta.h"
-#include "flowmeta.skel.h"
-#include "flowvalue.h"
-#include "packet.h"
-
-#define TEST_MAX_FLOWS 64
-#define TCP_FIN 0x01
-#define TCP_SYN 0x02
-#define TCP_RST 0x04
-#define TCP_PSH 0x08
-#define TCP_ACK 0x10
-
-enum hook { TC_INGRESS, TC_EGRESS, XDP_INGRESS };
-
-static int ncpus;
-
-struct fixture_opts {
-	bool l3_device;
-	uint32_t max_flows;	/* 0: TEST_MAX_FLOWS */
-	uint32_t ring_bytes;	/* 0: the production size */
-};
-
-static struct flowmeta *fx_load(struct fixture_opts o)
-{
-	struct flowmeta *s = flowmeta__open();
-
-	if (!EXPECT_TRUE(s != NULL))
-		return NULL;
-	s->rodata->l3_device = o.l3_device;
-	bpf_map__set_max_entries(s->maps.flows, o.max_flows ? o.max_flows : TEST_MAX_FLOWS);
-	bpf_map__set_max_entries(s->maps.export_state, TEST_MAX_FLOWS);
-	if (o.ring_bytes)
-		bpf_map__set_max_entries(s->maps.events, o.ring_bytes);
-	if (!EXPECT_EQ(flowmeta__load(s), 0)) {
-		flowmeta__destroy(s);
-		return NULL;
-	}
-	return s;
-}
+#include "fixture.h"
 
 static struct flowmeta *fx_default(void)
 {
 	return fx_load((struct fixture_opts){ 0 });
-}
-
-static int prog_fd(struct flowmeta *s, enum hook hook)
-{
-	switch (hook) {
-	case TC_INGRESS:
-		return bpf_program__fd(s->progs.flowmeta_tc_ingress);
-	case TC_EGRESS:
-		return bpf_program__fd(s->progs.flowmeta_tc_egress);
-	default:
-		return bpf_program__fd(s->progs.flowmeta_xdp_ingress);
-	}
 }
 
 /* What a hook returns for a packet it lets pass (see bpf/hooks.h for why TC says UNSPEC). */
@@ -80,51 +18,17 @@ static int pass_code(enum hook hook)
 	return hook == XDP_INGRESS ? XDP_PASS : TC_ACT_UNSPEC;
 }
 
-/*
- * Run the frame repeat times through a hook, with an optional __sk_buff context (GSO fields).
- * Checks the frame came out byte for byte as it went in; returns the program's return code.
- */
+/* Run through a hook; a meter never changes a frame, so every run checks it came out unchanged. */
 static int run_ctx(struct flowmeta *s, enum hook hook, const struct pkt *p, int repeat,
 		   const struct __sk_buff *skb)
 {
-	static uint8_t out[PKT_MAX + 512];
-	struct __sk_buff ctx;
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = p->data, .data_size_in = p->len,
-		    .data_out = out, .data_size_out = sizeof(out), .repeat = repeat);
-
-	if (skb) {
-		ctx = *skb;
-		opts.ctx_in = &ctx;
-		opts.ctx_size_in = sizeof(ctx);
-	}
-	if (!EXPECT_EQ(bpf_prog_test_run_opts(prog_fd(s, hook), &opts), 0))
-		return INT_MIN;
-	EXPECT_EQ(opts.data_size_out, p->len);
-	EXPECT_MEM(out, p->data, p->len);
-	return (int)opts.retval;
+	return fx_run(s, hook, p, repeat, skb, true);
 }
 
 /* Run once and expect the packet to pass. */
 static void run_pass(struct flowmeta *s, enum hook hook, const struct pkt *p)
 {
 	EXPECT_EQ(run_ctx(s, hook, p, 1, NULL), pass_code(hook));
-}
-
-static struct flow_key key_of(int version, const char *src, const char *dst, uint8_t proto,
-			      uint16_t sport, uint16_t dport, enum flow_direction dir)
-{
-	struct flow_key k;
-
-	memset(&k, 0, sizeof(k));
-	pkt_addr(version == 4 ? AF_INET : AF_INET6, src, k.src_addr);
-	pkt_addr(version == 4 ? AF_INET : AF_INET6, dst, k.dst_addr);
-	k.protocol = proto;
-	k.ip_version = version;
-	k.src_port = sport;
-	k.dst_port = dport;
-	k.direction = dir;
-	k.verdict = FLOW_VERDICT_FORWARDED;
-	return k;
 }
 
 static void expect_key(const struct flow_key *got, const struct flow_key *want)
@@ -138,49 +42,6 @@ static void expect_key(const struct flow_key *got, const struct flow_key *want)
 	EXPECT_EQ(got->direction, want->direction);
 	EXPECT_EQ(got->verdict, want->verdict);
 	EXPECT_MEM(got, want, sizeof(*want));	/* padding and all */
-}
-
-static int flow_count(struct flowmeta *s)
-{
-	int fd = bpf_map__fd(s->maps.flows), n = 0;
-	struct flow_key k, next;
-	void *prev = NULL;
-
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		k = next;
-		prev = &k;
-		n++;
-	}
-	return n;
-}
-
-/* This key's per-CPU values; false when the key is not in the map. */
-static bool flow_percpu(struct flowmeta *s, const struct flow_key *key, struct flow_value *percpu)
-{
-	return bpf_map_lookup_elem(bpf_map__fd(s->maps.flows), key, percpu) == 0;
-}
-
-/* A flow's values folded over CPUs; fails the case when the key is not in the map. */
-static bool flow_get(struct flowmeta *s, const struct flow_key *key, struct flow_value *val)
-{
-	struct flow_value percpu[ncpus];
-
-	memset(val, 0, sizeof(*val));
-	if (!EXPECT_TRUE(flow_percpu(s, key, percpu)))
-		return false;
-	return EXPECT_TRUE(flow_value_fold(percpu, ncpus, val));
-}
-
-/* The map holds exactly one flow: its key, and its values folded over CPUs. */
-static bool only_flow(struct flowmeta *s, struct flow_key *key, struct flow_value *val)
-{
-	memset(key, 0, sizeof(*key));
-	memset(val, 0, sizeof(*val));
-	if (!EXPECT_EQ(flow_count(s), 1))
-		return false;
-	if (!EXPECT_EQ(bpf_map_get_next_key(bpf_map__fd(s->maps.flows), NULL, key), 0))
-		return false;
-	return flow_get(s, key, val);
 }
 
 static void expect_counts(const struct flow_value *v, uint64_t packets, uint64_t octets,
@@ -207,17 +68,6 @@ static void expect_only_flow(struct flowmeta *s, const struct flow_key *want, ui
 	expect_counts(&v, packets, octets, tcp_flags, 0);
 }
 
-static struct flowmeta_stats stats_get(struct flowmeta *s)
-{
-	struct flowmeta_stats percpu[ncpus], sum;
-	__u32 zero = 0;
-
-	memset(&sum, 0, sizeof(sum));
-	if (EXPECT_EQ(bpf_map_lookup_elem(bpf_map__fd(s->maps.stats), &zero, percpu), 0))
-		flowmeta_stats_fold(percpu, ncpus, &sum);
-	return sum;
-}
-
 /* Every stats counter equals want's (fields not named there: 0). */
 #define EXPECT_STATS(s, ...) expect_stats((s), (struct flowmeta_stats){ __VA_ARGS__ })
 
@@ -233,50 +83,6 @@ static void expect_stats(struct flowmeta *s, struct flowmeta_stats want)
 	EXPECT_EQ(got.table_full_octets, want.table_full_octets);
 	EXPECT_EQ(got.events_lost, want.events_lost);
 	EXPECT_EQ(got.policy_dropped, want.policy_dropped);
-}
-
-struct event_sink {
-	int count;
-	struct flow_event last;
-};
-
-static int event_cb(void *ctx, void *data, size_t size)
-{
-	struct event_sink *sink = ctx;
-
-	if (size == sizeof(sink->last))
-		memcpy(&sink->last, data, size);
-	sink->count++;
-	return 0;
-}
-
-/* Consume every event waiting in the ring buffer. */
-static struct event_sink events_drain(struct flowmeta *s)
-{
-	struct event_sink sink = { 0 };
-	struct ring_buffer *rb;
-
-	rb = ring_buffer__new(bpf_map__fd(s->maps.events), event_cb, &sink, NULL);
-	if (!EXPECT_TRUE(rb != NULL))
-		return sink;
-	EXPECT_TRUE(ring_buffer__consume(rb) >= 0);
-	ring_buffer__free(rb);
-	return sink;
-}
-
-/* A frame whose Ethernet header carries ethertype, then the builder continues from there. */
-static void eth_ipv4(struct pkt *p, const char *src, const char *dst, uint8_t proto)
-{
-	pkt_init(p);
-	pkt_eth(p, ETH_P_IP);
-	pkt_ipv4(p, src, dst, proto);
-}
-
-static void eth_ipv6(struct pkt *p, const char *src, const char *dst, uint8_t nexthdr)
-{
-	pkt_init(p);
-	pkt_eth(p, ETH_P_IPV6);
-	pkt_ipv6(p, src, dst, nexthdr);
 }
 
 /* IPv4 TCP 100.64.0.1:40000 -> 100.64.0.2:22 with payload octets; IP length 40 + payload. */
@@ -1210,15 +1016,6 @@ static void the_same_packet_on_ingress_and_egress_makes_two_flows(void)
 	flowmeta__destroy(s);
 }
 
-/* The clock flow times are taken from (bpf_ktime_get_coarse_ns, see bpf/flow.h). */
-static uint64_t monotonic_coarse_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 static void first_and_last_seen_are_coarse_monotonic_clock_times(void)
 {
 	struct flowmeta *s = fx_default();
@@ -1240,26 +1037,6 @@ static void first_and_last_seen_are_coarse_monotonic_clock_times(void)
 		EXPECT_TRUE(v.last_seen_ns >= t1 && v.last_seen_ns <= t2);
 	}
 	flowmeta__destroy(s);
-}
-
-static bool pin_to_cpu(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return sched_setaffinity(0, sizeof(set), &set) == 0;
-}
-
-/* Back to every CPU, as the process started. */
-static void unpin(void)
-{
-	cpu_set_t all;
-
-	CPU_ZERO(&all);
-	for (int cpu = 0; cpu < ncpus && cpu < CPU_SETSIZE; cpu++)
-		CPU_SET(cpu, &all);
-	sched_setaffinity(0, sizeof(all), &all);
 }
 
 static void each_cpu_counts_its_own_share_of_a_flow(void)
@@ -1294,16 +1071,10 @@ static void each_cpu_counts_its_own_share_of_a_flow(void)
 
 int main(void)
 {
-	if (geteuid() != 0) {
-		printf("SKIP datapath_test: needs root (BPF_PROG_TEST_RUN)\n");
-		return 0;
-	}
-	ncpus = libbpf_num_possible_cpus();
-	if (ncpus <= 0) {
-		printf("FAIL datapath_test: cannot count possible CPUs\n");
-		return 1;
-	}
-	libbpf_set_print(NULL);
+	int status = fx_start("datapath_test");
+
+	if (status >= 0)
+		return status;
 
 	RUN_TEST(ipv4_tcp_flow_is_keyed_and_counted_on_tc_ingress);
 	RUN_TEST(ipv4_udp_flow_on_tc_egress_has_direction_egress);

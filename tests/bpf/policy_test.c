@@ -5,47 +5,29 @@
  * (the FlowMetadata JSON, through config_load_string) and installed by policy_apply() on the
  * skeleton's maps. Each case states one behaviour: a crafted packet, the verdict it must get (read
  * from the flow key the meter wrote, and the hook's return code), and where it matters the exact
- * counters and events. Needs root.
+ * counters and events. Needs root. The fixture is tests/bpf/fixture.h.
  *
  * Addresses: this node is 100.64.0.1 / fd00::1; peers are other addresses of 100.64.0.0/10 and
  * fd00::/8. An ingress packet comes from the peer, an egress packet goes to it.
  */
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 #include <errno.h>
-#include <limits.h>
-#include <linux/pkt_cls.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
-#include <stdbool.h>
 #include <stdlib.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "check.h"
 #include "config.h"
-#include "flowmeta.h"
-#include "flowmeta.skel.h"
-#include "flowvalue.h"
+#include "fixture.h"
 #include "loader.h"
-#include "packet.h"
 #include "policy.h"
 
-#define TEST_MAX_FLOWS 1024
-#define TCP_FIN 0x01
-#define TCP_SYN 0x02
-#define TCP_ACK 0x10
+#define TEST_MAX_FLOWS 1024	/* room for a flood of spoofed sources */
 
 #define ME4 "100.64.0.1"
 #define PEER4 "100.64.0.2"
 #define ME6 "fd00::1"
 #define PEER6 "fd00::2"
 
-enum hook { TC_INGRESS, TC_EGRESS, XDP_INGRESS };
 enum { FWD = FLOW_VERDICT_FORWARDED, DENY = FLOW_VERDICT_ACL_DENY, UNTRUSTED = FLOW_VERDICT_UNTRUSTED };
-
-static int ncpus;
 
 /* ---- fixture ---------------------------------------------------------------------------------- */
 
@@ -90,25 +72,10 @@ static int apply(struct flowmeta *s, const char *members)
 	return ret;
 }
 
-static struct flowmeta *fx_load(void)
-{
-	struct flowmeta *s = flowmeta__open();
-
-	if (!EXPECT_TRUE(s != NULL))
-		return NULL;
-	bpf_map__set_max_entries(s->maps.flows, TEST_MAX_FLOWS);
-	bpf_map__set_max_entries(s->maps.export_state, 64);
-	if (!EXPECT_EQ(flowmeta__load(s), 0)) {
-		flowmeta__destroy(s);
-		return NULL;
-	}
-	return s;
-}
-
 /* A fresh skeleton with this policy in force. */
 static struct flowmeta *fx_policy(const char *members)
 {
-	struct flowmeta *s = fx_load();
+	struct flowmeta *s = fx_load((struct fixture_opts){ .max_flows = TEST_MAX_FLOWS });
 
 	if (s && !EXPECT_EQ(apply(s, members), 0)) {
 		flowmeta__destroy(s);
@@ -117,35 +84,11 @@ static struct flowmeta *fx_policy(const char *members)
 	return s;
 }
 
-static int prog_fd(struct flowmeta *s, enum hook hook)
-{
-	switch (hook) {
-	case TC_INGRESS:
-		return bpf_program__fd(s->progs.flowmeta_tc_ingress);
-	case TC_EGRESS:
-		return bpf_program__fd(s->progs.flowmeta_tc_egress);
-	default:
-		return bpf_program__fd(s->progs.flowmeta_xdp_ingress);
-	}
-}
-
-/* Run the frame repeat times (optional __sk_buff context); the program's return code. */
+/* Run through a hook (a dropped frame comes out too, unchecked); the program's return code. */
 static int run_ctx(struct flowmeta *s, enum hook hook, const struct pkt *p, int repeat,
 		   const struct __sk_buff *skb)
 {
-	static uint8_t out[PKT_MAX + 512];
-	struct __sk_buff ctx;
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = p->data, .data_size_in = p->len,
-		    .data_out = out, .data_size_out = sizeof(out), .repeat = repeat);
-
-	if (skb) {
-		ctx = *skb;
-		opts.ctx_in = &ctx;
-		opts.ctx_size_in = sizeof(ctx);
-	}
-	if (!EXPECT_EQ(bpf_prog_test_run_opts(prog_fd(s, hook), &opts), 0))
-		return INT_MIN;
-	return (int)opts.retval;
+	return fx_run(s, hook, p, repeat, skb, false);
 }
 
 /* What the hook returns for a verdict: the policy's drops are the only drops. */
@@ -163,33 +106,6 @@ static void flows_clear(struct flowmeta *s)
 
 	while (bpf_map_get_next_key(fd, NULL, &k) == 0)
 		bpf_map_delete_elem(fd, &k);
-}
-
-static int flow_count(struct flowmeta *s)
-{
-	int fd = bpf_map__fd(s->maps.flows), n = 0;
-	struct flow_key k, next;
-	void *prev = NULL;
-
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		k = next;
-		prev = &k;
-		n++;
-	}
-	return n;
-}
-
-/* The only flow of the map: its key and its values folded over CPUs. */
-static bool only_flow(struct flowmeta *s, struct flow_key *key, struct flow_value *val)
-{
-	struct flow_value percpu[ncpus];
-
-	memset(val, 0, sizeof(*val));
-	if (!EXPECT_EQ(flow_count(s), 1) ||
-	    !EXPECT_EQ(bpf_map_get_next_key(bpf_map__fd(s->maps.flows), NULL, key), 0) ||
-	    !EXPECT_EQ(bpf_map_lookup_elem(bpf_map__fd(s->maps.flows), key, percpu), 0))
-		return false;
-	return EXPECT_TRUE(flow_value_fold(percpu, ncpus, val));
 }
 
 /*
@@ -213,79 +129,7 @@ static int judge(struct flowmeta *s, enum hook hook, const struct pkt *p)
 /* judge() == want, with the line of the case in the message. */
 #define EXPECT_VERDICT(s, hook, p, want) EXPECT_EQ(judge((s), (hook), (p)), (want))
 
-static struct flowmeta_stats stats_get(struct flowmeta *s)
-{
-	struct flowmeta_stats percpu[ncpus], sum;
-	__u32 zero = 0;
-
-	memset(&sum, 0, sizeof(sum));
-	if (EXPECT_EQ(bpf_map_lookup_elem(bpf_map__fd(s->maps.stats), &zero, percpu), 0))
-		flowmeta_stats_fold(percpu, ncpus, &sum);
-	return sum;
-}
-
-struct event_sink {
-	int count, drops;
-	struct flow_event last;
-};
-
-static int event_cb(void *ctx, void *data, size_t size)
-{
-	struct event_sink *sink = ctx;
-
-	if (size == sizeof(sink->last))
-		memcpy(&sink->last, data, size);
-	sink->count++;
-	sink->drops += sink->last.type == FLOW_EVENT_DROP;
-	return 0;
-}
-
-static struct event_sink events_drain(struct flowmeta *s)
-{
-	struct event_sink sink = { 0 };
-	struct ring_buffer *rb;
-
-	rb = ring_buffer__new(bpf_map__fd(s->maps.events), event_cb, &sink, NULL);
-	if (!EXPECT_TRUE(rb != NULL))
-		return sink;
-	EXPECT_TRUE(ring_buffer__consume(rb) >= 0);
-	ring_buffer__free(rb);
-	return sink;
-}
-
-static int map_size(int fd, size_t key_size)
-{
-	uint8_t k[64], next[64];
-	int n = 0;
-
-	if (key_size > sizeof(k))
-		return -1;
-	while (bpf_map_get_next_key(fd, n ? k : NULL, next) == 0) {
-		memcpy(k, next, key_size);
-		n++;
-	}
-	return n;
-}
-
 /* ---- packets ---------------------------------------------------------------------------------- */
-
-static int family(const char *addr)
-{
-	return strchr(addr, ':') ? 6 : 4;
-}
-
-/* Ethernet, then IPv4 or IPv6 by the address form; the builder continues from there. */
-static void ip_start(struct pkt *p, const char *src, const char *dst, uint8_t proto)
-{
-	pkt_init(p);
-	if (family(src) == 4) {
-		pkt_eth(p, ETH_P_IP);
-		pkt_ipv4(p, src, dst, proto);
-	} else {
-		pkt_eth(p, ETH_P_IPV6);
-		pkt_ipv6(p, src, dst, proto);
-	}
-}
 
 /*
  * The builders fill a caller's frame and return it, so a case reads judge(s, hook, tcp(&p, ...)).
@@ -1051,19 +895,10 @@ static void *swap_sender(void *arg)
 static uint64_t forwarded_packets(struct flowmeta *s, const char *src, uint16_t sport,
 				  uint16_t dport)
 {
+	struct flow_key k = key_of(4, src, ME4, IPPROTO_TCP, sport, dport, FLOW_DIR_INGRESS);
 	struct flow_value percpu[ncpus], v;
-	struct flow_key k;
 
-	memset(&k, 0, sizeof(k));
-	pkt_addr(AF_INET, src, k.src_addr);
-	pkt_addr(AF_INET, ME4, k.dst_addr);
-	k.src_port = sport;
-	k.dst_port = dport;
-	k.protocol = IPPROTO_TCP;
-	k.ip_version = 4;
-	k.direction = FLOW_DIR_INGRESS;
-	k.verdict = FWD;
-	if (bpf_map_lookup_elem(bpf_map__fd(s->maps.flows), &k, percpu))
+	if (!flow_percpu(s, &k, percpu))
 		return 0;
 	flow_value_fold(percpu, ncpus, &v);
 	return v.packets;
@@ -1180,32 +1015,9 @@ static void denied_fin_raises_a_drop_event_and_no_tcp_end_event(void)
 	flowmeta__destroy(s);
 }
 
-static bool pin_to_cpu(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return sched_setaffinity(0, sizeof(set), &set) == 0;
-}
-
-static void unpin(void)
-{
-	cpu_set_t all;
-
-	CPU_ZERO(&all);
-	for (int cpu = 0; cpu < ncpus && cpu < CPU_SETSIZE; cpu++)
-		CPU_SET(cpu, &all);
-	sched_setaffinity(0, sizeof(all), &all);
-}
-
 static uint64_t drop_window_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return ((uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec) >>
-	       FLOWMETA_DROP_EVENT_WINDOW_SHIFT;
+	return monotonic_coarse_ns() >> FLOWMETA_DROP_EVENT_WINDOW_SHIFT;
 }
 
 /*
@@ -1275,16 +1087,10 @@ static void first_drop_of_a_flow_on_each_cpu_raises_an_event(void)
 
 int main(void)
 {
-	if (geteuid() != 0) {
-		printf("SKIP policy_test: needs root (BPF_PROG_TEST_RUN)\n");
-		return 0;
-	}
-	ncpus = libbpf_num_possible_cpus();
-	if (ncpus <= 0) {
-		printf("FAIL policy_test: cannot count possible CPUs\n");
-		return 1;
-	}
-	libbpf_set_print(NULL);
+	int status = fx_start("policy_test");
+
+	if (status >= 0)
+		return status;
 
 	RUN_TEST(without_policy_every_packet_is_forwarded_and_no_policy_state_is_kept);
 	RUN_TEST(access_control_disabled_enforces_no_rule);
