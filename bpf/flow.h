@@ -125,18 +125,6 @@ static __always_inline void flow_update(const struct flow_key *key, const struct
 	}
 }
 
-/*
- * THE place where the verdict of a packet is decided: the access-control policy and the trust
- * requirements (SPEC §6, bpf/policy.h). The verdict is part of the key, so dropped traffic gets
- * flows of its own. A drop flow raises drop events, not TCP-end ones: a flood of denied FINs must
- * not fill the ring buffer past the drop-event rate limit.
- */
-static __always_inline __u8 flow_verdict(const struct flow_key *key, const struct pkt_meta *meta,
-					 __u64 now)
-{
-	return policy_verdict(key, meta, now);
-}
-
 /* Fragments and truncated transport headers: counted, and fragments get their ports. */
 static __always_inline void meter_irregular(struct flow_key *key, const struct pkt_meta *meta)
 {
@@ -178,7 +166,12 @@ static __always_inline __u8 meter(int res, struct flow_key *key, const struct pk
 	if (unlikely(meta->frag | meta->truncated_l4))
 		meter_irregular(key, meta);
 	d.now = flow_clock_ns();
-	key->verdict = flow_verdict(key, meta, d.now);
+	/*
+	 * The verdict (SPEC §6, bpf/policy.h) is part of the key, so dropped traffic gets flows of
+	 * its own. A drop flow raises drop events, not TCP-end ones (flow_add): a flood of denied
+	 * FINs must not fill the ring buffer past the drop-event rate limit.
+	 */
+	key->verdict = policy_verdict(key, meta, d.now);
 
 	if (gso_segs > 1) {
 		d.packets = gso_segs;

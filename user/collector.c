@@ -57,6 +57,9 @@
 #include "collector.h"
 #include "log.h"
 
+_Static_assert(CONFIG_MIN_MESSAGE_SIZE >= IPFIX_MIN_MESSAGE,
+	       "every step of the template message must fit the smallest MaxMessageSize");
+
 #define COLLECTOR_SNDBUF	(1 << 20)	/* a poll sends its messages in one burst */
 #define COLLECTOR_RCVBUF	(4 << 20)	/* room for the ICMP errors of a burst */
 

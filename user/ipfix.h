@@ -16,6 +16,12 @@
 #define IPFIX_VERSION		10
 #define IPFIX_HEADER_LEN	16
 #define IPFIX_SET_HEADER_LEN	4
+/*
+ * RFC 7011 §10.3.3's message size for an unknown path MTU. Every single add below fits an empty
+ * message this big (the largest, the flow template set, takes 484 octets with the header), so a
+ * sender whose messages are never smaller always makes progress. collector.c checks the smallest
+ * MaxMessageSize (config.h, which stays independent of this encoder) against it.
+ */
 #define IPFIX_MIN_MESSAGE	512
 #define IPFIX_MAX_MESSAGE	65535
 #define IPFIX_SET_ID_TEMPLATE		2
