@@ -242,7 +242,14 @@ static void emit_record(struct exporter *exp, const struct flow_key *key,
 		err = ipfix_msg_add_flow(&exp->msg, &f);
 	}
 	if (err) {
-		exp->stats.map_errors++;
+		/* An empty message holds any record (ipfix.h): this is a key with no template
+		 * (ip_version neither 4 nor 6), which the kernel never writes. */
+		if (!exp->stats.encode_errors++) {
+			char text[FLOW_KEY_TEXT_LEN];
+
+			log_warnx("record %s: not encoded: %s (further ones only counted)",
+				  flow_key_format(key, text, sizeof(text)), strerror(-err));
+		}
 		return;
 	}
 	exp->payload.flows++;

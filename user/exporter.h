@@ -37,6 +37,7 @@ struct exporter_stats {
 	uint64_t hints_dropped;		/* events not scheduled (the due list was full) */
 	uint64_t stale_states;		/* export states dropped: flow gone, or a new one */
 	uint64_t map_errors;		/* failed map operations (logged once each kind) */
+	uint64_t encode_errors;		/* records the IPFIX encoder refused (the first logged) */
 	struct flowmeta_stats kernel;	/* kernel counters summed over CPUs, at the last poll */
 };
 
