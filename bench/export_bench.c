@@ -23,6 +23,7 @@
 #include "exporter.h"
 #include "unit/export_decode.h"
 #include "log.h"
+#include "maps_fixture.h"
 
 #define BENCH_PORT	4740
 #define FILL_CHUNK	8192
@@ -106,19 +107,16 @@ struct bench_env {
 
 static int env_open(struct bench_env *e, uint32_t max_entries)
 {
-	e->maps.flows = bpf_map_create(BPF_MAP_TYPE_PERCPU_HASH, "flows", sizeof(struct flow_key),
-				       sizeof(struct flow_value), max_entries, NULL);
-	e->maps.stats = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "stats", sizeof(__u32),
-				       sizeof(struct flowmeta_stats), 1, NULL);
-	e->maps.export_state = bpf_map_create(BPF_MAP_TYPE_HASH, "export_state",
-					      sizeof(struct flow_key),
-					      sizeof(struct flow_export_state), max_entries, NULL);
-	e->maps.events = -1;
-	if (e->maps.flows < 0 || e->maps.stats < 0 || e->maps.export_state < 0)
-		return -errno;
+	int err = maps_fixture_open(&e->maps, max_entries);
+
+	if (err)
+		return err;
 	e->sink = dec_open("127.0.0.1", BENCH_PORT);
-	if (!e->sink)
-		return -errno;
+	if (!e->sink) {
+		err = -errno;
+		maps_fixture_close(&e->maps);
+		return err;
+	}
 	dec_config(&e->cfg);
 	e->cfg.interval_ms = 60000;
 	e->cfg.idle_timeout_ms = 3600000;
@@ -128,9 +126,7 @@ static int env_open(struct bench_env *e, uint32_t max_entries)
 
 static void env_close(struct bench_env *e)
 {
-	close(e->maps.flows);
-	close(e->maps.stats);
-	close(e->maps.export_state);
+	maps_fixture_close(&e->maps);
 	dec_close(e->sink);
 }
 
@@ -152,9 +148,11 @@ static int bench_poll(uint32_t flows, bool with_state, double cpu[3])
 	struct exporter *exp;
 	struct fm_time now;
 	double t;
+	int err;
 
-	if (env_open(&e, flows + flows / 4)) {
-		fprintf(stderr, "export_bench: maps: %s\n", strerror(errno));
+	err = env_open(&e, flows + flows / 4);
+	if (err) {
+		fprintf(stderr, "export_bench: maps and receiver: %s\n", strerror(-err));
 		return 1;
 	}
 	if (!with_state) {

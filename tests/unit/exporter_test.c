@@ -14,6 +14,7 @@
 #include "exporter.h"
 #include "export_decode.h"
 #include "flowtable.h"
+#include "maps_fixture.h"
 
 #define MS		1000000ULL
 #define SEC		1000000000ULL
@@ -41,27 +42,15 @@ static uint64_t epoch_ms(uint64_t mono)
 	return (mono + REAL_OFFSET) / MS;
 }
 
-static bool env_maps(struct env *e, uint32_t max_entries)
-{
-	e->maps.flows = bpf_map_create(BPF_MAP_TYPE_PERCPU_HASH, "flows", sizeof(struct flow_key),
-				       sizeof(struct flow_value), max_entries, NULL);
-	e->maps.stats = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "stats", sizeof(__u32),
-				       sizeof(struct flowmeta_stats), 1, NULL);
-	e->maps.export_state = bpf_map_create(BPF_MAP_TYPE_HASH, "export_state",
-					      sizeof(struct flow_key),
-					      sizeof(struct flow_export_state), max_entries, NULL);
-	e->maps.events = -1;
-	return e->maps.flows >= 0 && e->maps.stats >= 0 && e->maps.export_state >= 0;
-}
-
 /* Maps, a receiver, and the default configuration with the receiver as collector. */
 static bool env_open(struct env *e, uint32_t max_entries)
 {
+	int err;
+
 	memset(e, 0, sizeof(*e));
-	e->maps = (struct flowmeta_maps){ .flows = -1, .stats = -1, .events = -1, .export_state = -1,
-					  .daemon_status = -1, .collector_status = -1 };
-	if (!env_maps(e, max_entries)) {
-		printf("SKIP %s: bpf_map_create: %s\n", check_case, strerror(errno));
+	err = maps_fixture_open(&e->maps, max_entries);
+	if (err) {
+		printf("SKIP %s: bpf_map_create: %s\n", check_case, strerror(-err));
 		check_case_skipped = 1;
 		return false;
 	}
@@ -85,12 +74,7 @@ static void env_close(struct env *e)
 {
 	exporter_free(e->exp);
 	dec_close(e->d);
-	if (e->maps.flows >= 0)
-		close(e->maps.flows);
-	if (e->maps.stats >= 0)
-		close(e->maps.stats);
-	if (e->maps.export_state >= 0)
-		close(e->maps.export_state);
+	maps_fixture_close(&e->maps);
 }
 
 static void poll_at(struct env *e, uint64_t now)
