@@ -3,9 +3,10 @@
  * Test-only IPFIX receiver for the collector and exporter tests: a UDP socket on loopback, and a
  * small decoder that learns templates from the Template and Options Template Sets it receives (as a
  * real collector does) and decodes data records with them. Data for a template not yet received is
- * counted as an error, so a test sees an exporter that sends data before its templates. Loopback
- * delivers a datagram into the receive queue before send() returns, so draining right after the
- * exporter's call gets everything it sent.
+ * counted as an error, so a test sees an exporter that sends data before its templates; so is a
+ * Data Set whose length is not a whole number of records (none of its records is decoded).
+ * Loopback delivers a datagram into the receive queue before send() returns, so draining right
+ * after the exporter's call gets everything it sent.
  */
 #ifndef FLOWMETA_EXPORT_DECODE_H
 #define FLOWMETA_EXPORT_DECODE_H
@@ -200,7 +201,15 @@ static inline void dec_data(struct decoder *d, struct dec_msg *m, uint16_t id, c
 	}
 	for (uint16_t i = 0; i < d->tmpl[id].n; i++)
 		rec_len += d->tmpl[id].len[i];
-	while ((size_t)(end - p) >= rec_len && rec_len) {
+	/*
+	 * flowmeta never pads a set (RFC 7011 §3.3.1 allows it, shorter than a record): bytes left
+	 * after the last whole record mean a set length that does not add up.
+	 */
+	if (!rec_len || (size_t)(end - p) % rec_len) {
+		d->errors++;
+		return;
+	}
+	while (p < end) {
 		struct dec_record *r;
 
 		if (d->n_records == d->cap_records) {
@@ -309,18 +318,10 @@ static inline void dec_collector_addr(struct collector_addr *c, const char *addr
 	}
 }
 
-/* The SPEC §3 defaults, set by hand so these tests do not depend on the config module. */
+/* The daemon's defaults (SPEC §3), without a collector: a case adds its receiver. */
 static inline void dec_config(struct config *cfg)
 {
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->enabled = true;
-	cfg->direction = DIRECTION_BOTH;
-	cfg->poll_interval_ms = 60000;
-	cfg->idle_timeout_ms = 60000;
-	cfg->observation_domain_id = 1;
-	cfg->template_refresh_ms = 60000;
-	cfg->max_message_size = 1400;
-	cfg->max_flows = 65536;
+	config_defaults(cfg);
 }
 
 static inline void dec_config_add(struct config *cfg, const char *addr, uint16_t port)

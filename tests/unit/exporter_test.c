@@ -70,8 +70,11 @@ static bool env_start(struct env *e, uint64_t now)
 	return e->exp;
 }
 
+/* The end of every case: whatever it checked, the receiver decoded every message cleanly. */
 static void env_close(struct env *e)
 {
+	if (e->d)
+		EXPECT_EQ(e->d->errors, 0);
 	exporter_free(e->exp);
 	dec_close(e->d);
 	maps_fixture_close(&e->maps);
@@ -718,6 +721,64 @@ out:
 }
 
 
+/* ---- the test receiver itself ---------------------------------------------------------------- */
+
+static uint8_t *put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+	return p + 2;
+}
+
+/*
+ * Decode one message: a Template Set defining template 300 (packetDeltaCount, 8 octets), then a
+ * Data Set of 300 with records of 1, 2, 3... packets filling data_len octets.
+ */
+static struct decoder *decode_crafted(uint16_t data_len)
+{
+	struct decoder *d = calloc(1, sizeof(*d));
+	uint8_t buf[256] = { 0 }, *p = buf + 16;
+	uint16_t len = (uint16_t)(16 + 12 + 4 + data_len);
+
+	if (!EXPECT_TRUE(d != NULL))
+		return NULL;
+	d->fd = -1;
+	put16(buf, 10);
+	put16(buf + 2, len);
+	p = put16(put16(p, 2), 12);				/* Template Set */
+	p = put16(put16(p, 300), 1);
+	p = put16(put16(p, 2), 8);
+	p = put16(put16(p, 300), (uint16_t)(4 + data_len));	/* Data Set */
+	for (uint16_t i = 0; i < data_len; i++)
+		p[i] = i % 8 == 7 ? (uint8_t)(i / 8 + 1) : 0;
+	dec_message(d, buf, len);
+	return d;
+}
+
+static void decoder_fails_a_data_set_that_is_not_a_whole_number_of_records(void)
+{
+	struct decoder *d = decode_crafted(24);
+
+	if (d) {
+		EXPECT_EQ(d->errors, 0);
+		EXPECT_EQ(d->n_records, 3);
+		EXPECT_EQ(d->n_records == 3 ? d->records[2].packets : 0, 3);
+		dec_close(d);
+	}
+	d = decode_crafted(27);		/* three records and 3 octets */
+	if (d) {
+		EXPECT_EQ(d->errors, 1);
+		EXPECT_EQ(d->n_records, 0);
+		dec_close(d);
+	}
+	d = decode_crafted(5);		/* less than one record */
+	if (d) {
+		EXPECT_EQ(d->errors, 1);
+		EXPECT_EQ(d->n_records, 0);
+		dec_close(d);
+	}
+}
+
 /* ---- the userspace table under the exporter -------------------------------------------------- */
 
 static struct flow_key numbered_key(uint32_t n)
@@ -825,6 +886,7 @@ int main(void)
 	RUN_TEST(kernel_table_full_counts_reach_the_collector_as_not_sent);
 	RUN_TEST(no_collector_still_ends_flows_so_the_table_does_not_fill);
 	RUN_TEST(reload_applies_direction_and_interval_and_resends_templates);
+	RUN_TEST(decoder_fails_a_data_set_that_is_not_a_whole_number_of_records);
 	RUN_TEST(flowtable_matches_a_reference_through_random_inserts_removals_and_sweeps);
 	return check_exit_status();
 }
