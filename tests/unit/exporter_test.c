@@ -335,7 +335,7 @@ static void forced_flush_ends_every_flow_with_reason_4_and_clears_the_state(void
 {
 	const struct flow_key a = tcp(FLOW_DIR_EGRESS, 40008);
 	const struct flow_key b = key_v4(17, FLOW_DIR_INGRESS, 40009, 53);
-	const struct dec_record *r[4];
+	const struct dec_record *r[4], *stats;
 	struct fm_time t = at(T0 + 130 * SEC);
 	struct env e;
 
@@ -363,8 +363,9 @@ static void forced_flush_ends_every_flow_with_reason_4_and_clears_the_state(void
 	EXPECT_EQ(map_count(e.maps.export_state), 0);
 	/* Then the statistics, counting every flow record sent before them. */
 	EXPECT_TRUE(e.d->n_msgs > 0 && e.d->msgs[e.d->n_msgs - 1].template_records == 8);
-	if (dec_last_options(e.d, IPFIX_TMPL_METERING_STATS))
-		EXPECT_EQ(dec_last_options(e.d, IPFIX_TMPL_METERING_STATS)->exported_flows, 3);
+	stats = dec_last_options(e.d, IPFIX_TMPL_METERING_STATS);
+	if (EXPECT_TRUE(stats != NULL))
+		EXPECT_EQ(stats->exported_flows, 3);
 out:
 	env_close(&e);
 }
