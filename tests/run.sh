@@ -3,7 +3,8 @@
 # Run every test: the C unit and BPF test programs in build/tests, then the end-to-end scripts in
 # tests/e2e. Every program prints "PASS name", "FAIL name: why" or "SKIP name: why" lines; this script
 # counts them and ends with "N passed, N failed, N skipped". A program that exits non-zero without
-# printing a FAIL line counts as one failure. Usage: tests/run.sh [PATTERN] (runs matching files only).
+# printing a FAIL line counts as one failure, and so does one that prints no result line at all.
+# Usage: tests/run.sh [PATTERN] (runs matching files only).
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,6 +37,12 @@ run_one() {
 	s=$(grep -c '^SKIP ' "$out")
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "   FAIL $name: exited with status $rc (log: $out)"
+		tail -n 20 "$out" | sed 's/^/      | /'
+		f=1
+	elif [ "$((p + f + s))" -eq 0 ] && [ -z "${FM_ONLY:-}" ]; then
+		# A program that ran nothing (or lost its output) proves nothing. (FM_ONLY, which
+		# tests/lib.sh reads, legitimately leaves a script with no test to run.)
+		echo "   FAIL $name: printed no test result (log: $out)"
 		tail -n 20 "$out" | sed 's/^/      | /'
 		f=1
 	elif [ "$f" -gt 0 ]; then
