@@ -194,7 +194,7 @@ static void untrusted_peers_alone_make_an_active_policy_without_access_control(v
 	policy_image_free(&img);
 }
 
-static void rule_index_256_fills_the_last_bit_of_the_bitmaps(void)
+static void the_256th_rule_index_255_fills_the_last_bit_of_the_bitmaps(void)
 {
 	struct policy_config *pc = &cfg->policy;
 	struct policy_image img;
@@ -234,7 +234,7 @@ int main(void)
 	RUN_TEST(nested_prefixes_carry_the_union_of_their_containers);
 	RUN_TEST(a_prefix_named_twice_is_one_entry);
 	RUN_TEST(untrusted_peers_alone_make_an_active_policy_without_access_control);
-	RUN_TEST(rule_index_256_fills_the_last_bit_of_the_bitmaps);
+	RUN_TEST(the_256th_rule_index_255_fills_the_last_bit_of_the_bitmaps);
 	free(cfg);
 	return check_exit_status();
 }
