@@ -24,6 +24,14 @@
  * into the linear part (the packet's contents are unchanged) and parse again. A global function, so
  * the verifier checks it once on its own rather than once per outcome of the first parse. Rare: the
  * stack and drivers put the headers in the linear part.
+ *
+ * Verifier-fragile: bpf_skb_pull_data() may reallocate the packet, which makes every packet
+ * pointer taken before it stale, the caller's included. Here data and data_end are read again
+ * after the pull. The caller must not touch its own packet pointers after this call:
+ * flowmeta_tc() uses only the verdict returned, or on failure key and meta (copies on its stack)
+ * and skb->len. Recent kernels (6.18 here, checked) know a global function changes packet data and
+ * reject such a use ("invalid mem access 'scalar'"); older ones did not, and would let a stale
+ * pointer read freed memory.
  */
 __noinline int flowmeta_meter_pulled(struct __sk_buff *skb, __u32 direction, __u32 gso_segs)
 {

@@ -323,6 +323,14 @@ static __always_inline int parse_ipv6(void *ctx, bool xdp, void *data, void *l3,
 	if (ipv6_is_ext(nexthdr)) {
 		struct ipv6_walk w = { .off = l4_off, .nexthdr = nexthdr };
 
+		/*
+		 * Verifier-fragile: xdp is a compile-time constant at every caller, so once this is
+		 * inlined clang drops the call that does not apply, and libbpf does not link that
+		 * function into the program at all. The TC programs verify only thanks to that: a
+		 * global function's arguments are checked against its BTF types, and a TC program
+		 * that reached flowmeta_ipv6_ext_xdp() would be rejected ("R1 type=ctx expected=fp",
+		 * checked). Keep xdp a literal at every call of parse_packet().
+		 */
 		if (xdp)
 			flowmeta_ipv6_ext_xdp(ctx, &w);
 		else
@@ -463,7 +471,7 @@ static __always_inline bool parse_fast(void *data, void *data_end, __be16 l3_pro
 
 /*
  * Parse the frame in [data, data_end) into key (zeroed first, padding included) and meta. ctx and
- * xdp: the program's context and whether it is an xdp_md.
+ * xdp: the program's context and whether it is an xdp_md; xdp must be a literal (parse_ipv6()).
  * l3_proto: skb->protocol on an L3-only device in TC (0 in XDP), used to tell IPv4 from IPv6 there;
  * when it is neither (XDP, BPF_PROG_TEST_RUN's Ethernet-typed skbs) the IP version nibble decides.
  */
