@@ -44,6 +44,8 @@
 #include "policy.h"
 
 _Static_assert(CONFIG_MAX_RULES <= FLOWMETA_POLICY_MAX_RULES, "a rule index must fit the bitmaps");
+
+#define POLICY_MAX_PREFIX_LEN	128	/* bits: IPv6 */
 _Static_assert(CONFIG_MAX_RULES * CONFIG_MAX_PEERS + CONFIG_MAX_PEERS + 2 <=
 		       FLOWMETA_POLICY_MAX_PREFIXES,
 	       "every prefix of a valid configuration must fit one slot of policy_peers");
@@ -86,6 +88,7 @@ static void rule_contribution(const struct acl_rule *r, unsigned int idx, struct
 	}
 }
 
+/* The documented order of an image: IP version, prefix length, address. */
 static int entry_cmp(const void *a, const void *b)
 {
 	const struct policy_peer_key *x = &((const struct policy_entry *)a)->key;
@@ -98,8 +101,28 @@ static int entry_cmp(const void *a, const void *b)
 	return memcmp(x->addr, y->addr, sizeof(x->addr));
 }
 
+/*
+ * The folding order: IP version, address, then prefix length. Host bits are zero, so a prefix
+ * comes before every prefix it contains, and those follow it without a gap: from it up to the
+ * first prefix it does not contain, every one is inside it.
+ */
+static int entry_cmp_addr(const void *a, const void *b)
+{
+	const struct policy_peer_key *x = &((const struct policy_entry *)a)->key;
+	const struct policy_peer_key *y = &((const struct policy_entry *)b)->key;
+	int c;
+
+	if (x->ip_version != y->ip_version)
+		return x->ip_version < y->ip_version ? -1 : 1;
+	c = memcmp(x->addr, y->addr, sizeof(x->addr));
+	if (c)
+		return c;
+	return x->prefixlen < y->prefixlen ? -1 : x->prefixlen > y->prefixlen;
+}
+
 /* Whether prefix outer contains prefix inner (same IP version). */
-static bool prefix_contains(const struct policy_peer_key *outer, const struct policy_peer_key *inner)
+static bool prefix_contains(const struct policy_peer_key *outer,
+			    const struct policy_peer_key *inner)
 {
 	unsigned int len = outer->prefixlen - POLICY_PEER_KEY_BITS, bytes = len / 8, bits = len % 8;
 
@@ -133,15 +156,21 @@ static void prefix_add(struct policy_image *img, const struct prefix *p,
 	entry_add(img, 6, p->addr, 0, own);
 }
 
-/* Merge equal prefixes (sorted), then fold into each one what its shorter prefixes say. */
+/*
+ * Merge equal prefixes, then fold into each one what the prefixes containing it say; leave the
+ * entries in the documented order. In the folding order the prefixes containing an entry are the
+ * stack of open containers: pop those that do not contain it (nor anything after it), and the top,
+ * already folded, holds what all the others say. O(n log n): comparing every pair instead took
+ * 0.35 s for the largest configuration (256 rules of 64 peers), blocking the loop on SIGHUP.
+ */
 static int fold_entries(struct policy_image *img)
 {
-	struct policy_peer *own;
-	size_t n = 0;
+	/* Each container is longer than the one below it: at most 129 deep. */
+	size_t stack[POLICY_MAX_PREFIX_LEN + 1], depth = 0, n = 0;
 
-	qsort(img->entries, img->n_entries, sizeof(img->entries[0]), entry_cmp);
+	qsort(img->entries, img->n_entries, sizeof(img->entries[0]), entry_cmp_addr);
 	for (size_t i = 0; i < img->n_entries; i++) {
-		if (n && !entry_cmp(&img->entries[n - 1], &img->entries[i]))
+		if (n && !entry_cmp_addr(&img->entries[n - 1], &img->entries[i]))
 			peer_or(&img->entries[n - 1].value, &img->entries[i].value);
 		else
 			img->entries[n++] = img->entries[i];
@@ -150,17 +179,16 @@ static int fold_entries(struct policy_image *img)
 	if (n > FLOWMETA_POLICY_MAX_PREFIXES)
 		return -E2BIG;
 
-	own = malloc(n * sizeof(*own) + 1);
-	if (!own)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++)
-		own[i] = img->entries[i].value;
-	/* Sorted by version and length: every prefix containing entry i comes before it. */
-	for (size_t i = 0; i < n; i++)
-		for (size_t j = 0; j < i; j++)
-			if (prefix_contains(&img->entries[j].key, &img->entries[i].key))
-				peer_or(&img->entries[i].value, &own[j]);
-	free(own);
+	for (size_t i = 0; i < n; i++) {
+		struct policy_entry *e = &img->entries[i];
+
+		while (depth && !prefix_contains(&img->entries[stack[depth - 1]].key, &e->key))
+			depth--;
+		if (depth)
+			peer_or(&e->value, &img->entries[stack[depth - 1]].value);
+		stack[depth++] = i;
+	}
+	qsort(img->entries, n, sizeof(img->entries[0]), entry_cmp);
 	return 0;
 }
 
