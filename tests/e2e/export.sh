@@ -368,10 +368,11 @@ test_templates_and_statistics() {
 
 # Two collectors, one down (no listener: ICMP port unreachable). The live one gets every record,
 # on time. The down one's losses are counted in `flowmeta status`, exactly the traffic while it
-# was down; when it comes back it first gets the templates and an exporting-reliability record
-# whose notSent counts are what it missed, as status reports, then the very next records.
+# was down, and so are the messages it did not get (ex_down_send_errors); when it comes back it
+# first gets the templates and an exporting-reliability record whose notSent counts are what it
+# missed, as status reports, then the very next records.
 test_down_collector() {
-	local live=tshark live_port st=$FM_LOG_DIR/status.json missed back lost
+	local live=tshark live_port st=$FM_LOG_DIR/status.json missed back lost errors
 	live_port=$(coll_port $live)
 	# Collectors are listed in status in the configuration's order: live 0, down 1.
 	ex_setup tun $live none/$PORT_DOWN
@@ -380,9 +381,10 @@ test_down_collector() {
 	ex_wait_exported 4
 	lost=$(ex_expected_totals)
 	fm_cmd "$FM_NS_A" status "$FM_IF_A" --json >"$st"
-	assert_eq "$(ex_collector_status "$st" 1)" "true $lost true 0" \
+	errors=$(ex_down_send_errors $live "$live_port" 4)
+	assert_eq "$(ex_collector_status "$st" 1)" "true $lost $errors 0" \
 		"down collector: down, not_sent flows/packets/octets, send errors, flow records"
-	assert_eq "$(ex_collector_status "$st" 0)" "false 0 0 0 false 4" \
+	assert_eq "$(ex_collector_status "$st" 0)" "false 0 0 0 0 4" \
 		"live collector: down, not_sent flows/packets/octets, send errors, flow records"
 
 	# It comes back: the very next records reach it (the ICMP error of the last message sent
@@ -392,7 +394,7 @@ test_down_collector() {
 	ex_wait_exported 6
 	wait_until 3 ex_collector_up 1 || fail "the collector that came back is still down"
 	fm_cmd "$FM_NS_A" status "$FM_IF_A" --json >"$st"
-	assert_eq "$(ex_collector_status "$st" 1)" "false $lost true 2" \
+	assert_eq "$(ex_collector_status "$st" 1)" "false $lost $errors 2" \
 		"collector back: down, not_sent flows/packets/octets, send errors, flow records"
 	fm_stop "$FM_PID"
 	coll_stop $live "$live_port"
@@ -427,17 +429,19 @@ test_down_collector() {
 # is lost. (Connected UDP keeps the ICMP error of the last datagram sent into the void and returns
 # it from the next send: that stale error must not cost the first message after the return.)
 test_collector_back_loses_nothing() {
+	local errors
 	ex_setup tun tshark none/$PORT_DOWN
 	ex_ping "$FM_NS_A" "$FM_B4" 2 100
 	ex_wait_exported 2
 	assert_eq "$(ex_status 'd["collectors"][1]["not_sent_flows"]')" 2 "records missed while down"
+	errors=$(ex_down_send_errors tshark "$(coll_port tshark)" 2)
 	coll_start tshark "$FM_NS_A" $PORT_DOWN
 	ex_ping "$FM_NS_A" "$FM_B6" 3 100
 	ex_wait_exported 4
 	# Up again once a message it took got no ICMP error for a second (and a tick to see it).
 	wait_until 3 ex_collector_up 1 || fail "the collector that came back is still down"
 	assert_eq "$(ex_collector_status <(fm_cmd "$FM_NS_A" status "$FM_IF_A" --json) 1)" \
-		"false 2 4 512 true 2" \
+		"false 2 4 512 $errors 2" \
 		"collector back: down, not_sent flows/packets/octets, send errors, flow records"
 }
 
@@ -446,11 +450,36 @@ ex_collector_up() {	# I
 	[ "$(ex_status 'd["collectors"][int(a[0])]["down"]' "$1")" = false ]
 }
 
-# down, not_sent flows/packets/octets, any send error, flow records of collector I in a status file.
+# down, not_sent flows/packets/octets, send errors, flow records of collector I in a status file.
 ex_collector_status() {	# FILE I
 	"$FM_PY" "$FM_TOOLS/jsonq.py" "$1" '(lambda c: (c["down"], c["not_sent_flows"],
-		c["not_sent_packets"], c["not_sent_octets"], c["send_errors"] > 0,
+		c["not_sent_packets"], c["not_sent_octets"], c["send_errors"],
 		c["flow_records"]))(d["collectors"][int(a[0])])' "$2"
+}
+
+# Messages carrying flow records that collector KIND at PORT has received (tshark, ipfixdump).
+ex_data_messages() {	# KIND PORT
+	coll_messages "$1" "$2" | "$FM_PY" "$FM_TOOLS/jsonq.py" - \
+		'len([m for m in d if m["flow_records"]])'
+}
+
+ex_flow_records_received() {	# KIND PORT
+	coll_messages "$1" "$2" | "$FM_PY" "$FM_TOOLS/jsonq.py" - \
+		'sum(m["flow_records"] for m in d)'
+}
+
+ex_has_flow_records() {	# KIND PORT N
+	[ "$(ex_flow_records_received "$1" "$2")" -ge "$3" ]
+}
+
+# The send_errors of a collector that has been unreachable since the start, once the live
+# collector KIND at PORT holds all N flow records sent: the template message of the start, then
+# for each data message the live one got, the templates a down collector gets before every
+# message and the message itself (collector.h: send_errors counts messages not sent).
+ex_down_send_errors() {	# KIND PORT N
+	wait_until 5 ex_has_flow_records "$1" "$2" "$3" ||
+		fail "$1 :$2 holds $(ex_flow_records_received "$1" "$2") flow records, want $3"
+	echo $((1 + 2 * $(ex_data_messages "$1" "$2")))
 }
 
 # TemplateRefresh 2 s: the templates and the statistics records come again every 2 s, in messages
