@@ -4,6 +4,7 @@
 # unit (verified by systemd-analyze when it is there), the example and default configuration, the
 # man page (rendered by man without a warning); a second install keeps an edited configuration;
 # `make uninstall` removes what install put, except the operator's configuration.
+# Installing with PREFIX=/usr moves all of it but the unit and /etc, and the unit follows.
 # The binary is not rebuilt here (make -o): other engineers rebuild build/ while tests run, and
 # the build is tested elsewhere; the install rules are what this file is about.
 source "$(dirname "$0")/../lib_lifecycle.sh"
@@ -11,15 +12,15 @@ source "$(dirname "$0")/../lib_lifecycle.sh"
 PREFIX_DIR=/usr/local
 
 # `make install DESTDIR=...` into a new directory: IN_DIR; its output in the test's log.
-in_install() {
+in_install() {	# [MAKE_VARIABLE=VALUE...]
 	[ -x "$FM_TOP/build/flowmeta" ] || skip "build/flowmeta not built"
 	IN_DIR=$(mktemp -d "$FM_LOG_DIR/destdir.XXXXXX")
-	in_make install
+	in_make install "$@"
 }
 
-in_make() {	# TARGET
-	make -C "$FM_TOP" -o build/flowmeta "$1" DESTDIR="$IN_DIR" >"$FM_LOG_DIR/make-$1.log" 2>&1 ||
-		fail "make $1 failed: $(tail -n 3 "$FM_LOG_DIR/make-$1.log" | tr '\n' '|')"
+in_make() {	# TARGET [MAKE_VARIABLE=VALUE...]
+	make -C "$FM_TOP" -o build/flowmeta "$@" DESTDIR="$IN_DIR" >"$FM_LOG_DIR/make-$1.log" 2>&1 ||
+		fail "make $* failed: $(tail -n 3 "$FM_LOG_DIR/make-$1.log" | tr '\n' '|')"
 }
 
 in_unit() {
@@ -117,10 +118,37 @@ test_install_keeps_config() {
 test_uninstall() {
 	in_install
 	in_make uninstall
+	in_assert_only_config_left
+}
+
+in_assert_only_config_left() {
 	local left
 	left=$(cd "$IN_DIR" && find . -type f | sort)
 	assert_eq "$(echo "$left" | tr '\n' ' ')" "./etc/flowmeta/flowmeta.json " \
 		"files left after uninstall"
+}
+
+# A distribution's PREFIX=/usr: the binary, documentation and man page under DESTDIR/usr, none
+# under /usr/local, and the unit's ExecStart runs /usr/sbin/flowmeta (the unit itself stays in
+# /etc/systemd/system); uninstall with the same PREFIX leaves only the configuration.
+test_install_prefix_usr() {
+	in_install PREFIX=/usr
+	local f exec
+	for f in /usr/sbin/flowmeta /usr/share/doc/flowmeta/flowmeta.json.example \
+		/usr/share/man/man8/flowmeta.8; do
+		[ -f "$IN_DIR$f" ] || fail "PREFIX=/usr: not installed: $f"
+	done
+	cmp -s "$FM_TOP/build/flowmeta" "$IN_DIR/usr/sbin/flowmeta" ||
+		fail "PREFIX=/usr: the installed binary is not build/flowmeta"
+	[ ! -e "$IN_DIR/usr/local" ] ||
+		fail "PREFIX=/usr: installed under /usr/local: $(cd "$IN_DIR" && find usr/local -type f)"
+	exec=$(sed -n 's/^ExecStart=//p' "$(in_unit)")
+	[[ $exec == "/usr/sbin/flowmeta run -i %I "* ]] ||
+		fail "PREFIX=/usr: ExecStart does not run /usr/sbin/flowmeta: $exec"
+	! grep -n '/usr/local\|@[A-Z]*@' "$(in_unit)" >"$FM_LOG_DIR/unit-leftovers" ||
+		fail "PREFIX=/usr: the unit names $(head -n 1 "$FM_LOG_DIR/unit-leftovers")"
+	in_make uninstall PREFIX=/usr
+	in_assert_only_config_left
 }
 
 run_test install_files_in_place_binary_runs test_install_tree
@@ -128,4 +156,5 @@ run_test install_systemd_unit_verifies test_install_unit
 run_test install_man_page_renders_without_warnings test_install_man
 run_test install_again_keeps_edited_config test_install_keeps_config
 run_test uninstall_removes_all_but_config test_uninstall
+run_test install_prefix_usr_binary_in_usr_sbin_and_execstart_names_it test_install_prefix_usr
 finish_tests
