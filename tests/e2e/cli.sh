@@ -3,8 +3,9 @@
 # End-to-end tests of flowmeta's command line (SPEC §2, §3): help and version, usage errors and
 # their exit codes, `check` on good, bad and packaged files, `run` refusing bad collectors and
 # missing files and starting on built-in defaults, the BTF-named fields of the pinned flow map,
-# and status/flows when nothing is pinned. Every `run` happens in a test namespace with its own pin
-# directory; nothing touches the host's interfaces or /sys/fs/bpf/flowmeta.
+# and status/flows when nothing is pinned, and `run` where /sys/fs/bpf is not a bpffs (in a private
+# mount namespace). Every `run` happens in a test namespace with its own pin directory; nothing
+# touches the host's interfaces, mounts or /sys/fs/bpf/flowmeta.
 source "$(dirname "$0")/../lib_lifecycle.sh"
 
 # ------------------------------------------------------------------------------------------------
@@ -248,6 +249,47 @@ test_bpftool_dump() {
 	done
 }
 
+# SPEC §7: where /sys/fs/bpf is not a bpffs (`ip netns exec`, a fresh machine), `run` mounts one
+# and says so, and meters. Tried without touching the host: flowmeta runs in a mount namespace of
+# its own (private propagation) where a tmpfs hides the host's bpffs; its pins live there only,
+# and `flowmeta flows` entered into the same mount namespace counts the pings exactly.
+test_run_mounts_bpffs() {
+	require_flowmeta
+	require_cmd unshare nsenter socat ping
+	FM_NS_PREFIX=fmT
+	topo_overlay tun
+	local conf=$FM_LOG_DIR/flowmeta.json pin flows=$FM_LOG_DIR/flows.json mnt
+	pin=$(fm_pin_dir "$FM_IF_A")
+	lc_config "$conf" '{"IdleTimeout": 60000}'
+	fm_register_attach "$FM_NS_A" "$FM_IF_A"
+	FM_LOG=$FM_LOG_DIR/run-private-mounts.log
+	# unshare and nsenter exec (no fork): the pid is flowmeta's, stopped at cleanup.
+	bg_start "$FM_LOG" "" unshare --mount --propagation private -- sh -c \
+		'mount -t tmpfs -o size=64k,mode=0700 fmT-not-bpffs /sys/fs/bpf &&
+		exec nsenter --net="/run/netns/$1" -- "$2" run -i "$3" --pin-dir "$4" -c "$5"' \
+		sh "$FM_NS_A" "$FM_BIN" "$FM_IF_A" "$pin" "$conf"
+	FM_PID=$BG_PID
+	fm_forget_pid "$FM_PID"
+	FM_FM_PIDS+=("$FM_PID")
+	fm_wait_metering
+	assert_eq "$(grep -c '^info: /sys/fs/bpf was not a bpffs: mounted one' "$FM_LOG" || true)" 1 \
+		"log lines saying bpffs was mounted ($(tr '\n' '|' <"$FM_LOG"))"
+	mnt=/proc/$FM_PID/ns/mnt
+	assert_eq "$(nsenter --mount="$mnt" stat -f -c %T /sys/fs/bpf)" bpf_fs \
+		"/sys/fs/bpf in flowmeta's mount namespace"
+	# The host's bpffs is untouched and does not see these pins.
+	assert_eq "$(stat -f -c %T "$FM_BPFFS")" bpf_fs "the host's /sys/fs/bpf"
+	[ ! -e "$pin" ] || fail "the pins of the private bpffs are visible on the host: $pin"
+	send_ping "$FM_NS_A" "$FM_B4" 4 100
+	nsenter --mount="$mnt" --net="/run/netns/$FM_NS_A" -- "$FM_BIN" flows -i "$FM_IF_A" \
+		--pin-dir "$pin" --json >"$flows" || fail "flowmeta flows in flowmeta's mount namespace"
+	assert_flow "$flows" egress 1 "$FM_A4" "$FM_B4" 0 "$LC_ICMP_ECHO" "$SENT_PACKETS" "$SENT_OCTETS"
+	assert_flow "$flows" ingress 1 "$FM_B4" "$FM_A4" 0 0 "$SENT_PACKETS" "$SENT_OCTETS"
+	assert_eq "$(fm_flow_count "$flows")" 2 "flows in the table"
+	fm_stop "$FM_PID"
+	assert_eq "$FM_EXIT" 0 "exit status on SIGTERM"
+}
+
 # status and flows when nothing is pinned for the interface: a clear message, exit 1.
 test_nothing_pinned() {	# status|flows
 	require_flowmeta
@@ -312,6 +354,7 @@ run_test cli_run_missing_named_config_exit_2 test_run_missing_named_file
 run_test cli_run_missing_default_config_builtin_defaults test_run_builtin_defaults
 run_test cli_run_missing_default_config_no_collector_warns test_run_builtin_defaults_no_collector
 run_test cli_bpftool_dump_pinned_flows_named_fields test_bpftool_dump
+run_test cli_run_mounts_bpffs_where_none_and_meters test_run_mounts_bpffs
 run_test cli_status_nothing_pinned_exit_1 test_nothing_pinned status
 run_test cli_flows_nothing_pinned_exit_1 test_nothing_pinned flows
 finish_tests
