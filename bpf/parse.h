@@ -328,8 +328,9 @@ static __always_inline int parse_ipv6(void *ctx, bool xdp, void *data, void *l3,
 		 * inlined clang drops the call that does not apply, and libbpf does not link that
 		 * function into the program at all. The TC programs verify only thanks to that: a
 		 * global function's arguments are checked against its BTF types, and a TC program
-		 * that reached flowmeta_ipv6_ext_xdp() would be rejected ("R1 type=ctx expected=fp",
-		 * checked). Keep xdp a literal at every call of parse_packet().
+		 * that reached flowmeta_ipv6_ext_xdp() would be rejected
+		 * ("R1 type=ctx expected=fp", checked). Keep xdp a literal at every call of
+		 * parse_packet().
 		 */
 		if (xdp)
 			flowmeta_ipv6_ext_xdp(ctx, &w);

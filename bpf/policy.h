@@ -143,8 +143,10 @@ static __always_inline void policy_conn_key_init(struct policy_conn_key *ck,
 	bool in = key->direction == FLOW_DIR_INGRESS;
 
 	__builtin_memset(ck, 0, sizeof(*ck));
-	__builtin_memcpy(ck->local_addr, in ? key->dst_addr : key->src_addr, sizeof(ck->local_addr));
-	__builtin_memcpy(ck->peer_addr, in ? key->src_addr : key->dst_addr, sizeof(ck->peer_addr));
+	__builtin_memcpy(ck->local_addr, in ? key->dst_addr : key->src_addr,
+			 sizeof(ck->local_addr));
+	__builtin_memcpy(ck->peer_addr, in ? key->src_addr : key->dst_addr,
+			 sizeof(ck->peer_addr));
 	if (role == CONN_ANY) {
 		ck->local_port = in ? key->dst_port : key->src_port;
 		ck->peer_port = in ? key->src_port : key->dst_port;
@@ -176,7 +178,8 @@ static __always_inline struct policy_peer *policy_peer_lookup(const struct polic
 	pk.prefixlen = POLICY_PEER_KEY_BITS + 128;
 	pk.slot = h->gen & 1;
 	pk.ip_version = key->ip_version;
-	__builtin_memcpy(pk.addr, key->direction == FLOW_DIR_INGRESS ? key->src_addr : key->dst_addr,
+	__builtin_memcpy(pk.addr,
+			 key->direction == FLOW_DIR_INGRESS ? key->src_addr : key->dst_addr,
 			 sizeof(pk.addr));
 	return bpf_map_lookup_elem(&policy_peers, &pk);
 }
@@ -202,7 +205,8 @@ static __always_inline bool policy_rules_allow(const struct policy_header *h,
 		for (int k = 0; k < 64 && bits; k++) {
 			__u64 low = bits & -bits;
 			__u32 i = w * 64 + policy_debruijn_index[(low * POLICY_DEBRUIJN64) >> 58];
-			const struct policy_ports *r = &h->ports[i & (FLOWMETA_POLICY_MAX_RULES - 1)];
+			const struct policy_ports *r =
+				&h->ports[i & (FLOWMETA_POLICY_MAX_RULES - 1)];
 
 			bits ^= low;
 			if (port >= r->min && port <= r->max)
@@ -258,7 +262,7 @@ __noinline int flowmeta_policy(const struct flow_key *key, const struct pkt_meta
 		return FLOW_VERDICT_ACL_DENY;
 
 	if (stale) {
-		/* Its opening packet: this one, or this one's reverse (whose port is our source). */
+		/* Its opening packet: this one, or its reverse (whose port is our source). */
 		__u8 open = stale->open_direction;
 		__u16 port = pp.dir == open ? key->dst_port : key->src_port;
 

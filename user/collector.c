@@ -362,7 +362,8 @@ static void collector_drain(struct collector *c, uint64_t now_ns)
 			break;
 		ee = extended_err(&mh);
 		/* Local errors (SO_EE_ORIGIN_LOCAL) are what send() returned: counted there. */
-		if (!ee || (ee->ee_origin != SO_EE_ORIGIN_ICMP && ee->ee_origin != SO_EE_ORIGIN_ICMP6))
+		if (!ee ||
+		    (ee->ee_origin != SO_EE_ORIGIN_ICMP && ee->ee_origin != SO_EE_ORIGIN_ICMP6))
 			continue;
 		collector_refused(c, n == sizeof(quote) && quote[1] == IPFIX_VERSION ? quote : NULL,
 				  (int)ee->ee_errno);

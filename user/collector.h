@@ -27,7 +27,7 @@
  */
 struct collector_counters {
 	uint64_t messages;		/* messages sent (templates included) */
-	uint64_t records;		/* data records on the wire, options data included: the sequence */
+	uint64_t records;		/* data records on the wire (options too): the sequence */
 	uint64_t flow_records;		/* flow data records sent */
 	uint64_t octets;		/* octets of the messages sent */
 	uint64_t template_messages;	/* messages sent that carried the templates */
@@ -63,7 +63,7 @@ struct collector {
 	uint64_t n_sent;		/* messages ever put in the ring: the next one's index */
 	uint64_t refused_upto;		/* index + 1 of the newest refused message; 0: none */
 	uint64_t match_hint;		/* where the next error's message is looked for first */
-	uint64_t probe;			/* down: index + 1 of the first message sent since; 0: none */
+	uint64_t probe;			/* down: index + 1 of the first message since; 0: none */
 	uint64_t probe_ns;		/* when the probe was sent */
 };
 

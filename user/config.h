@@ -31,8 +31,8 @@
 
 /* Bounds of the integer settings (inclusive); every duration is in milliseconds. */
 #define CONFIG_MAX_DURATION_MS	86400000ULL	/* one day: Interval, PollInterval, ... */
-#define CONFIG_MIN_POLL_MS	1000ULL		/* also the minimum IdleTimeout and TemplateRefresh */
-#define CONFIG_MIN_MESSAGE_SIZE	512		/* MaxMessageSize: RFC 7011 §10.3.3, path MTU unknown */
+#define CONFIG_MIN_POLL_MS	1000ULL		/* also the minimum IdleTimeout, TemplateRefresh */
+#define CONFIG_MIN_MESSAGE_SIZE	512		/* MaxMessageSize: RFC 7011 §10.3.3, no path MTU */
 #define CONFIG_MAX_MESSAGE_SIZE	65507		/* largest UDP payload over IPv4 */
 #define CONFIG_MIN_FLOWS	1024		/* MaxFlows */
 #define CONFIG_MAX_FLOWS	16777216	/* 16 Mi: beyond, the per-CPU map needs gigabytes */
@@ -74,7 +74,7 @@ struct acl_rule {
 };
 
 struct policy_config {
-	bool acl_enabled;		/* AccessControl present and Enabled (default true when present) */
+	bool acl_enabled;		/* AccessControl present, its Enabled true or absent */
 	struct acl_rule rules[CONFIG_MAX_RULES];
 	size_t n_rules;
 	struct prefix untrusted[CONFIG_MAX_PEERS];
@@ -106,7 +106,8 @@ void config_defaults(struct config *cfg);
  * AccessControl the rules, TrustRequirements the untrusted peers); absent keys leave cfg alone.
  * On any error cfg is left exactly as it was, so a bad reload keeps the old configuration.
  * Messages: "FILE:LINE:COL: JSON syntax error: ..." for syntax (config_load_string names the source
- * "<string>"), "FILE: ..." when the file cannot be read, otherwise "KEY.PATH: VALUE ...; expected ...".
+ * "<string>"), "FILE: ..." when the file cannot be read, otherwise
+ * "KEY.PATH: VALUE ...; expected ...".
  */
 int config_load_file(struct config *cfg, const char *path, char *err, size_t err_len);
 int config_load_string(struct config *cfg, const char *json, char *err, size_t err_len);
@@ -118,8 +119,8 @@ int config_load_string(struct config *cfg, const char *json, char *err, size_t e
 int collector_parse(const char *spec, struct collector_addr *out, char *err, size_t err_len);
 
 /*
- * Add a collector (from --collector); -EINVAL on a bad spec or one already in the list (same address
- * and port), -E2BIG when the list is full. err then holds "\"SPEC\": why".
+ * Add a collector (from --collector); -EINVAL on a bad spec or one already in the list (same
+ * address and port), -E2BIG when the list is full. err then holds "\"SPEC\": why".
  */
 int config_add_collector(struct config *cfg, const char *spec, char *err, size_t err_len);
 

@@ -72,8 +72,9 @@ void exporter_tick(struct exporter *exp, const struct fm_time *now);
 uint64_t exporter_next_deadline(const struct exporter *exp);
 
 /*
- * End every flow in the map with flowEndReason 4 (daemon stopping, interface gone), send the records
- * and then the statistics records; the export state is cleared since nothing is left to continue.
+ * End every flow in the map with flowEndReason 4 (daemon stopping, interface gone), send the
+ * records and then the statistics records; the export state is cleared since nothing is left to
+ * continue.
  * Returns 0 or -errno.
  */
 int exporter_flush_all(struct exporter *exp, const struct fm_time *now);

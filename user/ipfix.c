@@ -63,7 +63,7 @@ enum ipfix_ie {
 
 struct ipfix_field {
 	uint16_t ie;
-	uint16_t len;	/* octets on the wire; below the IE's type size means reduced-size encoding */
+	uint16_t len;	/* octets on the wire; below the IE's type size: reduced-size encoding */
 };
 
 struct ipfix_template {

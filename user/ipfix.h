@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * IPFIX (RFC 7011) message encoder. Knows the information elements and the fixed templates of SPEC §5,
- * nothing of BPF or sockets: callers fill plain structs and get bytes to send.
+ * IPFIX (RFC 7011) message encoder. Knows the information elements and the fixed templates of
+ * SPEC §5, nothing of BPF or sockets: callers fill plain structs and get bytes to send.
  *
  * A message is built in a caller-provided buffer of MaxMessageSize bytes: begin, add templates or
  * records (each add returns -ENOSPC when the record does not fit, leaving the message intact so the
@@ -85,7 +85,7 @@ struct ipfix_metering_stats {
 	uint64_t exported_octets;	/* exportedOctetTotalCount */
 };
 
-/* RFC 7011 §4.3 exporting process reliability statistics (template 265), scope exportingProcessId. */
+/* RFC 7011 §4.3 exporting reliability statistics (template 265), scope exportingProcessId. */
 struct ipfix_exporting_stats {
 	uint32_t exporting_process_id;
 	uint64_t not_sent_flows;	/* notSentFlowTotalCount */
@@ -111,7 +111,7 @@ uint16_t ipfix_template_for(const struct ipfix_flow *flow);
 /* Octets of one data record of a template (flow or options), 0 for an unknown ID. */
 size_t ipfix_record_len(uint16_t template_id);
 
-/* cap must be at least IPFIX_HEADER_LEN; more than IPFIX_MAX_MESSAGE is used as IPFIX_MAX_MESSAGE. */
+/* cap must be at least IPFIX_HEADER_LEN; above IPFIX_MAX_MESSAGE, IPFIX_MAX_MESSAGE is used. */
 void ipfix_msg_begin(struct ipfix_msg *msg, uint8_t *buf, size_t cap);
 /* The eight flow templates in one Template Set (468 octets with its set header). */
 int ipfix_msg_add_templates(struct ipfix_msg *msg);
@@ -122,8 +122,9 @@ int ipfix_msg_add_flow(struct ipfix_msg *msg, const struct ipfix_flow *flow);
 int ipfix_msg_add_metering_stats(struct ipfix_msg *msg, const struct ipfix_metering_stats *s);
 int ipfix_msg_add_exporting_stats(struct ipfix_msg *msg, const struct ipfix_exporting_stats *s);
 /*
- * Close the open set, write the header; returns the message length. Safe to call again on a finished
- * message: the collectors restamp one encoded message with their own sequence and export time.
+ * Close the open set, write the header; returns the message length. Safe to call again on a
+ * finished message: the collectors restamp one encoded message with their own sequence and export
+ * time.
  */
 size_t ipfix_msg_finish(struct ipfix_msg *msg, uint32_t export_time, uint32_t sequence,
 			uint32_t observation_domain_id);

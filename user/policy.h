@@ -17,7 +17,7 @@
 /* One prefix of the LPM trie; key.slot is set at installation. */
 struct policy_entry {
 	struct policy_peer_key key;
-	struct policy_peer value;	/* folded over every prefix of the policy that contains it */
+	struct policy_peer value;	/* folded over every prefix of the policy containing it */
 };
 
 /* A compiled policy. active false: nothing to enforce (the maps are emptied). */
