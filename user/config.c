@@ -393,103 +393,138 @@ static int collector_error(char *err, size_t err_len, const char *spec, const ch
 	return -EINVAL;
 }
 
-int collector_parse(const char *spec, struct collector_addr *out, char *err, size_t err_len)
-{
-	static const char v4_form[] = "expected Udp/ADDRESS:PORT";
-	static const char v6_form[] = "expected Udp/[IPv6]:PORT";
-	const char *slash = strchr(spec, '/'), *host, *host_end, *port;
-	char addr[INET6_ADDRSTRLEN], why[160];
-	uint8_t bytes[16];
-	bool v6;
-	uint16_t port_num;
+static const char v4_form[] = "expected Udp/ADDRESS:PORT";
+static const char v6_form[] = "expected Udp/[IPv6]:PORT";
 
-	memset(out, 0, sizeof(*out));
-	if (strlen(spec) >= sizeof(out->spec)) {
-		snprintf(why, sizeof(why), "longer than %zu characters; %s", sizeof(out->spec) - 1,
-			 v4_form);
-		return collector_error(err, err_len, spec, why);
+/* The spec's length, at most max_len, and its transport: UDP, in any case. false with why. */
+static bool check_transport(const char *spec, size_t max_len, char *why, size_t size)
+{
+	const char *slash = strchr(spec, '/');
+	size_t t = slash ? (size_t)(slash - spec) : 0;
+
+	if (strlen(spec) > max_len) {
+		snprintf(why, size, "longer than %zu characters; %s", max_len, v4_form);
+		return false;
 	}
 	if (!slash) {
-		snprintf(why, sizeof(why), "no transport; %s", v4_form);
-		return collector_error(err, err_len, spec, why);
+		snprintf(why, size, "no transport; %s", v4_form);
+		return false;
 	}
-	if ((size_t)(slash - spec) != 3 || strncasecmp(spec, "udp", 3)) {
-		if (((size_t)(slash - spec) == 3 && !strncasecmp(spec, "tcp", 3)) ||
-		    ((size_t)(slash - spec) == 4 && !strncasecmp(spec, "sctp", 4)))
-			return collector_error(err, err_len, spec,
-					       "only UDP transport is supported "
-					       "(Udp/ADDRESS:PORT)");
-		snprintf(why, sizeof(why), "unknown transport \"%.*s\"; %s",
-			 (int)(slash - spec) > 16 ? 16 : (int)(slash - spec), spec, v4_form);
-		return collector_error(err, err_len, spec, why);
-	}
+	if (t == 3 && !strncasecmp(spec, "udp", 3))
+		return true;
+	if ((t == 3 && !strncasecmp(spec, "tcp", 3)) ||
+	    (t == 4 && !strncasecmp(spec, "sctp", 4)))
+		snprintf(why, size, "only UDP transport is supported (Udp/ADDRESS:PORT)");
+	else
+		snprintf(why, size, "unknown transport \"%.*s\"; %s", t > 16 ? 16 : (int)t, spec,
+			 v4_form);
+	return false;
+}
 
-	host = slash + 1;
-	v6 = *host == '[';
-	if (v6) {
+/*
+ * Split "ADDRESS:PORT" or "[IPv6]:PORT" (*v6): the address is [*addr, *addr_end), the port text
+ * starts at *port. false with why.
+ */
+static bool split_host_port(const char *host, bool *v6, const char **addr, const char **addr_end,
+			    const char **port, char *why, size_t size)
+{
+	const char *end;
+
+	*v6 = *host == '[';
+	if (*v6) {
 		host++;
-		host_end = strchr(host, ']');
-		if (!host_end) {
-			snprintf(why, sizeof(why), "no \"]\" after the IPv6 address; %s", v6_form);
-			return collector_error(err, err_len, spec, why);
+		end = strchr(host, ']');
+		if (!end) {
+			snprintf(why, size, "no \"]\" after the IPv6 address; %s", v6_form);
+			return false;
 		}
-		if (host_end[1] != ':') {
-			snprintf(why, sizeof(why), "no \":PORT\" after \"]\"; %s", v6_form);
-			return collector_error(err, err_len, spec, why);
+		if (end[1] != ':') {
+			snprintf(why, size, "no \":PORT\" after \"]\"; %s", v6_form);
+			return false;
 		}
-		port = host_end + 2;
+		*port = end + 2;
 	} else {
-		host_end = strrchr(host, ':');
-		if (!host_end) {
-			snprintf(why, sizeof(why), "no \":PORT\"; %s", v4_form);
-			return collector_error(err, err_len, spec, why);
+		end = strrchr(host, ':');
+		if (!end) {
+			snprintf(why, size, "no \":PORT\"; %s", v4_form);
+			return false;
 		}
-		if (memchr(host, ':', (size_t)(host_end - host))) {
-			snprintf(why, sizeof(why), "an IPv6 address needs brackets; %s", v6_form);
-			return collector_error(err, err_len, spec, why);
+		if (memchr(host, ':', (size_t)(end - host))) {
+			snprintf(why, size, "an IPv6 address needs brackets; %s", v6_form);
+			return false;
 		}
-		port = host_end + 1;
+		*port = end + 1;
 	}
-	if (host_end == host) {
-		snprintf(why, sizeof(why), "no address; %s", v6 ? v6_form : v4_form);
-		return collector_error(err, err_len, spec, why);
+	if (end == host) {
+		snprintf(why, size, "no address; %s", *v6 ? v6_form : v4_form);
+		return false;
 	}
-	if ((size_t)(host_end - host) >= sizeof(addr))
-		host_end = host + sizeof(addr) - 1; /* too long for an address: inet_pton fails */
-	memcpy(addr, host, (size_t)(host_end - host));
-	addr[host_end - host] = '\0';
+	*addr = host;
+	*addr_end = end;
+	return true;
+}
+
+/* The numeric address in [host, end) into bytes (4 or 16 of them); false with why. */
+static bool parse_host(const char *host, const char *end, bool v6, uint8_t bytes[16], char *why,
+		       size_t size)
+{
+	char addr[INET6_ADDRSTRLEN];
+
+	if ((size_t)(end - host) >= sizeof(addr))
+		end = host + sizeof(addr) - 1; /* too long for an address: inet_pton fails */
+	memcpy(addr, host, (size_t)(end - host));
+	addr[end - host] = '\0';
 	if (inet_pton(v6 ? AF_INET6 : AF_INET, addr, bytes) != 1) {
-		snprintf(why, sizeof(why), "\"%s\" is not an %s address%s; %s", addr,
-			 v6 ? "IPv6" : "IPv4", v6 ? "" : " (names are not resolved)",
-			 v6 ? v6_form : v4_form);
-		return collector_error(err, err_len, spec, why);
+		snprintf(why, size, "\"%s\" is not an %s address%s; %s", addr, v6 ? "IPv6" : "IPv4",
+			 v6 ? "" : " (names are not resolved)", v6 ? v6_form : v4_form);
+		return false;
 	}
 	if (!memcmp(bytes, (const uint8_t[16]){0}, v6 ? 16 : 4)) {
-		snprintf(why, sizeof(why), "the unspecified address %s cannot be a collector",
-			 addr);
-		return collector_error(err, err_len, spec, why);
+		snprintf(why, size, "the unspecified address %s cannot be a collector", addr);
+		return false;
 	}
-	if (!parse_port(port, strlen(port), 1, &port_num)) {
-		snprintf(why, sizeof(why),
-			 "\"%.8s\" is not a port; expected a port from 1 to 65535", port);
-		return collector_error(err, err_len, spec, why);
-	}
+	return true;
+}
 
+static void set_sockaddr(struct collector_addr *out, bool v6, const uint8_t *bytes, uint16_t port)
+{
 	if (v6) {
 		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&out->addr;
 
 		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(port_num);
+		sin6->sin6_port = htons(port);
 		memcpy(&sin6->sin6_addr, bytes, 16);
 		out->addr_len = sizeof(*sin6);
 	} else {
 		struct sockaddr_in *sin = (struct sockaddr_in *)&out->addr;
 
 		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port_num);
+		sin->sin_port = htons(port);
 		memcpy(&sin->sin_addr, bytes, 4);
 		out->addr_len = sizeof(*sin);
 	}
+}
+
+int collector_parse(const char *spec, struct collector_addr *out, char *err, size_t err_len)
+{
+	const char *host, *host_end, *port;
+	uint8_t bytes[16];
+	uint16_t port_num;
+	char why[160];
+	bool v6;
+
+	memset(out, 0, sizeof(*out));
+	if (!check_transport(spec, sizeof(out->spec) - 1, why, sizeof(why)) ||
+	    !split_host_port(strchr(spec, '/') + 1, &v6, &host, &host_end, &port, why,
+			     sizeof(why)) ||
+	    !parse_host(host, host_end, v6, bytes, why, sizeof(why)))
+		return collector_error(err, err_len, spec, why);
+	if (!parse_port(port, strlen(port), 1, &port_num)) {
+		snprintf(why, sizeof(why), "\"%.8s\" is not a port; expected a port from 1 to 65535",
+			 port);
+		return collector_error(err, err_len, spec, why);
+	}
+	set_sockaddr(out, v6, bytes, port_num);
 	strcpy(out->spec, spec);
 	return 0;
 }
