@@ -7,8 +7,8 @@
 # flowEndReason (1 idle, 2 interim, 3 TCP end, 4 stop), forwardingStatus, the interfaces, flow
 # times in epoch milliseconds within the traffic's window, and when the records arrive. Then the
 # message layer: sequence numbers, templates first and refreshed, the statistics options records,
-# a collector that is down and comes back, an IPv6 collector, 512-octet messages. Last, a start
-# that `flowmeta status` reports before the programs meter.
+# a collector that is down and comes back, one with no route, an IPv6 collector, 512-octet
+# messages. Last, a start that `flowmeta status` reports before the programs meter.
 #
 # Expected records are lines of tests/tools/ipfix_detail.py check:
 #   src dst sport dport proto direction packets octets reason fwd t0_ms t1_ms
@@ -30,6 +30,8 @@ TCP_END_HI=2000	# a TCP flow closed with FIN is exported within 2 s of its last 
 PORT_DOWN=4764
 PORT_V6_TSHARK=4765
 PORT_V6_NFCAPD=4766
+PORT_NOROUTE_LIVE=4720
+NOROUTE_ADDR=198.19.255.1	# a test address (198.18.0.0/15) nothing routes in the namespaces
 
 coll_port() {	# KIND -> its default port
 	local i
@@ -445,6 +447,38 @@ test_collector_back_loses_nothing() {
 		"collector back: down, not_sent flows/packets/octets, send errors, flow records"
 }
 
+# SPEC §5: a collector with no route never delays another. 198.19.255.1 is a test address no
+# route in A's namespace covers (its socket cannot even connect): the live collector gets every
+# record, exactly and on time, while the unroutable one's status counts as not sent exactly what
+# the live one received, and every message it did not get.
+test_no_route_collector() {
+	local live=tshark st=$FM_LOG_DIR/status.json got errors
+	FM_NS_PREFIX=fmT
+	ex_setup tun $live/$PORT_NOROUTE_LIVE none/4739/$NOROUTE_ADDR
+	! ns_run "$FM_NS_A" ip route get "$NOROUTE_ADDR" >/dev/null 2>&1 ||
+		fail "$NOROUTE_ADDR has a route in $FM_NS_A: $(ns_run "$FM_NS_A" ip route get "$NOROUTE_ADDR")"
+	grep -q "^warning: collector Udp/$NOROUTE_ADDR:4739: Network is unreachable" "$FM_LOG" ||
+		fail "no warning about the unroutable collector: $(tr '\n' '|' <"$FM_LOG")"
+	ex_ping "$FM_NS_A" "$FM_B4" 3 100
+	ex_udp "$FM_B6" "$FM_A6" 5002 40002 3 200 2 300
+	ex_wait_exported 4
+	fm_cmd "$FM_NS_A" status "$FM_IF_A" --json >"$st"
+	errors=$(ex_down_send_errors $live $PORT_NOROUTE_LIVE 4)
+	coll_details $live $PORT_NOROUTE_LIVE >"$FM_LOG_DIR/details-live.json"
+	got=$(ex_totals "$FM_LOG_DIR/details-live.json")
+	assert_eq "$got" "$(ex_expected_totals)" "live collector: records, packets, octets vs the traffic"
+	assert_eq "$(ex_collector_status "$st" 1)" "true $got $errors 0" \
+		"unroutable collector: down, not_sent flows/packets/octets, send errors, flow records"
+	assert_eq "$(ex_collector_status "$st" 0)" "false 0 0 0 0 4" \
+		"live collector: down, not_sent flows/packets/octets, send errors, flow records"
+	fm_stop "$FM_PID"
+	assert_eq "$FM_EXIT" 0 "flowmeta exit status on SIGTERM"
+	coll_stop $live $PORT_NOROUTE_LIVE
+	ex_check_records $live $PORT_NOROUTE_LIVE
+	ex_check_timing $live $IDLE $IDLE_LO $IDLE_HI "live collector: idle records after IdleTimeout"
+	ex_check_messages $live $PORT_NOROUTE_LIVE
+}
+
 # Collector I is not down.
 ex_collector_up() {	# I
 	[ "$(ex_status 'd["collectors"][int(a[0])]["down"]' "$1")" = false ]
@@ -611,6 +645,8 @@ run_test export_templates_first_and_statistics_count_what_was_sent test_template
 run_test export_down_collector_counts_losses_and_gets_them_reported_on_return test_down_collector
 run_test export_collector_back_gets_the_first_records_after_it_listens \
 	test_collector_back_loses_nothing
+run_test export_no_route_collector_never_delays_the_live_one_counts_exact_losses \
+	test_no_route_collector
 run_test export_templates_resent_every_template_refresh_and_on_sighup test_template_refresh
 run_test export_ipv6_collector_decodes_every_record test_ipv6_collector
 run_test export_max_message_512_every_message_fits_totals_exact test_max_message_512
