@@ -4,8 +4,9 @@
 # is metered, its records go to ipfixDump (a real IPFIX decoder) on loopback, and the records are
 # compared with the traffic sent, exactly. Covered: the Direction filter, Interval 0 against
 # interim records, Enabled false and no collector, SIGHUP reloads under traffic (valid and
-# invalid files), SIGTERM flush, kill -9 and restart, the interface vanishing, bad configurations,
-# a second instance, and `status --json` against what the collector received.
+# invalid files), SIGTERM flush, kill -9 and restart, the interface vanishing, upgrade safety (an
+# incompatible pinned flow table, MaxFlows changed across a crash), bad configurations, a second
+# instance, and `status --json` against what the collector received.
 # Configurations are written by each test (tests/lib_lifecycle.sh): polls every second, idle flows
 # end after 1.5 s unless a test says otherwise, templates only at start, reload and stop.
 source "$(dirname "$0")/../lib_lifecycle.sh"
@@ -409,6 +410,95 @@ test_kill9_restart() {	# INTERVAL_MS
 	lc_assert_nothing_attached "$FM_NS_A" "$FM_IF_A" "$(fm_pin_dir "$FM_IF_A")" "after the stop"
 }
 
+# ------------------------------------------------------------------------------------------------
+# Upgrade safety (SPEC §7)
+
+LC_PORT_UPGRADE=4721	# the collector of the MaxFlows case, in its own namespace
+
+# A field of `bpftool map show pinned PATH`.
+lc_pinned_map() {	# PATH FIELD
+	bpftool -j map show pinned "$1" | "$FM_PY" "$FM_TOOLS/jsonq.py" - 'd[a[0]]' "$2"
+}
+
+# A `flows` map pinned by an incompatible version (another value size) is neither adopted nor
+# replaced: `run` refuses with exit 1 and one message naming the map and `flowmeta detach`,
+# attaches nothing, and leaves the map and its counts as they were. `flowmeta detach` then removes
+# it, and `run` starts on a fresh table.
+test_incompatible_pinned_flows() {
+	require_flowmeta
+	require_cmd bpftool
+	FM_NS_PREFIX=fmT
+	lc_single_ns
+	local conf=$FM_LOG_DIR/flowmeta.json pin
+	pin=$(fm_pin_dir "$LC_IF")
+	fm_register_attach "$LC_NS" "$LC_IF"
+	lc_config "$conf" '{}'
+	mkdir -m 0700 "$pin"
+	bpftool map create "$pin/flows" type percpu_hash key 40 value 32 entries 64 name flows
+	lc_run "$LC_NS" run -i "$LC_IF" --pin-dir "$pin" -c "$conf"
+	assert_eq "$LC_RC" 1 "exit status of run over an incompatible pinned flows map"
+	grep -F "$pin/flows" "$LC_ERR" | grep -F '`flowmeta detach`' >/dev/null ||
+		fail "no message naming $pin/flows and \`flowmeta detach\`: $(tr '\n' '|' <"$LC_ERR")"
+	assert_eq "$(lc_prog_ids "$LC_NS" "$LC_IF")" "" "programs attached after the refusal"
+	! ns_run "$LC_NS" tc qdisc show dev "$LC_IF" | grep clsact >/dev/null ||
+		fail "clsact qdisc left on $LC_IF after the refusal"
+	assert_eq "$(lc_pinned_map "$pin/flows" bytes_value)" 32 "value size of the pinned flows map"
+	lc_run "$LC_NS" detach -i "$LC_IF" --pin-dir "$pin"
+	local detach_rc=$LC_RC detach_err
+	detach_err=$(tr '\n' '|' <"$LC_ERR")
+	[ ! -e "$pin/flows" ] || fail "flowmeta detach left $pin/flows"
+	lc_start "$LC_NS" "$LC_IF" -c "$conf"
+	assert_eq "$(lc_pinned_map "$pin/flows" bytes_value)" 40 "value size of the new flows map"
+	fm_stop "$FM_PID"
+	assert_eq "$FM_EXIT" 0 "exit status on SIGTERM"
+	# Last, so that the rest is checked whatever detach said: nothing was attached to detach
+	# (the refused run added no clsact qdisc), which is no error.
+	assert_eq "$detach_rc" 0 "exit status of flowmeta detach after the refusal (stderr: $detach_err)"
+}
+
+# MaxFlows changed across a crash (kill -9, restart with MaxFlows 1024 over a table of 4096): the
+# restart adopts the pinned table at its pinned size, says so once, and the counts carry on
+# exactly: the pings before the crash, while no daemon ran and after the restart are all in the
+# live table, and in the records the stop exports (flowEndReason 4).
+test_max_flows_change_keeps_pinned_size() {
+	require_flowmeta
+	require_cmd socat ping ipfixDump bpftool
+	FM_NS_PREFIX=fmT
+	topo_overlay tun
+	lc_coll_start "$LC_PORT_UPGRADE"
+	local conf=$FM_LOG_DIR/flowmeta.json pin total_p total_o flows=$FM_LOG_DIR/flows.json dir
+	local src dst dport proto collector
+	collector=$(coll_dest "$LC_PORT_UPGRADE")
+	pin=$(fm_pin_dir "$FM_IF_A")
+	lc_config "$conf" "{\"MaxFlows\": 4096, \"IdleTimeout\": 60000, \"IpFixCollectors\": [\"$collector\"]}"
+	lc_start "$FM_NS_A" "$FM_IF_A" -c "$conf"
+	assert_eq "$(lc_pinned_map "$pin/flows" max_entries)" 4096 "entries of the pinned flows map"
+	send_ping "$FM_NS_A" "$FM_B4" 5 "$LC_PING_SIZE"
+	total_p=$SENT_PACKETS total_o=$SENT_OCTETS
+	fm_kill9 "$FM_PID"
+	send_ping "$FM_NS_A" "$FM_B4" 3 "$LC_PING_SIZE"
+	total_p=$((total_p + SENT_PACKETS)) total_o=$((total_o + SENT_OCTETS))
+	lc_config "$conf" "{\"MaxFlows\": 1024, \"IdleTimeout\": 60000, \"IpFixCollectors\": [\"$collector\"]}"
+	lc_start "$FM_NS_A" "$FM_IF_A" -c "$conf"
+	grep -q 'adopted the counts of an earlier instance' "$FM_LOG" || fail "the restart did not adopt"
+	assert_eq "$(lc_log_count "^warning: $pin/flows: keeping the pinned table size 4096 instead of MaxFlows 1024")" \
+		1 "log lines saying the flow table keeps its pinned size ($(tr '\n' '|' <"$FM_LOG"))"
+	assert_eq "$(lc_pinned_map "$pin/flows" max_entries)" 4096 "entries of the adopted flows map"
+	send_ping "$FM_NS_A" "$FM_B4" 2 "$LC_PING_SIZE"
+	total_p=$((total_p + SENT_PACKETS)) total_o=$((total_o + SENT_OCTETS))
+	fm_flows "$FM_NS_A" "$FM_IF_A" "$flows"
+	assert_flow "$flows" egress 1 "$FM_A4" "$FM_B4" 0 "$LC_ICMP_ECHO" "$total_p" "$total_o"
+	assert_flow "$flows" ingress 1 "$FM_B4" "$FM_A4" 0 0 "$total_p" "$total_o"
+	fm_stop "$FM_PID"
+	assert_eq "$FM_EXIT" 0 "exit status on SIGTERM"
+	for dir in egress ingress; do
+		lc_echo_flow "$dir"
+		lc_wait_sum "$total_p" "$total_o" "$LC_PORT_UPGRADE" "$src" "$dst" 0 "$dport" "$proto" "$dir" 5
+		assert_eq "$(lc_flow_reasons "$LC_PORT_UPGRADE" "$src" "$dst" 0 "$dport" "$proto" "$dir")" \
+			"$LC_END_FORCED" "$dir echo flow: its one record's flowEndReason"
+	done
+}
+
 # The overlay interface is deleted under a running daemon: logged, the live flows exported with
 # flowEndReason 4 and exact counts, non-zero exit.
 test_interface_gone() {
@@ -576,6 +666,10 @@ run_test lifecycle_sigterm_5_cycles_leave_no_clsact test_sigterm_cycles
 run_test lifecycle_kill9_restart_interval_0_exact_totals test_kill9_restart 0
 run_test lifecycle_kill9_restart_interval_2000_exact_totals test_kill9_restart 2000
 run_test lifecycle_interface_deleted_exports_reason_4_exits_nonzero test_interface_gone
+run_test lifecycle_incompatible_pinned_flows_map_refused_exit_1_names_detach \
+	test_incompatible_pinned_flows
+run_test lifecycle_max_flows_changed_across_kill9_keeps_pinned_size_counts_exact \
+	test_max_flows_change_keeps_pinned_size
 run_test lifecycle_second_instance_same_pin_dir_refuses test_second_instance same
 run_test lifecycle_second_instance_other_pin_dir_refuses test_second_instance other
 run_test lifecycle_status_json_matches_collector test_status_counters
