@@ -52,7 +52,8 @@ static inline int maps_fixture_open(struct flowmeta_maps *m, uint32_t max_entrie
 				     .daemon_status = -1, .collector_status = -1, .policy = -1,
 				     .policy_peers = -1, .policy_conns = -1 };
 	err = maps_fixture_create(&m->flows, BPF_MAP_TYPE_PERCPU_HASH, "flows",
-				  sizeof(struct flow_key), sizeof(struct flow_value), max_entries) ?:
+				  sizeof(struct flow_key), sizeof(struct flow_value),
+				  max_entries) ?:
 	      maps_fixture_create(&m->stats, BPF_MAP_TYPE_PERCPU_ARRAY, "stats", sizeof(__u32),
 				  sizeof(struct flowmeta_stats), 1) ?:
 	      maps_fixture_create(&m->export_state, BPF_MAP_TYPE_HASH, "export_state",

@@ -256,6 +256,7 @@ test_bpftool_dump() {
 test_run_mounts_bpffs() {
 	require_flowmeta
 	require_cmd unshare nsenter socat ping
+	# shellcheck disable=SC2034 # ns_new's namespace prefix (tests/lib.sh)
 	FM_NS_PREFIX=fmT
 	topo_overlay tun
 	local conf=$FM_LOG_DIR/flowmeta.json pin flows=$FM_LOG_DIR/flows.json mnt
@@ -272,7 +273,7 @@ test_run_mounts_bpffs() {
 	fm_forget_pid "$FM_PID"
 	FM_FM_PIDS+=("$FM_PID")
 	fm_wait_metering
-	assert_eq "$(grep -c '^info: /sys/fs/bpf was not a bpffs: mounted one' "$FM_LOG" || true)" 1 \
+	assert_eq "$(lc_log_count '^info: /sys/fs/bpf was not a bpffs: mounted one')" 1 \
 		"log lines saying bpffs was mounted ($(tr '\n' '|' <"$FM_LOG"))"
 	mnt=/proc/$FM_PID/ns/mnt
 	assert_eq "$(nsenter --mount="$mnt" stat -f -c %T /sys/fs/bpf)" bpf_fs \
@@ -282,8 +283,9 @@ test_run_mounts_bpffs() {
 	[ ! -e "$pin" ] || fail "the pins of the private bpffs are visible on the host: $pin"
 	send_ping "$FM_NS_A" "$FM_B4" 4 100
 	nsenter --mount="$mnt" --net="/run/netns/$FM_NS_A" -- "$FM_BIN" flows -i "$FM_IF_A" \
-		--pin-dir "$pin" --json >"$flows" || fail "flowmeta flows in flowmeta's mount namespace"
-	assert_flow "$flows" egress 1 "$FM_A4" "$FM_B4" 0 "$LC_ICMP_ECHO" "$SENT_PACKETS" "$SENT_OCTETS"
+		--pin-dir "$pin" --json >"$flows" || fail "flowmeta flows in its mount namespace"
+	assert_flow "$flows" egress 1 "$FM_A4" "$FM_B4" 0 "$LC_ICMP_ECHO" "$SENT_PACKETS" \
+		"$SENT_OCTETS"
 	assert_flow "$flows" ingress 1 "$FM_B4" "$FM_A4" 0 0 "$SENT_PACKETS" "$SENT_OCTETS"
 	assert_eq "$(fm_flow_count "$flows")" 2 "flows in the table"
 	fm_stop "$FM_PID"

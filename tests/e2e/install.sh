@@ -19,7 +19,8 @@ in_install() {	# [MAKE_VARIABLE=VALUE...]
 }
 
 in_make() {	# TARGET [MAKE_VARIABLE=VALUE...]
-	make -C "$FM_TOP" -o build/flowmeta "$@" DESTDIR="$IN_DIR" >"$FM_LOG_DIR/make-$1.log" 2>&1 ||
+	make -C "$FM_TOP" -o build/flowmeta "$@" DESTDIR="$IN_DIR" >"$FM_LOG_DIR/make-$1.log" \
+		2>&1 ||
 		fail "make $* failed: $(tail -n 3 "$FM_LOG_DIR/make-$1.log" | tr '\n' '|')"
 }
 
@@ -141,7 +142,7 @@ test_install_prefix_usr() {
 	cmp -s "$FM_TOP/build/flowmeta" "$IN_DIR/usr/sbin/flowmeta" ||
 		fail "PREFIX=/usr: the installed binary is not build/flowmeta"
 	[ ! -e "$IN_DIR/usr/local" ] ||
-		fail "PREFIX=/usr: installed under /usr/local: $(cd "$IN_DIR" && find usr/local -type f)"
+		fail "PREFIX=/usr: installed under /usr/local: $(find "$IN_DIR/usr/local" -type f)"
 	exec=$(sed -n 's/^ExecStart=//p' "$(in_unit)")
 	[[ $exec == "/usr/sbin/flowmeta run -i %I "* ]] ||
 		fail "PREFIX=/usr: ExecStart does not run /usr/sbin/flowmeta: $exec"

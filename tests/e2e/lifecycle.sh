@@ -427,6 +427,7 @@ lc_pinned_map() {	# PATH FIELD
 test_incompatible_pinned_flows() {
 	require_flowmeta
 	require_cmd bpftool
+	# shellcheck disable=SC2034 # ns_new's namespace prefix (tests/lib.sh)
 	FM_NS_PREFIX=fmT
 	lc_single_ns
 	local conf=$FM_LOG_DIR/flowmeta.json pin
@@ -438,11 +439,11 @@ test_incompatible_pinned_flows() {
 	lc_run "$LC_NS" run -i "$LC_IF" --pin-dir "$pin" -c "$conf"
 	assert_eq "$LC_RC" 1 "exit status of run over an incompatible pinned flows map"
 	grep -F "$pin/flows" "$LC_ERR" | grep -F '`flowmeta detach`' >/dev/null ||
-		fail "no message naming $pin/flows and \`flowmeta detach\`: $(tr '\n' '|' <"$LC_ERR")"
+		fail "no message naming $pin/flows and flowmeta detach: $(tr '\n' '|' <"$LC_ERR")"
 	assert_eq "$(lc_prog_ids "$LC_NS" "$LC_IF")" "" "programs attached after the refusal"
 	! ns_run "$LC_NS" tc qdisc show dev "$LC_IF" | grep clsact >/dev/null ||
 		fail "clsact qdisc left on $LC_IF after the refusal"
-	assert_eq "$(lc_pinned_map "$pin/flows" bytes_value)" 32 "value size of the pinned flows map"
+	assert_eq "$(lc_pinned_map "$pin/flows" bytes_value)" 32 "value size of the pinned map"
 	lc_run "$LC_NS" detach -i "$LC_IF" --pin-dir "$pin"
 	local detach_rc=$LC_RC detach_err
 	detach_err=$(tr '\n' '|' <"$LC_ERR")
@@ -453,7 +454,7 @@ test_incompatible_pinned_flows() {
 	assert_eq "$FM_EXIT" 0 "exit status on SIGTERM"
 	# Last, so that the rest is checked whatever detach said: nothing was attached to detach
 	# (the refused run added no clsact qdisc), which is no error.
-	assert_eq "$detach_rc" 0 "exit status of flowmeta detach after the refusal (stderr: $detach_err)"
+	assert_eq "$detach_rc" 0 "exit status of flowmeta detach after the refusal ($detach_err)"
 }
 
 # MaxFlows changed across a crash (kill -9, restart with MaxFlows 1024 over a table of 4096): the
@@ -463,27 +464,31 @@ test_incompatible_pinned_flows() {
 test_max_flows_change_keeps_pinned_size() {
 	require_flowmeta
 	require_cmd socat ping ipfixDump bpftool
+	# shellcheck disable=SC2034 # ns_new's namespace prefix (tests/lib.sh)
 	FM_NS_PREFIX=fmT
 	topo_overlay tun
 	lc_coll_start "$LC_PORT_UPGRADE"
 	local conf=$FM_LOG_DIR/flowmeta.json pin total_p total_o flows=$FM_LOG_DIR/flows.json dir
-	local src dst dport proto collector
+	local src dst dport proto collector members kept
 	collector=$(coll_dest "$LC_PORT_UPGRADE")
 	pin=$(fm_pin_dir "$FM_IF_A")
-	lc_config "$conf" "{\"MaxFlows\": 4096, \"IdleTimeout\": 60000, \"IpFixCollectors\": [\"$collector\"]}"
+	members="\"IdleTimeout\": 60000, \"IpFixCollectors\": [\"$collector\"]"
+	lc_config "$conf" "{\"MaxFlows\": 4096, $members}"
 	lc_start "$FM_NS_A" "$FM_IF_A" -c "$conf"
-	assert_eq "$(lc_pinned_map "$pin/flows" max_entries)" 4096 "entries of the pinned flows map"
+	assert_eq "$(lc_pinned_map "$pin/flows" max_entries)" 4096 "entries of the pinned map"
 	send_ping "$FM_NS_A" "$FM_B4" 5 "$LC_PING_SIZE"
 	total_p=$SENT_PACKETS total_o=$SENT_OCTETS
 	fm_kill9 "$FM_PID"
 	send_ping "$FM_NS_A" "$FM_B4" 3 "$LC_PING_SIZE"
 	total_p=$((total_p + SENT_PACKETS)) total_o=$((total_o + SENT_OCTETS))
-	lc_config "$conf" "{\"MaxFlows\": 1024, \"IdleTimeout\": 60000, \"IpFixCollectors\": [\"$collector\"]}"
+	lc_config "$conf" "{\"MaxFlows\": 1024, $members}"
 	lc_start "$FM_NS_A" "$FM_IF_A" -c "$conf"
-	grep -q 'adopted the counts of an earlier instance' "$FM_LOG" || fail "the restart did not adopt"
-	assert_eq "$(lc_log_count "^warning: $pin/flows: keeping the pinned table size 4096 instead of MaxFlows 1024")" \
-		1 "log lines saying the flow table keeps its pinned size ($(tr '\n' '|' <"$FM_LOG"))"
-	assert_eq "$(lc_pinned_map "$pin/flows" max_entries)" 4096 "entries of the adopted flows map"
+	grep -q 'adopted the counts of an earlier instance' "$FM_LOG" ||
+		fail "the restart did not adopt"
+	kept="^warning: $pin/flows: keeping the pinned table size 4096 instead of MaxFlows 1024"
+	assert_eq "$(lc_log_count "$kept")" 1 \
+		"log lines saying the flow table keeps its size ($(tr '\n' '|' <"$FM_LOG"))"
+	assert_eq "$(lc_pinned_map "$pin/flows" max_entries)" 4096 "entries of the adopted map"
 	send_ping "$FM_NS_A" "$FM_B4" 2 "$LC_PING_SIZE"
 	total_p=$((total_p + SENT_PACKETS)) total_o=$((total_o + SENT_OCTETS))
 	fm_flows "$FM_NS_A" "$FM_IF_A" "$flows"
@@ -493,9 +498,10 @@ test_max_flows_change_keeps_pinned_size() {
 	assert_eq "$FM_EXIT" 0 "exit status on SIGTERM"
 	for dir in egress ingress; do
 		lc_echo_flow "$dir"
-		lc_wait_sum "$total_p" "$total_o" "$LC_PORT_UPGRADE" "$src" "$dst" 0 "$dport" "$proto" "$dir" 5
-		assert_eq "$(lc_flow_reasons "$LC_PORT_UPGRADE" "$src" "$dst" 0 "$dport" "$proto" "$dir")" \
-			"$LC_END_FORCED" "$dir echo flow: its one record's flowEndReason"
+		lc_wait_sum "$total_p" "$total_o" "$LC_PORT_UPGRADE" "$src" "$dst" 0 "$dport" \
+			"$proto" "$dir" 5
+		assert_eq "$(lc_flow_reasons "$LC_PORT_UPGRADE" "$src" "$dst" 0 "$dport" "$proto" \
+			"$dir")" "$LC_END_FORCED" "$dir echo flow: its one record's flowEndReason"
 	done
 }
 
@@ -628,8 +634,8 @@ test_status_counters() {
 	data=$(lc_messages "$LC_PORT1" | awk '$6 > 0 {n++} END {print n + 0}')
 	assert_eq "$errors" $((1 + 2 * data)) \
 		"dead collector: send_errors (collector 1 got $data data messages)"
-	# On loopback the port unreachable comes back at once and is read before status is published:
-	# no flow record counts as sent, and the not-sent counts are what collector 1 received.
+	# On loopback the port unreachable comes back at once and is read before status is
+	# published: no flow record counts as sent, the not-sent counts are what collector 1 got.
 	assert_eq "$sent $nflows" "0 5" "dead collector: flow_records not_sent_flows"
 	assert_eq "$npackets $noctets" "$(lc_records "$LC_PORT1" |
 		awk '{p += $7; o += $8} END {print p + 0, o + 0}')" \
