@@ -336,7 +336,8 @@ static int tc_detach(unsigned int ifindex, const char *ifname, bool ingress)
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE, .priority = TC_PRIORITY);
 	int err = bpf_tc_detach(&hook, &opts);
 
-	if (err == -ENOENT)
+	/* No such filter; or no clsact qdisc at all (then the kernel says EINVAL). */
+	if (err == -ENOENT || (err == -EINVAL && tc_clsact_present(ifindex) == 0))
 		return 0;
 	if (err)
 		log_warnx("detach tc %s on %s: %s", ingress ? "ingress" : "egress", ifname,
