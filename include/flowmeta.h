@@ -121,8 +121,9 @@ struct daemon_status {
 	__u64 map_errors;
 	__u32 n_collectors;
 	__u32 exporting;		/* 1: Enabled with at least one collector */
+	__u64 encode_errors;		/* records the IPFIX encoder refused (logged once) */
 };
-_Static_assert(sizeof(struct daemon_status) == 72, "daemon_status layout is shared");
+_Static_assert(sizeof(struct daemon_status) == 80, "daemon_status layout is shared");
 
 struct collector_status {
 	char spec[128];			/* "Udp/ADDRESS:PORT" as configured */

@@ -469,6 +469,7 @@ static int cmd_status(const struct cli *cli)
 		{ "flows_ended", st->daemon.flows_ended },
 		{ "hints", st->daemon.hints },
 		{ "map_errors", st->daemon.map_errors },
+		{ "encode_errors", st->daemon.encode_errors },
 	};
 
 	if (cli->json)

@@ -49,6 +49,7 @@ void status_publish(const struct flowmeta_maps *maps, const struct exporter *exp
 		.live_flows = s->live_flows,
 		.hints = s->hints,
 		.map_errors = s->map_errors,
+		.encode_errors = s->encode_errors,
 		.n_collectors = (__u32)set->n,
 		.exporting = exporter_exporting(exp),
 	};
