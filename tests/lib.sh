@@ -998,14 +998,9 @@ coll_details() {	# KIND PORT
 	key=$(fm_coll_key "$1" "$2")
 	dir=${FM_COLL_DIR[$key]}
 	case $1 in
-	tshark)
-		tshark -r "$dir/cap.pcap" -d "udp.port==$2,cflow" -T json -J "frame cflow" \
-			>"$dir/detail.json" 2>"$dir/tshark.err"
-		"$FM_PY" "$FM_TOOLS/ipfix_detail.py" records tshark "$dir/detail.json"
-		;;
-	ipfixdump)
-		fm_ipfixdump_utc "$dir"
-		"$FM_PY" "$FM_TOOLS/ipfix_detail.py" records ipfixdump "$dir/dump-utc.txt"
+	tshark | ipfixdump)
+		fm_detail_input "$1" "$2" "$dir"
+		"$FM_PY" "$FM_TOOLS/ipfix_detail.py" records "$1" "$FM_DETAIL_FILE"
 		;;
 	nfcapd)
 		TZ=UTC nfdump -R "$dir/flows" -o json >"$dir/flows-utc.json" 2>"$dir/nfdump.err"
@@ -1026,16 +1021,27 @@ coll_messages() {	# KIND PORT
 	key=$(fm_coll_key "$1" "$2")
 	dir=${FM_COLL_DIR[$key]}
 	case $1 in
-	tshark)
-		tshark -r "$dir/cap.pcap" -d "udp.port==$2,cflow" -T json -J "frame cflow" \
-			>"$dir/detail.json" 2>"$dir/tshark.err"
-		"$FM_PY" "$FM_TOOLS/ipfix_detail.py" messages tshark "$dir/detail.json"
-		;;
-	ipfixdump)
-		fm_ipfixdump_utc "$dir"
-		"$FM_PY" "$FM_TOOLS/ipfix_detail.py" messages ipfixdump "$dir/dump-utc.txt"
+	tshark | ipfixdump)
+		fm_detail_input "$1" "$2" "$dir"
+		"$FM_PY" "$FM_TOOLS/ipfix_detail.py" messages "$1" "$FM_DETAIL_FILE"
 		;;
 	*) fail "coll_messages: $1 does not show messages" ;;
+	esac
+}
+
+# Decode what a tshark or ipfixDump collector received, in full, for ipfix_detail.py; sets
+# FM_DETAIL_FILE to the decoded file.
+fm_detail_input() {	# KIND PORT DIR
+	case $1 in
+	tshark)
+		tshark -r "$3/cap.pcap" -d "udp.port==$2,cflow" -T json -J "frame cflow" \
+			>"$3/detail.json" 2>"$3/tshark.err"
+		FM_DETAIL_FILE=$3/detail.json
+		;;
+	ipfixdump)
+		fm_ipfixdump_utc "$3"
+		FM_DETAIL_FILE=$3/dump-utc.txt
+		;;
 	esac
 }
 
