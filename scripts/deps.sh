@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
 	make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libjson-c-dev pkg-config
 	iproute2 socat iperf3 iputils-ping hping3 tshark nfdump pmacct libfixbuf-tools softflowd
-	python3 procps psmisc util-linux
+	python3 procps psmisc util-linux man-db
 )
 
 missing=()
