@@ -8,6 +8,12 @@ packages=(
 	make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libjson-c-dev pkg-config
 	iproute2 socat iperf3 iputils-ping hping3 tshark nfdump pmacct libfixbuf-tools softflowd
 	python3 procps psmisc util-linux man-db
+	# adversarial and datapath tests (issue 7)
+	# kernel memory and benchmarks (issue 8)
+	# IPFIX collectors and fleets (issue 9)
+	# Prometheus metrics (issue 10)
+	# Debian package (issue 10)
+	# terminal views (issue 10)
 )
 
 missing=()
