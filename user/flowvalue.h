@@ -12,7 +12,7 @@
 #include "flowmeta.h"
 
 /* Longest text flow_key_format() writes, with its NUL. */
-#define FLOW_KEY_TEXT_LEN 128
+#define FLOW_KEY_TEXT_LEN 192
 
 /*
  * Fold ncpus per-CPU values (as bpf_map_lookup_elem returns them) into one: packets, octets and flags
@@ -37,11 +37,21 @@ void flowmeta_stats_fold(const struct flowmeta_stats *percpu, int ncpus, struct 
 const char *ip_protocol_name(unsigned int protocol);
 const char *flow_direction_name(unsigned int direction);
 const char *flow_verdict_name(unsigned int verdict);
+/*
+ * ICMP (protocol 1) or ICMPv6 (58) type and code for humans: "echo-request",
+ * "dest-unreachable/port-unreachable", "time-exceeded/reassembly-time-exceeded"; a code without
+ * a name is a number ("dest-unreachable/99", "echo-request/1": code 0 is left out where the type
+ * has no codes), an unknown type is "TYPE/CODE" ("200/3"). Longest text, with its NUL:
+ * ICMP_NAME_LEN.
+ */
+#define ICMP_NAME_LEN 64
+const char *icmp_type_code_name(unsigned int protocol, unsigned int type, unsigned int code,
+				char *buf, size_t len);
 /* inet_ntop of a key address for its IP version. */
 const char *flow_addr_format(const __u8 addr[16], unsigned int ip_version, char *buf, size_t len);
 /*
  * "egress tcp 100.64.0.1:40000 -> 100.64.0.2:22"
- * (ICMP: "egress icmp 100.64.0.1 -> 100.64.0.2 type 8 code 0").
+ * (ICMP: "egress icmp 100.64.0.1 -> 100.64.0.2 echo-request").
  */
 const char *flow_key_format(const struct flow_key *key, char *buf, size_t len);
 

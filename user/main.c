@@ -5,27 +5,21 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <json-c/json.h>
 #include <net/if.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "config.h"
 #include "clock.h"
 #include "daemon.h"
 #include "flowmeta.h"
-#include "flowvalue.h"
+#include "flowview.h"
 #include "loader.h"
 #include "log.h"
 #include "status.h"
@@ -37,6 +31,8 @@ struct cli {
 	const char *config_path;
 	enum ingress_hook hook;
 	bool json;
+	enum flowview_sort sort;	/* flows */
+	size_t top;			/* flows: at most this many; 0 = all */
 	int verbose;
 	const char *collectors[CONFIG_MAX_COLLECTORS];
 	int n_collectors;
@@ -49,7 +45,8 @@ static void usage(FILE *out)
 		"                       [--pin-dir DIR] [-v]\n"
 		"       flowmeta check  -c FILE [--collector SPEC]...\n"
 		"       flowmeta status -i IFACE [--pin-dir DIR] [--json]\n"
-		"       flowmeta flows  -i IFACE [--pin-dir DIR] [--json]\n"
+		"       flowmeta flows  -i IFACE [--pin-dir DIR] [--sort packets|octets|last]\n"
+		"                       [--top N] [--json]\n"
 		"       flowmeta detach -i IFACE [--pin-dir DIR]\n"
 		"       flowmeta --version | --help\n"
 		"\n"
@@ -59,6 +56,8 @@ static void usage(FILE *out)
 		"      --collector SPEC   add a collector, e.g. Udp/198.18.0.5:4739 or\n"
 		"                         Udp/[2001:db8::5]:4739\n"
 		"      --pin-dir DIR      pin directory (default %s/IFACE)\n"
+		"      --sort KEY         flows: most packets, octets, or most recently seen first\n"
+		"      --top N            flows: only the first N (by octets without --sort)\n"
 		"      --json             machine-readable output (status, flows)\n"
 		"  -v, --verbose          debug logging (per flow records)\n"
 		"\n"
@@ -66,9 +65,27 @@ static void usage(FILE *out)
 		CONFIG_DEFAULT_PATH, LOADER_PIN_ROOT);
 }
 
+/* A whole number, 1 or more, in decimal digits only (no sign, no space, no suffix). */
+static int parse_count(const char *text, size_t *out)
+{
+	unsigned long long n;
+	char *end;
+
+	if (!*text || strspn(text, "0123456789") != strlen(text))
+		return -EINVAL;
+	errno = 0;
+	n = strtoull(text, &end, 10);
+	if (errno || n == 0 || n > SIZE_MAX)
+		return -EINVAL;
+	*out = (size_t)n;
+	return 0;
+}
+
 static int parse_cli(int argc, char **argv, struct cli *cli)
 {
-	enum { OPT_HOOK = 256, OPT_COLLECTOR, OPT_PIN_DIR, OPT_JSON, OPT_VERSION };
+	enum {
+		OPT_HOOK = 256, OPT_COLLECTOR, OPT_PIN_DIR, OPT_JSON, OPT_VERSION, OPT_SORT, OPT_TOP,
+	};
 	static const struct option options[] = {
 		{ "interface", required_argument, NULL, 'i' },
 		{ "config", required_argument, NULL, 'c' },
@@ -76,6 +93,8 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 		{ "collector", required_argument, NULL, OPT_COLLECTOR },
 		{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "sort", required_argument, NULL, OPT_SORT },
+		{ "top", required_argument, NULL, OPT_TOP },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
@@ -114,6 +133,20 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 		case OPT_JSON:
 			cli->json = true;
 			break;
+		case OPT_SORT:
+			if (flowview_parse_sort(optarg, &cli->sort)) {
+				log_errx("--sort: \"%s\" is not a sort key; use packets, octets or last",
+					 optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_TOP:
+			if (parse_count(optarg, &cli->top)) {
+				log_errx("--top: \"%s\" is not a number of flows; use a whole number, 1 "
+					 "or more", optarg);
+				return -EINVAL;
+			}
+			break;
 		case 'v':
 			cli->verbose++;
 			break;
@@ -136,6 +169,12 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 		log_errx("%s: unexpected argument \"%s\"", cli->command, argv[optind]);
 		return -EINVAL;
 	}
+	if ((cli->sort || cli->top) && strcmp(cli->command, "flows") != 0) {
+		log_errx("%s: --sort and --top are options of flows", cli->command);
+		return -EINVAL;
+	}
+	if (cli->top && !cli->sort)
+		cli->sort = FLOWVIEW_SORT_OCTETS;	/* the first N of map order mean nothing */
 	return 0;
 }
 
@@ -234,80 +273,9 @@ static int open_maps(const struct cli *cli, struct flowmeta_maps *maps)
 	return EXIT_OK;
 }
 
-static void tcp_flags_text(unsigned int flags, char *buf)
-{
-	static const char names[] = "FSRPAUEC";
-	char *p = buf;
-
-	for (int i = 0; i < 8; i++)
-		if (flags & (1u << i))
-			*p++ = names[i];
-	if (p == buf)
-		*p++ = '-';
-	*p = '\0';
-}
-
-struct flows_output {
-	json_object *array;	/* --json */
-	struct fm_time now;	/* to turn kernel times into epoch milliseconds */
-	unsigned long count;
-};
-
-static void print_flow_line(const struct flow_key *key, const struct flow_value *v, void *ctx)
-{
-	struct flows_output *out = ctx;
-	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], proto_num[8], flags[9];
-	const char *proto = ip_protocol_name(key->protocol);
-	bool icmp = key->protocol == IPPROTO_ICMP || key->protocol == IPPROTO_ICMPV6;
-
-	if (!proto) {
-		snprintf(proto_num, sizeof(proto_num), "%u", key->protocol);
-		proto = proto_num;
-	}
-	flow_addr_format(key->src_addr, key->ip_version, src, sizeof(src));
-	flow_addr_format(key->dst_addr, key->ip_version, dst, sizeof(dst));
-	tcp_flags_text(v->tcp_flags, flags);
-	/* ICMP flows show type and code in the port columns, as their key holds them. */
-	printf("%-7s %-7s %-39s %5u %-39s %5u %10llu %12llu %-8s %s\n",
-	       flow_direction_name(key->direction), proto, src,
-	       icmp ? key->dst_port >> 8 : key->src_port, dst,
-	       icmp ? key->dst_port & 0xff : key->dst_port, (unsigned long long)v->packets,
-	       (unsigned long long)v->octets, flags, flow_verdict_name(key->verdict));
-	out->count++;
-}
-
-static void add_flow_json(const struct flow_key *key, const struct flow_value *v, void *ctx)
-{
-	struct flows_output *out = ctx;
-	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
-	json_object *o = json_object_new_object();
-
-	flow_addr_format(key->src_addr, key->ip_version, src, sizeof(src));
-	flow_addr_format(key->dst_addr, key->ip_version, dst, sizeof(dst));
-	json_object_object_add(o, "direction",
-			       json_object_new_string(flow_direction_name(key->direction)));
-	json_object_object_add(o, "ip_version", json_object_new_int(key->ip_version));
-	json_object_object_add(o, "protocol", json_object_new_int(key->protocol));
-	json_object_object_add(o, "src", json_object_new_string(src));
-	json_object_object_add(o, "dst", json_object_new_string(dst));
-	json_object_object_add(o, "src_port", json_object_new_int(key->src_port));
-	json_object_object_add(o, "dst_port", json_object_new_int(key->dst_port));
-	json_object_object_add(o, "packets", json_object_new_uint64(v->packets));
-	json_object_object_add(o, "octets", json_object_new_uint64(v->octets));
-	json_object_object_add(o, "tcp_flags", json_object_new_int(v->tcp_flags));
-	json_object_object_add(o, "end_flags", json_object_new_int(v->end_flags));
-	json_object_object_add(o, "verdict", json_object_new_string(flow_verdict_name(key->verdict)));
-	json_object_object_add(o, "first_seen_ms",
-			       json_object_new_uint64(fm_epoch_ms(&out->now, v->first_seen_ns)));
-	json_object_object_add(o, "last_seen_ms",
-			       json_object_new_uint64(fm_epoch_ms(&out->now, v->last_seen_ns)));
-	json_object_array_add(out->array, o);
-	out->count++;
-}
-
 static int cmd_flows(const struct cli *cli)
 {
-	struct flows_output out = { 0 };
+	struct flowview_table table = { 0 };
 	struct flowmeta_maps maps;
 	int rc = require_interface(cli, true), err;
 
@@ -315,121 +283,38 @@ static int cmd_flows(const struct cli *cli)
 		rc = open_maps(cli, &maps);
 	if (rc)
 		return rc;
-	fm_time_now(&out.now);
-	if (cli->json) {
-		out.array = json_object_new_array();
-		err = flow_map_for_each(maps.flows, add_flow_json, &out);
-		if (!err)
-			printf("%s\n", json_object_to_json_string_ext(out.array,
-								      JSON_C_TO_STRING_PRETTY));
-		json_object_put(out.array);
-	} else {
-		printf("%-7s %-7s %-39s %5s %-39s %5s %10s %12s %-8s %s\n", "DIR", "PROTO", "SRC",
-		       "SPORT", "DST", "DPORT", "PACKETS", "OCTETS", "FLAGS", "VERDICT");
-		err = flow_map_for_each(maps.flows, print_flow_line, &out);
-	}
+	err = flowview_read(maps.flows, &table);
 	loader_close_maps(&maps);
 	if (err) {
+		flowview_free(&table);
 		errno = -err;
 		log_err("read the flow table of %s", cli->ifname);
 		return EXIT_RUNTIME;
 	}
+	flowview_sort(&table, cli->sort);
+	if (cli->top && table.n > cli->top)
+		table.n = cli->top;
+	if (cli->json) {
+		json_object *array = json_object_new_array();
+		struct fm_time now;
+
+		fm_time_now(&now);
+		for (size_t i = 0; i < table.n; i++)
+			json_object_array_add(array, flowview_json(&table.flows[i], &now));
+		printf("%s\n", json_object_to_json_string_ext(array, JSON_C_TO_STRING_PRETTY));
+		json_object_put(array);
+	} else {
+		flowview_print(stdout, table.flows, table.n);
+	}
+	flowview_free(&table);
 	return EXIT_OK;
-}
-
-struct status_row {
-	const char *name;
-	unsigned long long value;
-};
-
-#define ROWS(a) (sizeof(a) / sizeof((a)[0]))
-
-static json_object *rows_json(const struct status_row *rows, size_t n)
-{
-	json_object *o = json_object_new_object();
-
-	for (size_t i = 0; i < n; i++)
-		json_object_object_add(o, rows[i].name, json_object_new_uint64(rows[i].value));
-	return o;
-}
-
-static void print_rows(const char *indent, const struct status_row *rows, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		printf("%s%-*s %llu\n", indent, 22 - (int)strlen(indent), rows[i].name, rows[i].value);
-}
-
-/* The rows of one collector, in the order `status` prints them. */
-static size_t collector_rows(const struct collector_status *c, struct status_row *rows)
-{
-	const struct status_row all[] = {
-		{ "messages", c->messages },
-		{ "records", c->records },
-		{ "flow_records", c->flow_records },
-		{ "octets", c->octets },
-		{ "send_errors", c->send_errors },
-		{ "refused", c->refused },
-		{ "refused_unquoted", c->refused_unquoted },
-		{ "not_sent_flows", c->not_sent_flows },
-		{ "not_sent_packets", c->not_sent_packets },
-		{ "not_sent_octets", c->not_sent_octets },
-	};
-
-	memcpy(rows, all, sizeof(all));
-	return ROWS(all);
-}
-
-static void print_status_json(const struct cli *cli, const struct status_snapshot *st,
-			      const struct status_row *kernel, size_t n_kernel,
-			      const struct status_row *exporter, size_t n_exporter)
-{
-	json_object *o = rows_json(kernel, n_kernel), *list = json_object_new_array(), *exp;
-	struct status_row rows[16];
-
-	json_object_object_add(o, "interface", json_object_new_string(cli->ifname));
-	json_object_object_add(o, "running", json_object_new_boolean(st->running));
-	exp = rows_json(exporter, n_exporter);
-	json_object_object_add(exp, "exporting", json_object_new_boolean(st->daemon.exporting));
-	json_object_object_add(o, "exporter", exp);
-	for (int i = 0; i < st->n_collectors; i++) {
-		const struct collector_status *c = &st->collectors[i];
-		json_object *co = rows_json(rows, collector_rows(c, rows));
-
-		json_object_object_add(co, "collector", json_object_new_string(c->spec));
-		json_object_object_add(co, "down", json_object_new_boolean(c->down));
-		json_object_array_add(list, co);
-	}
-	json_object_object_add(o, "collectors", list);
-	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
-	json_object_put(o);
-}
-
-static void print_status_text(const struct cli *cli, const struct status_snapshot *st,
-			      const struct status_row *kernel, size_t n_kernel,
-			      const struct status_row *exporter, size_t n_exporter)
-{
-	struct status_row rows[16];
-
-	printf("%-22s %s\n", "interface", cli->ifname);
-	printf("%-22s %s\n", "running", st->running ? "yes" : "no");
-	print_rows("", kernel, n_kernel);
-	if (!st->daemon.pid)
-		return;
-	printf("exporter%s:\n", st->running ? "" : " (last published by a daemon no longer running)");
-	print_rows("  ", exporter, n_exporter);
-	printf("  %-20s %s\n", "exporting", st->daemon.exporting ? "yes" : "no");
-	for (int i = 0; i < st->n_collectors; i++) {
-		const struct collector_status *c = &st->collectors[i];
-
-		printf("collector %s%s:\n", c->spec, c->down ? " (down)" : "");
-		print_rows("  ", rows, collector_rows(c, rows));
-	}
 }
 
 static int cmd_status(const struct cli *cli)
 {
 	struct status_snapshot *st;
 	struct flowmeta_maps maps;
+	struct fm_time now;
 	int rc = require_interface(cli, true), err;
 
 	if (!rc)
@@ -445,37 +330,8 @@ static int cmd_status(const struct cli *cli)
 		free(st);
 		return EXIT_RUNTIME;
 	}
-
-	/* The kernel's view: what is in the table now and what could not be metered. */
-	const struct status_row kernel[] = {
-		{ "flows", st->flows },
-		{ "packets", st->packets },
-		{ "octets", st->octets },
-		{ "not_ip", st->kernel.not_ip },
-		{ "malformed", st->kernel.malformed },
-		{ "truncated_l4", st->kernel.truncated_l4 },
-		{ "fragments", st->kernel.fragments },
-		{ "table_full_packets", st->kernel.table_full_packets },
-		{ "table_full_octets", st->kernel.table_full_octets },
-		{ "events_lost", st->kernel.events_lost },
-		{ "policy_dropped", st->kernel.policy_dropped },
-	};
-	/* The daemon's view, as it last published it. */
-	const struct status_row exporter[] = {
-		{ "pid", st->daemon.pid },
-		{ "updated_ms", st->daemon.updated_ms },
-		{ "polls", st->daemon.polls },
-		{ "flow_records", st->daemon.flow_records },
-		{ "flows_ended", st->daemon.flows_ended },
-		{ "hints", st->daemon.hints },
-		{ "map_errors", st->daemon.map_errors },
-		{ "encode_errors", st->daemon.encode_errors },
-	};
-
-	if (cli->json)
-		print_status_json(cli, st, kernel, ROWS(kernel), exporter, ROWS(exporter));
-	else
-		print_status_text(cli, st, kernel, ROWS(kernel), exporter, ROWS(exporter));
+	fm_time_now(&now);
+	status_print(stdout, cli->ifname, st, cli->json, now.real_ns / NSEC_PER_MSEC);
 	free(st);
 	return EXIT_OK;
 }

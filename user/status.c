@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* Publishing the daemon's counters into pinned maps, and reading a status snapshot back. */
+/*
+ * Publishing the daemon's counters into pinned maps, reading a status snapshot back, and printing
+ * it for `flowmeta status`.
+ */
 #include <errno.h>
+#include <inttypes.h>
+#include <json-c/json.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,4 +147,172 @@ int status_snapshot_read(const char *ifname, const char *pin_dir, const struct f
 	pid = (pid_t)snap->daemon.pid;
 	snap->running = locked == 1 && pid && (kill(pid, 0) == 0 || errno == EPERM);
 	return 0;
+}
+
+const char *status_age(uint64_t now_ms, uint64_t then_ms, char *buf, size_t len)
+{
+	static const struct {
+		uint64_t below_s, unit_s;
+		const char *unit;
+	} units[] = {
+		{ 120, 1, "s" },
+		{ 120 * 60, 60, "min" },
+		{ 48 * 3600, 3600, "h" },
+		{ UINT64_MAX, 86400, "days" },
+	};
+	uint64_t s;
+	size_t i = 0;
+
+	if (then_ms > now_ms) {
+		snprintf(buf, len, "in the future (%" PRIu64 " s)",
+			 (then_ms - now_ms + 999) / 1000);
+		return buf;
+	}
+	s = (now_ms - then_ms) / 1000;
+	while (s >= units[i].below_s)
+		i++;
+	snprintf(buf, len, "%" PRIu64 " %s ago", s / units[i].unit_s, units[i].unit);
+	return buf;
+}
+
+struct status_row {
+	const char *name;
+	unsigned long long value;
+};
+
+#define ROWS(a) (sizeof(a) / sizeof((a)[0]))
+
+static json_object *rows_json(const struct status_row *rows, size_t n)
+{
+	json_object *o = json_object_new_object();
+
+	for (size_t i = 0; i < n; i++)
+		json_object_object_add(o, rows[i].name, json_object_new_uint64(rows[i].value));
+	return o;
+}
+
+static void print_rows(FILE *out, const char *indent, const struct status_row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "%s%-*s %llu\n", indent, 22 - (int)strlen(indent), rows[i].name,
+			rows[i].value);
+}
+
+/* The kernel's view: what is in the table now and what could not be metered. */
+static size_t kernel_rows(const struct status_snapshot *st, struct status_row *rows)
+{
+	const struct status_row all[] = {
+		{ "flows", st->flows },
+		{ "packets", st->packets },
+		{ "octets", st->octets },
+		{ "not_ip", st->kernel.not_ip },
+		{ "malformed", st->kernel.malformed },
+		{ "truncated_l4", st->kernel.truncated_l4 },
+		{ "fragments", st->kernel.fragments },
+		{ "table_full_packets", st->kernel.table_full_packets },
+		{ "table_full_octets", st->kernel.table_full_octets },
+		{ "events_lost", st->kernel.events_lost },
+		{ "policy_dropped", st->kernel.policy_dropped },
+	};
+
+	memcpy(rows, all, sizeof(all));
+	return ROWS(all);
+}
+
+/* The daemon's view, as it last published it; its time (updated_ms) is shown apart, as an age. */
+static size_t exporter_rows(const struct status_snapshot *st, struct status_row *rows)
+{
+	const struct status_row all[] = {
+		{ "pid", st->daemon.pid },
+		{ "polls", st->daemon.polls },
+		{ "flow_records", st->daemon.flow_records },
+		{ "flows_ended", st->daemon.flows_ended },
+		{ "hints", st->daemon.hints },
+		{ "map_errors", st->daemon.map_errors },
+		{ "encode_errors", st->daemon.encode_errors },
+	};
+
+	memcpy(rows, all, sizeof(all));
+	return ROWS(all);
+}
+
+/* The rows of one collector, in the order `status` prints them. */
+static size_t collector_rows(const struct collector_status *c, struct status_row *rows)
+{
+	const struct status_row all[] = {
+		{ "messages", c->messages },
+		{ "records", c->records },
+		{ "flow_records", c->flow_records },
+		{ "octets", c->octets },
+		{ "send_errors", c->send_errors },
+		{ "refused", c->refused },
+		{ "refused_unquoted", c->refused_unquoted },
+		{ "not_sent_flows", c->not_sent_flows },
+		{ "not_sent_packets", c->not_sent_packets },
+		{ "not_sent_octets", c->not_sent_octets },
+	};
+
+	memcpy(rows, all, sizeof(all));
+	return ROWS(all);
+}
+
+#define MAX_ROWS 32
+
+static void print_json(FILE *out, const char *ifname, const struct status_snapshot *st)
+{
+	struct status_row rows[MAX_ROWS];
+	json_object *o = rows_json(rows, kernel_rows(st, rows)), *list, *exp;
+
+	json_object_object_add(o, "interface", json_object_new_string(ifname));
+	json_object_object_add(o, "running", json_object_new_boolean(st->running));
+	exp = rows_json(rows, exporter_rows(st, rows));
+	json_object_object_add(exp, "updated_ms", json_object_new_uint64(st->daemon.updated_ms));
+	json_object_object_add(exp, "exporting", json_object_new_boolean(st->daemon.exporting));
+	json_object_object_add(o, "exporter", exp);
+	list = json_object_new_array();
+	for (int i = 0; i < st->n_collectors; i++) {
+		const struct collector_status *c = &st->collectors[i];
+		json_object *co = rows_json(rows, collector_rows(c, rows));
+
+		json_object_object_add(co, "collector", json_object_new_string(c->spec));
+		json_object_object_add(co, "down", json_object_new_boolean(c->down));
+		json_object_array_add(list, co);
+	}
+	json_object_object_add(o, "collectors", list);
+	fprintf(out, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
+	json_object_put(o);
+}
+
+static void print_text(FILE *out, const char *ifname, const struct status_snapshot *st,
+		       uint64_t now_ms)
+{
+	struct status_row rows[MAX_ROWS];
+	char age[64];
+
+	fprintf(out, "%-22s %s\n", "interface", ifname);
+	fprintf(out, "%-22s %s\n", "running", st->running ? "yes" : "no");
+	print_rows(out, "", rows, kernel_rows(st, rows));
+	if (!st->daemon.pid)
+		return;
+	fprintf(out, "exporter%s:\n",
+		st->running ? "" : " (last published by a daemon no longer running)");
+	fprintf(out, "  %-20s %s\n", "updated", status_age(now_ms, st->daemon.updated_ms, age,
+							      sizeof(age)));
+	print_rows(out, "  ", rows, exporter_rows(st, rows));
+	fprintf(out, "  %-20s %s\n", "exporting", st->daemon.exporting ? "yes" : "no");
+	for (int i = 0; i < st->n_collectors; i++) {
+		const struct collector_status *c = &st->collectors[i];
+
+		fprintf(out, "collector %s%s:\n", c->spec, c->down ? " (down)" : "");
+		print_rows(out, "  ", rows, collector_rows(c, rows));
+	}
+}
+
+void status_print(FILE *out, const char *ifname, const struct status_snapshot *st, bool json,
+		  uint64_t now_ms)
+{
+	if (json)
+		print_json(out, ifname, st);
+	else
+		print_text(out, ifname, st, now_ms);
 }

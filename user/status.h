@@ -2,12 +2,15 @@
 /*
  * `flowmeta status`: the daemon publishes its own counters into the pinned maps daemon_status and
  * collector_status after each poll; a snapshot reads them back together with the kernel's view
- * (flow table totals and per-CPU counters), whether or not the daemon still runs.
+ * (flow table totals and per-CPU counters), whether or not the daemon still runs, and prints it.
  */
 #ifndef FLOWMETA_STATUS_H
 #define FLOWMETA_STATUS_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 #include "exporter.h"
 #include "flowmeta.h"
@@ -28,5 +31,20 @@ struct status_snapshot {
 /* Read everything `flowmeta status` shows from the maps pinned for IFACE. Negative errno. */
 int status_snapshot_read(const char *ifname, const char *pin_dir, const struct flowmeta_maps *maps,
 			 struct status_snapshot *snap);
+
+/*
+ * Print a snapshot for `flowmeta status`: aligned "name value" lines, times as ages ("updated 3 s
+ * ago"), or with json one object whose values stay raw (epoch milliseconds). now_ms: the epoch
+ * milliseconds the ages are counted from.
+ */
+void status_print(FILE *out, const char *ifname, const struct status_snapshot *st, bool json,
+		  uint64_t now_ms);
+
+/*
+ * How long ago then_ms was at now_ms (epoch milliseconds), for people: "0 s ago", "42 s ago",
+ * "5 min ago", "3 h ago", "2 days ago"; a time ahead of now_ms (the clock was set back) is "in
+ * the future (N s)". Returns buf.
+ */
+const char *status_age(uint64_t now_ms, uint64_t then_ms, char *buf, size_t len);
 
 #endif /* FLOWMETA_STATUS_H */
