@@ -265,4 +265,115 @@ struct drop_budget {
 };
 _Static_assert(sizeof(struct drop_budget) == 16, "drop_budget layout is shared");
 
+/*
+ * Crash-safe export (user/journal.c, bpf/export.h). The daemon exports in transactions: a batch of
+ * IPFIX messages and what they change in the maps ("intents": a flow's exported sums, a flow that
+ * ends) is written to the pinned journal before anything is sent; then every collector gets its
+ * datagrams; then the kernel program flowmeta_export_apply applies the intents in one run (a crash
+ * cannot stop it half-way); then the journal is marked idle. A daemon that finds the journal
+ * pending after a crash knows from send_trace which datagrams of the batch left for each
+ * collector, and makes a new transaction of what is still owed (the datagrams not sent, all the
+ * intents: they are idempotent). The intents and chunks maps hold two halves: a transaction is
+ * written into the half its predecessor does not use, so the header, written last, switches from
+ * one complete transaction to the next.
+ */
+#define FLOWMETA_JOURNAL_MSGS		64	/* data messages per transaction */
+#define FLOWMETA_JOURNAL_CHUNK		2048	/* message bytes are kept in chunks of this size */
+#define FLOWMETA_JOURNAL_CHUNKS		160	/* 320 KiB: the bytes of one transaction */
+#define FLOWMETA_JOURNAL_INTENTS	4096	/* map changes per transaction */
+#define FLOWMETA_JOURNAL_DGRAMS		(2 * FLOWMETA_JOURNAL_MSGS)	/* per collector */
+#define FLOWMETA_TRACE_SLOTS		64	/* sockets whose datagrams send_trace counts */
+#define FLOWMETA_JOURNAL_TEMPLATES	0xffff	/* journal_dgram.msg of a template message */
+
+enum journal_state {
+	JOURNAL_IDLE = 0,	/* the last transaction is complete: coll[] holds the state after it */
+	JOURNAL_PENDING = 1,	/* written, maybe partly sent, intents maybe not applied */
+};
+
+enum export_intent_kind {
+	INTENT_EXPORTED = 1,	/* the flow goes on: export_state = state */
+	INTENT_END = 2,		/* the flow ended with these sums: delete it unless it grew since */
+};
+
+enum export_intent_result {
+	INTENT_APPLIED = 1,	/* export_state written, or the ended flow and its state deleted */
+	INTENT_GREW = 2,	/* ended, but packets arrived since its record: it stays, state kept */
+	INTENT_ABSENT = 3,	/* ended, and gone already: its state deleted */
+};
+
+/* One map change of a transaction (journal_intents[half * FLOWMETA_JOURNAL_INTENTS + i]). */
+struct export_intent {
+	struct flow_key key;
+	struct flow_export_state state;	/* what the flow's records exported so far, all told */
+	__u32 kind;			/* enum export_intent_kind */
+	__u32 result;			/* enum export_intent_result, written by the apply program */
+};
+_Static_assert(sizeof(struct export_intent) == 72, "export_intent layout is shared");
+
+/* A data message of the transaction, its bytes in journal_chunks[half * CHUNKS + chunk ...]. */
+struct journal_msg {
+	__u32 chunk;
+	__u32 len;
+	__u32 records;		/* data records: what the sequence number counts */
+	__u32 pad;
+	__u64 flows;		/* flow records, their packets and octets: what a collector that */
+	__u64 packets;		/* does not get the message counts as not sent */
+	__u64 octets;
+};
+_Static_assert(sizeof(struct journal_msg) == 40, "journal_msg layout is shared");
+
+/* One datagram a collector gets in the transaction, in send order. */
+struct journal_dgram {
+	__u16 msg;		/* index in export_journal.msg, or FLOWMETA_JOURNAL_TEMPLATES */
+	__u16 stream;		/* 0: the Observation Domain's stream; 1: domain 0 (exporter stats) */
+	__u32 records;		/* data records it carries */
+};
+_Static_assert(sizeof(struct journal_dgram) == 8, "journal_dgram layout is shared");
+
+/* What a collector's stream has reached: persisted, so a restart continues it. */
+struct journal_counters {
+	__u64 messages, records, flow_records, octets, template_messages, send_errors;
+	__u64 not_sent_flows, not_sent_packets, not_sent_octets, refused, refused_unquoted;
+};
+
+struct journal_collector {
+	__u8 addr[16];		/* remote address (IPv4: first 4 bytes), network order */
+	__u8 local_addr[16];	/* the socket's local address: a restart binds it again */
+	__u16 port;		/* remote port, host order */
+	__u16 local_port;
+	__u8 family;		/* AF_INET or AF_INET6 */
+	__u8 pad[3];
+	__u32 observation_domain_id;
+	__u32 trace_slot;	/* its socket's index in send_trace */
+	__u64 trace_before;	/* send_trace[trace_slot] before the transaction's first datagram */
+	__u32 seq[2];		/* next sequence number of each stream, before the transaction */
+	__u32 n_dgrams;
+	__u32 pad2;
+	struct journal_counters cnt;	/* before the transaction */
+	struct journal_dgram dgram[FLOWMETA_JOURNAL_DGRAMS];
+};
+
+struct export_journal {
+	__u64 txn;		/* transactions so far */
+	__u32 state;		/* enum journal_state */
+	__u32 n_msgs;
+	__u32 n_intents;
+	__u32 n_collectors;
+	__u32 ncpus;		/* possible CPUs: how many per-CPU values flowmeta_export_apply sums */
+	__u32 trace;		/* 1: send_trace counted this transaction's datagrams */
+	__u32 half;		/* which half of journal_intents and journal_chunks it uses */
+	__u32 pad;
+	struct journal_msg msg[FLOWMETA_JOURNAL_MSGS];
+	struct journal_collector coll[FLOWMETA_MAX_COLLECTORS];
+};
+
+struct journal_chunk {
+	__u8 bytes[FLOWMETA_JOURNAL_CHUNK];
+};
+
+/* Datagrams that left a traced socket (the cgroup egress program flowmeta_send_trace). */
+struct send_trace {
+	__u64 datagrams;
+};
+
 #endif /* FLOWMETA_H */

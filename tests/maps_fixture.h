@@ -48,9 +48,7 @@ static inline int maps_fixture_open(struct flowmeta_maps *m, uint32_t max_entrie
 {
 	int err;
 
-	*m = (struct flowmeta_maps){ .flows = -1, .stats = -1, .events = -1, .export_state = -1,
-				     .daemon_status = -1, .collector_status = -1, .policy = -1,
-				     .policy_peers = -1, .policy_conns = -1 };
+	*m = FLOWMETA_MAPS_NONE;
 	err = maps_fixture_create(&m->flows, BPF_MAP_TYPE_PERCPU_HASH, "flows",
 				  sizeof(struct flow_key), sizeof(struct flow_value),
 				  max_entries) ?:

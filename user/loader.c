@@ -542,6 +542,11 @@ static int open_map_fds(struct attachment *att)
 	att->maps.policy = bpf_map__fd(skel->maps.policy);
 	att->maps.policy_peers = bpf_map__fd(skel->maps.policy_peers);
 	att->maps.policy_conns = bpf_map__fd(skel->maps.policy_conns);
+	att->maps.journal = bpf_map__fd(skel->maps.journal);
+	att->maps.journal_intents = bpf_map__fd(skel->maps.journal_intents);
+	att->maps.journal_chunks = bpf_map__fd(skel->maps.journal_chunks);
+	att->maps.send_trace = bpf_map__fd(skel->maps.send_trace);
+	att->maps.trace_socks = bpf_map__fd(skel->maps.trace_socks);
 	return 0;
 }
 
@@ -696,6 +701,16 @@ bool loader_adopted(const struct attachment *att)
 	return att->adopted;
 }
 
+int loader_apply_prog(const struct attachment *att)
+{
+	return bpf_program__fd(att->skel->progs.flowmeta_export_apply);
+}
+
+int loader_trace_prog(const struct attachment *att)
+{
+	return bpf_program__fd(att->skel->progs.flowmeta_send_trace);
+}
+
 int loader_stop_metering(struct attachment *att)
 {
 	int err;
@@ -735,9 +750,7 @@ int loader_open_pinned(const char *ifname, const char *pin_dir, struct flowmeta_
 	char dir[PATH_MAX];
 	int err = pin_dir_path(ifname, pin_dir, dir, sizeof(dir));
 
-	*maps = (struct flowmeta_maps){ .flows = -1, .stats = -1, .events = -1, .export_state = -1,
-					.daemon_status = -1, .collector_status = -1, .policy = -1,
-					.policy_peers = -1, .policy_conns = -1 };
+	*maps = FLOWMETA_MAPS_NONE;
 	if (err)
 		return err;
 	maps->flows = open_pinned_map(dir, "flows");
@@ -755,9 +768,11 @@ int loader_open_pinned(const char *ifname, const char *pin_dir, struct flowmeta_
 
 void loader_close_maps(struct flowmeta_maps *maps)
 {
-	int *fds[] = { &maps->flows,	     &maps->stats,	   &maps->events,
-		       &maps->export_state, &maps->daemon_status, &maps->collector_status,
-		       &maps->policy,	     &maps->policy_peers,  &maps->policy_conns };
+	int *fds[] = { &maps->flows,	      &maps->stats,	     &maps->events,
+		       &maps->export_state,  &maps->daemon_status,  &maps->collector_status,
+		       &maps->policy,	      &maps->policy_peers,   &maps->policy_conns,
+		       &maps->journal,	      &maps->journal_intents, &maps->journal_chunks,
+		       &maps->send_trace,    &maps->trace_socks };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)

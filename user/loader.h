@@ -41,7 +41,21 @@ struct flowmeta_maps {
 	int policy;		/* BPF_MAP_TYPE_ARRAY_OF_MAPS [0] -> policy generation in force */
 	int policy_peers;	/* BPF_MAP_TYPE_LPM_TRIE struct policy_peer_key -> policy_peer */
 	int policy_conns;	/* BPF_MAP_TYPE_LRU_HASH struct policy_conn_key -> policy_conn */
+	/* The export journal (user/journal.c, bpf/export.h), daemon-owned like export_state. */
+	int journal;		/* BPF_MAP_TYPE_ARRAY [0] -> struct export_journal */
+	int journal_intents;	/* BPF_MAP_TYPE_ARRAY of struct export_intent, two halves */
+	int journal_chunks;	/* BPF_MAP_TYPE_ARRAY of struct journal_chunk, two halves */
+	int send_trace;		/* BPF_MAP_TYPE_ARRAY [slot] -> struct send_trace */
+	int trace_socks;	/* BPF_MAP_TYPE_HASH socket cookie -> send_trace slot */
 };
+
+/* A struct flowmeta_maps with every map absent. */
+#define FLOWMETA_MAPS_NONE                                                                       \
+	((struct flowmeta_maps){ .flows = -1, .stats = -1, .events = -1, .export_state = -1,    \
+				 .daemon_status = -1, .collector_status = -1, .policy = -1,      \
+				 .policy_peers = -1, .policy_conns = -1, .journal = -1,          \
+				 .journal_intents = -1, .journal_chunks = -1, .send_trace = -1,  \
+				 .trace_socks = -1 })
 
 struct attachment;
 
@@ -54,6 +68,9 @@ const struct flowmeta_maps *loader_maps(const struct attachment *att);
 unsigned int loader_ifindex(const struct attachment *att);
 /* True when the programs and maps of an earlier instance were adopted. */
 bool loader_adopted(const struct attachment *att);
+/* The daemon's own programs: flowmeta_export_apply (BPF_PROG_RUN) and flowmeta_send_trace (cgroup). */
+int loader_apply_prog(const struct attachment *att);
+int loader_trace_prog(const struct attachment *att);
 /*
  * Detach the programs from the interface so the maps stop changing (the daemon then reads them one
  * last time); the maps stay open and pinned.

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The kernel half of crash-safe export (include/flowmeta.h explains the transactions; user/journal.c
+ * drives them): the pinned journal maps, the program that applies a transaction's intents in one
+ * run, and the cgroup egress program that counts the datagrams leaving the daemon's collector
+ * sockets. Neither program is on the packet path of the overlay: the daemon runs the first with
+ * BPF_PROG_RUN and attaches the second to its own cgroup while it lives.
+ */
+#ifndef FLOWMETA_BPF_EXPORT_H
+#define FLOWMETA_BPF_EXPORT_H
+
+#include <stdbool.h>
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "maps.h"
+
+/* The transaction header: one element, written by the daemon, results written by the program. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct export_journal);
+} journal SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * FLOWMETA_JOURNAL_INTENTS);
+	__type(key, __u32);
+	__type(value, struct export_intent);
+} journal_intents SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * FLOWMETA_JOURNAL_CHUNKS);
+	__type(key, __u32);
+	__type(value, struct journal_chunk);
+} journal_chunks SEC(".maps");
+
+/* Per traced socket: datagrams that left it. Pinned: a restarted daemon reads what its
+ * predecessor's sockets sent. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FLOWMETA_TRACE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct send_trace);
+} send_trace SEC(".maps");
+
+/* Socket cookie of each collector socket -> its slot in send_trace. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FLOWMETA_TRACE_SLOTS);
+	__type(key, __u64);
+	__type(value, __u32);
+} trace_socks SEC(".maps");
+
+struct apply_sum {
+	const struct flow_key *key;
+	__u64 packets;
+	bool present;
+};
+
+static long apply_sum_cpu(__u64 cpu, void *ctx)
+{
+	struct apply_sum *s = ctx;
+	struct flow_value *v = bpf_map_lookup_percpu_elem(&flows, s->key, (__u32)cpu);
+
+	if (v) {
+		s->present = true;
+		s->packets += v->packets;
+	}
+	return 0;
+}
+
+struct apply_ctx {
+	__u32 ncpus;
+	__u32 base;	/* first intent of the transaction's half */
+	__u32 grew;
+};
+
+/*
+ * One intent. An ended flow is deleted only if its packets, summed over every possible CPU, are
+ * still the ones its last record exported: a packet that arrived since keeps the flow (its state
+ * then says what was exported, and the flow goes on). A packet that lands on another CPU between
+ * the sum and the delete is the one race left: nanoseconds, and it exists for any per-CPU map.
+ */
+static long apply_one(__u64 index, void *ctx)
+{
+	struct apply_ctx *a = ctx;
+	struct apply_sum sum = { 0 };
+	struct export_intent *in;
+	__u32 i = a->base + (__u32)index;
+
+	in = bpf_map_lookup_elem(&journal_intents, &i);
+	if (!in)
+		return 1;
+	if (in->kind == INTENT_EXPORTED) {
+		bpf_map_update_elem(&export_state, &in->key, &in->state, BPF_ANY);
+		in->result = INTENT_APPLIED;
+		return 0;
+	}
+	sum.key = &in->key;
+	bpf_loop(a->ncpus, apply_sum_cpu, &sum, 0);
+	if (!sum.present) {
+		bpf_map_delete_elem(&export_state, &in->key);
+		in->result = INTENT_ABSENT;
+	} else if (sum.packets == in->state.packets) {
+		bpf_map_delete_elem(&flows, &in->key);
+		bpf_map_delete_elem(&export_state, &in->key);
+		in->result = INTENT_APPLIED;
+	} else {
+		bpf_map_update_elem(&export_state, &in->key, &in->state, BPF_ANY);
+		in->result = INTENT_GREW;
+		a->grew++;
+	}
+	return 0;
+}
+
+/*
+ * Apply the n_intents intents of the journal's transaction. Returns the number applied, plus
+ * 65536 times the number of ended flows that had grown (the daemon then reads the results).
+ */
+static __always_inline int export_apply(void)
+{
+	struct export_journal *j;
+	struct apply_ctx a = { 0 };
+	__u32 zero = 0, n;
+	long applied;
+
+	j = bpf_map_lookup_elem(&journal, &zero);
+	if (!j)
+		return 0;
+	n = j->n_intents < FLOWMETA_JOURNAL_INTENTS ? j->n_intents : FLOWMETA_JOURNAL_INTENTS;
+	a.ncpus = j->ncpus;
+	a.base = (j->half & 1) * FLOWMETA_JOURNAL_INTENTS;
+	applied = bpf_loop(n, apply_one, &a, 0);
+	if (applied < 0)
+		return 0;
+	return (int)(applied | a.grew << 16);
+}
+
+/*
+ * Count a datagram leaving one of the daemon's collector sockets (any other socket of the cgroup
+ * costs one hash lookup). Runs after routing and before fragmentation: once per datagram that
+ * left, whatever the path does with it later. Always lets it go.
+ */
+static __always_inline int send_trace_count(struct __sk_buff *skb)
+{
+	__u64 cookie = bpf_get_socket_cookie(skb);
+	struct send_trace *t;
+	__u32 *slot;
+
+	slot = bpf_map_lookup_elem(&trace_socks, &cookie);
+	if (!slot)
+		return 1;
+	t = bpf_map_lookup_elem(&send_trace, slot);
+	if (t)
+		__sync_fetch_and_add(&t->datagrams, skb->gso_segs > 1 ? skb->gso_segs : 1);
+	return 1;
+}
+
+#endif /* FLOWMETA_BPF_EXPORT_H */
