@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* Helpers for whole-map operations on BPF maps: emptying a map, deleting the keys not kept. */
+/*
+ * Helpers for whole-map operations on BPF maps: emptying a map, deleting the keys not kept, and
+ * reading its kernel memory.
+ */
 #include <bpf/bpf.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "bpfmap.h"
@@ -87,4 +92,21 @@ int bpfmap_delete_keys(int fd, bool (*keep)(const void *key, const void *ctx), c
 			return err;
 	}
 	return delete_walked(fd, info.key_size, keep, ctx);
+}
+
+int bpfmap_memlock(int fd, uint64_t *bytes)
+{
+	char path[64], line[128];
+	int err = -ENOENT;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (err && fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %" SCNu64, bytes) == 1)
+			err = 0;
+	fclose(f);
+	return err;
 }

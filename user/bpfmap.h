@@ -2,12 +2,13 @@
 /*
  * Helpers for whole-map operations on BPF maps, by file descriptor: emptying a map, or deleting the
  * keys a predicate does not keep. Used by the policy (its trie and connection table) and the
- * exporter (export_state at a forced end).
+ * exporter (export_state at a forced end). Also the kernel memory of a map.
  */
 #ifndef FLOWMETA_BPFMAP_H
 #define FLOWMETA_BPFMAP_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 /*
  * Delete every key of the map that keep(key, ctx) rejects; keep NULL deletes every key. Returns 0
@@ -17,5 +18,11 @@
  * rejected ones deleted one by one.
  */
 int bpfmap_delete_keys(int fd, bool (*keep)(const void *key, const void *ctx), const void *ctx);
+
+/*
+ * The kernel's own account of the memory of a map (the `memlock` line of its fdinfo, what
+ * `bpftool map show` prints), in *bytes. 0, or a negative errno (-ENOENT: a kernel without it).
+ */
+int bpfmap_memlock(int fd, uint64_t *bytes);
 
 #endif /* FLOWMETA_BPFMAP_H */

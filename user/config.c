@@ -17,6 +17,7 @@
 #include "flowmeta.h"
 #include "config.h"
 #include "config_json.h"
+#include "sizing.h"
 
 #define ARRAY_SIZE(a)  (sizeof(a) / sizeof((a)[0]))
 #define MAX_FILE_BYTES (4u << 20) /* a configuration, even a whole agent profile */
@@ -62,6 +63,7 @@ static const char *const flow_keys[] = {
 	"TemplateRefresh",
 	"MaxMessageSize",
 	"MaxFlows",
+	"MaxFlowMemory",
 	"AccessControl",
 	"TrustRequirements",
 };
@@ -91,6 +93,7 @@ static const struct uint_setting uint_settings[] = {
 	{"MaxMessageSize", CONFIG_MIN_MESSAGE_SIZE, CONFIG_MAX_MESSAGE_SIZE, "bytes",
 	 CFG_FIELD(max_message_size)},
 	{"MaxFlows", CONFIG_MIN_FLOWS, CONFIG_MAX_FLOWS, "flows", CFG_FIELD(max_flows)},
+	{"MaxFlowMemory", 1, CONFIG_MAX_FLOW_MEMORY, "MiB", CFG_FIELD(max_flow_memory_mib)},
 };
 
 /* ---- messages ---------------------------------------------------------------------------- */
@@ -973,7 +976,8 @@ void config_defaults(struct config *cfg)
 	cfg->observation_domain_id = 1;
 	cfg->template_refresh_ms = 60000;
 	cfg->max_message_size = 1400;
-	cfg->max_flows = FLOWMETA_DEFAULT_MAX_FLOWS;
+	cfg->max_flows = 0;
+	cfg->max_flow_memory_mib = CONFIG_DEFAULT_FLOW_MEMORY;
 }
 
 /* Parse and apply text to a copy of cfg; cfg changes only when everything is valid. */
@@ -1083,7 +1087,37 @@ static void print_policy(FILE *out, const struct policy_config *pol)
 	}
 }
 
-void config_print(const struct config *cfg, FILE *out)
+/* The flow table this configuration creates at ncpus possible CPUs, and why that size. */
+static void print_flow_table(FILE *out, const struct config *cfg, unsigned int ncpus)
+{
+	struct flow_table_choice c;
+	char mib[32], why[64];
+
+	if (!ncpus) {
+		if (cfg->max_flows)
+			fprintf(out, "MaxFlows: %" PRIu32 "\n", cfg->max_flows);
+		else
+			fprintf(out, "MaxFlows: from MaxFlowMemory (possible CPUs unknown)\n");
+		fprintf(out, "MaxFlowMemory: %" PRIu32 " MiB\n", cfg->max_flow_memory_mib);
+		return;
+	}
+	sizing_choose(cfg->max_flows, (uint64_t)cfg->max_flow_memory_mib << 20, ncpus, &c);
+	sizing_format_mib(c.tables.total_bytes, mib, sizeof(mib));
+	if (c.from_budget && c.over_budget)
+		snprintf(why, sizeof(why), "the smallest table, over MaxFlowMemory");
+	else if (c.from_budget)
+		snprintf(why, sizeof(why), "the largest within MaxFlowMemory, at most %u",
+			 FLOWMETA_DEFAULT_MAX_FLOWS);
+	else
+		snprintf(why, sizeof(why), "MaxFlows%s",
+			 c.over_budget ? ", over MaxFlowMemory" : "");
+	fprintf(out, "MaxFlows: %" PRIu32 "\n", c.max_flows);
+	fprintf(out, "MaxFlowMemory: %" PRIu32 " MiB\n", cfg->max_flow_memory_mib);
+	fprintf(out, "FlowTable: %" PRIu32 " flows (%s), %s of kernel memory at %u possible CPUs\n",
+		c.max_flows, why, mib, ncpus);
+}
+
+void config_print(const struct config *cfg, unsigned int ncpus, FILE *out)
 {
 	char spec[INET6_ADDRSTRLEN + 16];
 
@@ -1098,7 +1132,7 @@ void config_print(const struct config *cfg, FILE *out)
 	fprintf(out, "ObservationDomainId: %" PRIu32 "\n", cfg->observation_domain_id);
 	print_ms(out, "TemplateRefresh", cfg->template_refresh_ms);
 	fprintf(out, "MaxMessageSize: %" PRIu32 " bytes\n", cfg->max_message_size);
-	fprintf(out, "MaxFlows: %" PRIu32 "\n", cfg->max_flows);
+	print_flow_table(out, cfg, ncpus);
 	fprintf(out, "IpFixCollectors: %zu\n", cfg->n_collectors);
 	for (size_t i = 0; i < cfg->n_collectors; i++) {
 		collector_format(&cfg->collectors[i], spec, sizeof(spec));

@@ -36,6 +36,8 @@
 #define CONFIG_MAX_MESSAGE_SIZE	65507		/* largest UDP payload over IPv4 */
 #define CONFIG_MIN_FLOWS	1024		/* MaxFlows */
 #define CONFIG_MAX_FLOWS	16777216	/* 16 Mi: beyond, the per-CPU map needs gigabytes */
+#define CONFIG_DEFAULT_FLOW_MEMORY 64		/* MaxFlowMemory, MiB */
+#define CONFIG_MAX_FLOW_MEMORY	65536		/* MiB: 64 GiB */
 #define CONFIG_MAX_DESCRIPTION	63		/* bytes of a rule's Description */
 
 enum direction_filter {
@@ -90,7 +92,8 @@ struct config {
 	uint32_t observation_domain_id;
 	uint64_t template_refresh_ms;
 	uint32_t max_message_size;
-	uint32_t max_flows;
+	uint32_t max_flows;		/* 0: absent, the largest table within the budget */
+	uint32_t max_flow_memory_mib;	/* the flow table's kernel memory, possible CPUs counted */
 	struct collector_addr collectors[CONFIG_MAX_COLLECTORS];
 	size_t n_collectors;
 	struct policy_config policy;
@@ -131,8 +134,11 @@ int config_add_collector(struct config *cfg, const char *spec, char *err, size_t
  */
 bool sockaddr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
 
-/* Print the effective settings, one "Key: value" line each (flowmeta check). */
-void config_print(const struct config *cfg, FILE *out);
+/*
+ * Print the effective settings, one "Key: value" line each (flowmeta check), the flow table as it
+ * would be created at ncpus possible CPUs (0: unknown) included.
+ */
+void config_print(const struct config *cfg, unsigned int ncpus, FILE *out);
 
 const char *direction_filter_name(enum direction_filter d);
 const char *rule_protocol_name(enum rule_protocol p);

@@ -125,10 +125,10 @@ static void reload(struct daemon *d)
 		free(next);
 		return;
 	}
-	if (next->max_flows != d->cfg->max_flows)
-		log_warnx("reload: MaxFlows %u -> %u takes effect only at the next start (the "
-			  "kernel table is sized when it is created)", d->cfg->max_flows,
-			  next->max_flows);
+	if (next->max_flows != d->cfg->max_flows ||
+	    next->max_flow_memory_mib != d->cfg->max_flow_memory_mib)
+		log_warnx("reload: a new MaxFlows or MaxFlowMemory takes effect only at the next "
+			  "start (the kernel table is sized when it is created)");
 	/* policy_apply logged why; the old policy is still in force. */
 	if (policy_apply(loader_maps(d->att), &next->policy)) {
 		log_warnx("reload: keeping the current configuration");
@@ -331,6 +331,7 @@ int daemon_run(const struct run_opts *opts)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 
 	lopts.max_flows = d.cfg->max_flows;
+	lopts.max_flow_memory = (uint64_t)d.cfg->max_flow_memory_mib << 20;
 	lopts.before_attach = install_policy;
 	lopts.ctx = d.cfg;
 	ret = loader_attach(&lopts, &d.att);

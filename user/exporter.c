@@ -48,8 +48,8 @@
 #include "flowtable.h"
 #include "flowvalue.h"
 #include "log.h"
+#include "sizing.h"
 
-#define EXPORTER_CHUNK		16384	/* keys per batch read */
 #define EXPORTER_DUE_MAX	4096	/* scheduled flows per kind; the poll catches the rest */
 #define EXPORTER_SLACK_NS	(250 * NSEC_PER_MSEC)
 #define EXPORTER_PREFETCH	8	/* keys ahead */
@@ -77,7 +77,7 @@ struct exporter {
 
 	uint32_t chunk;
 	struct flow_key *keys;
-	struct flow_value *values;	/* chunk * ncpus */
+	struct flow_value *values;	/* chunk * ncpus: SIZING_BATCH_BYTES with the keys */
 	struct flow_value *one;		/* ncpus: single-flow reads */
 
 	struct flowtable table;
@@ -775,7 +775,7 @@ struct exporter *exporter_new(const struct flowmeta_maps *maps, unsigned int ifi
 			      const struct config *cfg, const struct fm_time *now)
 {
 	struct bpf_map_info info = { 0 };
-	__u32 info_len = sizeof(info);
+	__u32 info_len = sizeof(info), chunk;
 	struct exporter *exp;
 
 	exp = calloc(1, sizeof(*exp));
@@ -797,8 +797,11 @@ struct exporter *exporter_new(const struct flowmeta_maps *maps, unsigned int ifi
 		return NULL;
 	}
 	exp->max_entries = info.max_entries;
+	/* Batches sized by bytes: the buffer does not grow with the number of possible CPUs. */
+	chunk = sizing_batch_keys(SIZING_BATCH_BYTES, &flow_table_shapes[FLOW_TABLE_FLOWS],
+				  (unsigned int)exp->ncpus, exp->max_entries);
 	if (collector_set_init(&exp->collectors) || flowtable_init(&exp->table) ||
-	    grow_chunk(exp, EXPORTER_CHUNK))
+	    grow_chunk(exp, chunk))
 		goto oom;
 	exp->one = calloc((size_t)exp->ncpus, sizeof(*exp->one));
 	if (!exp->one)

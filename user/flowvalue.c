@@ -11,6 +11,7 @@
 #include <bpf/libbpf.h>
 
 #include "flowvalue.h"
+#include "sizing.h"
 
 bool flow_value_fold(const struct flow_value *percpu, int ncpus, struct flow_value *out)
 {
@@ -38,9 +39,26 @@ bool flow_value_fold(const struct flow_value *percpu, int ncpus, struct flow_val
 int flow_map_for_each(int map_fd, flow_visit_fn visit, void *ctx)
 {
 	int ncpus = libbpf_num_possible_cpus();
-	__u32 chunk = 1024, in = 0, out = 0;
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	if (ncpus < 0)
+		return ncpus;
+	if (bpf_obj_get_info_by_fd(map_fd, &info, &len))
+		return -errno;
+	return flow_map_for_each_batch(map_fd,
+				       sizing_batch_keys(SIZING_BATCH_BYTES,
+							 &flow_table_shapes[FLOW_TABLE_FLOWS],
+							 (unsigned int)ncpus, info.max_entries),
+				       visit, ctx);
+}
+
+int flow_map_for_each_batch(int map_fd, uint32_t chunk, flow_visit_fn visit, void *ctx)
+{
+	int ncpus = libbpf_num_possible_cpus();
 	struct flow_value *values = NULL, sum;
 	struct flow_key *keys = NULL;
+	__u32 in = 0, out = 0;
 	bool first = true;
 	int err;
 

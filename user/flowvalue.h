@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "flowmeta.h"
 
@@ -29,6 +30,11 @@ typedef void (*flow_visit_fn)(const struct flow_key *key, const struct flow_valu
  * flow just read, so no flow is visited twice. Returns 0 or a negative errno.
  */
 int flow_map_for_each(int map_fd, flow_visit_fn visit, void *ctx);
+/*
+ * The same with batch reads of `chunk` keys to begin with (flow_map_for_each: SIZING_BATCH_BYTES of
+ * keys and values); a hash bucket holding more keys than that doubles it.
+ */
+int flow_map_for_each_batch(int map_fd, uint32_t chunk, flow_visit_fn visit, void *ctx);
 
 /* The same for the per-CPU stats counters: every field summed. */
 void flowmeta_stats_fold(const struct flowmeta_stats *percpu, int ncpus, struct flowmeta_stats *out);

@@ -36,6 +36,7 @@
 #include "flowmeta.skel.h"
 #include "loader.h"
 #include "log.h"
+#include "sizing.h"
 #include "tc_netlink.h"
 
 #define BPFFS_ROOT "/sys/fs/bpf"
@@ -550,7 +551,43 @@ static int open_map_fds(struct attachment *att)
 	return 0;
 }
 
-static int load_skeleton(struct attachment *att, uint32_t max_flows)
+/*
+ * Size the tables that grow with the flow table (SPEC §7): MaxFlows as configured, or the largest
+ * table whose kernel memory at this machine's possible CPUs fits MaxFlowMemory. Said once when the
+ * table exceeds the budget. An adopted pinned table keeps its own size (adopt_pinned_map).
+ */
+static int size_flow_tables(struct flowmeta *skel, const struct loader_opts *opts)
+{
+	struct bpf_map *maps[FLOW_TABLE_COUNT] = {
+		[FLOW_TABLE_FLOWS] = skel->maps.flows,
+		[FLOW_TABLE_EXPORT_STATE] = skel->maps.export_state,
+	};
+	int ncpus = libbpf_num_possible_cpus();
+	struct flow_table_choice c;
+	char need[32];
+
+	if (ncpus < 0) {
+		log_errx("count the possible CPUs: %s", strerror(-ncpus));
+		return ncpus;
+	}
+	sizing_choose(opts->max_flows, opts->max_flow_memory, (unsigned int)ncpus, &c);
+	sizing_format_mib(c.tables.total_bytes, need, sizeof(need));
+	if (c.over_budget && c.from_budget)
+		log_warnx("MaxFlowMemory (%llu MiB) is less than the smallest flow table needs at %d "
+			  "possible CPUs (%u flows: %s); creating that one",
+			  (unsigned long long)(opts->max_flow_memory >> 20), ncpus, c.max_flows, need);
+	else if (c.over_budget)
+		log_warnx("MaxFlows %u needs %s of kernel memory at %d possible CPUs, more than "
+			  "MaxFlowMemory (%llu MiB); creating the table as configured", c.max_flows,
+			  need, ncpus, (unsigned long long)(opts->max_flow_memory >> 20));
+	for (int t = 0; t < FLOW_TABLE_COUNT; t++)
+		bpf_map__set_max_entries(maps[t], c.tables.entries[t]);
+	log_debug("flow table: %u flows, %s of kernel memory at %d possible CPUs", c.max_flows,
+		  need, ncpus);
+	return 0;
+}
+
+static int load_skeleton(struct attachment *att, const struct loader_opts *opts)
 {
 	bool l3 = false;
 	int err;
@@ -565,8 +602,9 @@ static int load_skeleton(struct attachment *att, uint32_t max_flows)
 		return err;
 	}
 	att->skel->rodata->l3_device = l3;
-	bpf_map__set_max_entries(att->skel->maps.flows, max_flows);
-	bpf_map__set_max_entries(att->skel->maps.export_state, max_flows);
+	err = size_flow_tables(att->skel, opts);
+	if (err)
+		return err;
 	bpf_program__set_autoload(att->skel->progs.flowmeta_tc_ingress, att->hook == HOOK_TC);
 	bpf_program__set_autoload(att->skel->progs.flowmeta_xdp_ingress, att->hook == HOOK_XDP);
 
@@ -660,7 +698,7 @@ int loader_attach(const struct loader_opts *opts, struct attachment **out)
 			log_errx("lock %s: %s", att->pin_dir, strerror(-err));
 		goto fail;
 	}
-	err = load_skeleton(att, opts->max_flows);
+	err = load_skeleton(att, opts);
 	if (!err && opts->before_attach)
 		err = opts->before_attach(&att->maps, opts->ctx);
 	if (err)

@@ -20,7 +20,8 @@ struct loader_opts {
 	const char *ifname;
 	const char *pin_dir;		/* NULL: LOADER_PIN_ROOT/IFNAME */
 	enum ingress_hook hook;
-	uint32_t max_flows;
+	uint32_t max_flows;		/* MaxFlows; 0: the largest table within max_flow_memory */
+	uint64_t max_flow_memory;	/* MaxFlowMemory, bytes */
 	/*
 	 * Optional: called once the maps exist and before any program is attached, so that state the
 	 * programs consult (the policy) is in force from their first packet. A negative return aborts

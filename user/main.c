@@ -225,7 +225,7 @@ static int cmd_check(const struct cli *cli)
 {
 	char err[CONFIG_ERR_LEN];
 	struct config *cfg;
-	int ret;
+	int ret, ncpus;
 
 	if (!cli->config_path) {
 		log_errx("check: -c FILE is required");
@@ -247,7 +247,8 @@ static int cmd_check(const struct cli *cli)
 		free(cfg);
 		return EXIT_USAGE;
 	}
-	config_print(cfg, stdout);
+	ncpus = libbpf_num_possible_cpus();
+	config_print(cfg, ncpus > 0 ? (unsigned int)ncpus : 0, stdout);
 	free(cfg);
 	return EXIT_OK;
 }

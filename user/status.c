@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * Publishing the daemon's counters into pinned maps, reading a status snapshot back, and printing
- * it for `flowmeta status`.
+ * Publishing the daemon's counters into pinned maps, reading a status snapshot back with the
+ * kernel's own view of the maps, and printing it for `flowmeta status`.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -15,6 +15,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bpfmap.h"
 #include "clock.h"
 #include "flowvalue.h"
 #include "log.h"
@@ -126,6 +127,36 @@ static int read_daemon_status(const struct flowmeta_maps *maps, struct status_sn
 	return 0;
 }
 
+/* Capacity and kernel memory of each table MaxFlows sizes; a table not pinned stays 0. */
+static int read_tables(const struct flowmeta_maps *maps, struct status_snapshot *snap)
+{
+	const int fds[FLOW_TABLE_COUNT] = {
+		[FLOW_TABLE_FLOWS] = maps->flows,
+		[FLOW_TABLE_EXPORT_STATE] = maps->export_state,
+	};
+
+	snap->possible_cpus = libbpf_num_possible_cpus();
+	if (snap->possible_cpus < 0)
+		return snap->possible_cpus;
+	for (int t = 0; t < FLOW_TABLE_COUNT; t++) {
+		struct bpf_map_info info = { 0 };
+		__u32 len = sizeof(info);
+		uint64_t memory = 0;
+		int err;
+
+		if (fds[t] < 0)
+			continue;
+		if (bpf_obj_get_info_by_fd(fds[t], &info, &len))
+			return -errno;
+		err = bpfmap_memlock(fds[t], &memory);
+		if (err)
+			return err;
+		snap->tables[t].capacity = info.max_entries;
+		snap->tables[t].memory = memory;
+	}
+	return 0;
+}
+
 int status_snapshot_read(const char *ifname, const char *pin_dir, const struct flowmeta_maps *maps,
 			 struct status_snapshot *snap)
 {
@@ -136,6 +167,8 @@ int status_snapshot_read(const char *ifname, const char *pin_dir, const struct f
 	err = flow_map_for_each(maps->flows, add_flow, snap);
 	if (!err)
 		err = read_kernel_stats(maps->stats, &snap->kernel);
+	if (!err)
+		err = read_tables(maps, snap);
 	if (!err)
 		err = read_daemon_status(maps, snap);
 	if (err)
@@ -258,6 +291,37 @@ static size_t collector_rows(const struct collector_status *c, struct status_row
 
 #define MAX_ROWS 32
 
+/* The tables MaxFlows sizes: "flows": {"capacity": N, "memory": BYTES}, ... */
+static json_object *tables_json(const struct status_snapshot *st)
+{
+	json_object *o = json_object_new_object();
+
+	for (int t = 0; t < FLOW_TABLE_COUNT; t++) {
+		json_object *table = json_object_new_object();
+
+		json_object_object_add(table, "capacity",
+				       json_object_new_uint64(st->tables[t].capacity));
+		json_object_object_add(table, "memory",
+				       json_object_new_uint64(st->tables[t].memory));
+		json_object_object_add(o, flow_table_names[t], table);
+	}
+	return o;
+}
+
+/* possible_cpus, then TABLE_capacity and TABLE_memory (bytes) of each table. */
+static void print_tables(FILE *out, const struct status_snapshot *st)
+{
+	char name[32];
+
+	fprintf(out, "%-22s %d\n", "possible_cpus", st->possible_cpus);
+	for (int t = 0; t < FLOW_TABLE_COUNT; t++) {
+		snprintf(name, sizeof(name), "%s_capacity", flow_table_names[t]);
+		fprintf(out, "%-22s %u\n", name, st->tables[t].capacity);
+		snprintf(name, sizeof(name), "%s_memory", flow_table_names[t]);
+		fprintf(out, "%-22s %llu\n", name, st->tables[t].memory);
+	}
+}
+
 static void print_json(FILE *out, const char *ifname, const struct status_snapshot *st)
 {
 	struct status_row rows[MAX_ROWS];
@@ -265,6 +329,8 @@ static void print_json(FILE *out, const char *ifname, const struct status_snapsh
 
 	json_object_object_add(o, "interface", json_object_new_string(ifname));
 	json_object_object_add(o, "running", json_object_new_boolean(st->running));
+	json_object_object_add(o, "possible_cpus", json_object_new_int(st->possible_cpus));
+	json_object_object_add(o, "tables", tables_json(st));
 	exp = rows_json(rows, exporter_rows(st, rows));
 	json_object_object_add(exp, "updated_ms", json_object_new_uint64(st->daemon.updated_ms));
 	json_object_object_add(exp, "exporting", json_object_new_boolean(st->daemon.exporting));
@@ -292,6 +358,7 @@ static void print_text(FILE *out, const char *ifname, const struct status_snapsh
 	fprintf(out, "%-22s %s\n", "interface", ifname);
 	fprintf(out, "%-22s %s\n", "running", st->running ? "yes" : "no");
 	print_rows(out, "", rows, kernel_rows(st, rows));
+	print_tables(out, st);
 	if (!st->daemon.pid)
 		return;
 	fprintf(out, "exporter%s:\n",

@@ -2,7 +2,8 @@
 /*
  * `flowmeta status`: the daemon publishes its own counters into the pinned maps daemon_status and
  * collector_status after each poll; a snapshot reads them back together with the kernel's view
- * (flow table totals and per-CPU counters), whether or not the daemon still runs, and prints it.
+ * (flow table totals, per-CPU counters, the capacity and kernel memory of the tables), whether or
+ * not the daemon still runs, and prints it.
  */
 #ifndef FLOWMETA_STATUS_H
 #define FLOWMETA_STATUS_H
@@ -15,13 +16,22 @@
 #include "exporter.h"
 #include "flowmeta.h"
 #include "loader.h"
+#include "sizing.h"
 
 /* Write a snapshot of exp into the maps (a failure is logged once). */
 void status_publish(const struct flowmeta_maps *maps, const struct exporter *exp);
 
+/* One of the tables MaxFlows sizes: its capacity and the kernel's memlock figure of it. */
+struct status_table {
+	unsigned int capacity;		/* max_entries; 0: not pinned */
+	unsigned long long memory;	/* bytes */
+};
+
 struct status_snapshot {
 	bool running;			/* a daemon holds the interface and published after attaching */
 	unsigned long long flows, packets, octets;	/* the flow table now */
+	int possible_cpus;		/* what every per-CPU value is multiplied by */
+	struct status_table tables[FLOW_TABLE_COUNT];	/* by enum flow_table_id */
 	struct flowmeta_stats kernel;	/* per-CPU counters, summed */
 	struct daemon_status daemon;	/* as last published; pid 0: never */
 	struct collector_status collectors[FLOWMETA_MAX_COLLECTORS];

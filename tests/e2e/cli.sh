@@ -96,7 +96,7 @@ test_check_defaults() {
 	assert_eq "$LC_RC" 0 "exit status"
 	for line in "Enabled: true" "Direction: Both" "PollInterval: 60000 ms" "IdleTimeout: 60000 ms" \
 		"ObservationDomainId: 1" "TemplateRefresh: 60000 ms" "MaxMessageSize: 1400 bytes" \
-		"MaxFlows: 65536" "IpFixCollectors: 0"; do
+		"MaxFlowMemory: 64 MiB" "IpFixCollectors: 0"; do
 		grep -qxF "$line" "$LC_OUT" || fail "check does not print \"$line\": $(tr '\n' '|' <"$LC_OUT")"
 	done
 	grep -q '^Interval: 0' "$LC_OUT" || fail "Interval is not 0 by default"

@@ -176,7 +176,7 @@ static const struct bad_case bad_cases[] = {
 	{"bad_unknown_key_lists_the_known_ones", FM("\"ExportInterval\":60000"),
 	 "FlowMetadata.ExportInterval: unknown key; expected one of IpFixCollectors, Direction, "
 	 "Interval, Enabled, PollInterval, IdleTimeout, ObservationDomainId, TemplateRefresh, "
-	 "MaxMessageSize, MaxFlows, AccessControl or TrustRequirements"},
+	 "MaxMessageSize, MaxFlows, MaxFlowMemory, AccessControl or TrustRequirements"},
 	{"bad_key_names_are_case_sensitive_with_hint", FM("\"interval\":60000"),
 	 "FlowMetadata.interval: unknown key (key names are case-sensitive: did you mean "
 	 "Interval?)"},
@@ -238,6 +238,32 @@ static const struct bad_case bad_cases[] = {
 	 "FlowMetadata.MaxFlows: 16777217 is out of range"},
 	{"bad_max_flows_float", FM("\"MaxFlows\":65536.0"),
 	 "FlowMetadata.MaxFlows: 65536.0 is a floating-point number"},
+	{"bad_max_flow_memory_zero", FM("\"MaxFlowMemory\":0"),
+	 "FlowMetadata.MaxFlowMemory: 0 is out of range; expected an integer from 1 to 65536 "
+	 "(MiB)"},
+	{"bad_max_flow_memory_above_64_gib", FM("\"MaxFlowMemory\":65537"),
+	 "FlowMetadata.MaxFlowMemory: 65537 is out of range; expected an integer from 1 to 65536 "
+	 "(MiB)"},
+	{"bad_max_flow_memory_negative", FM("\"MaxFlowMemory\":-64"),
+	 "FlowMetadata.MaxFlowMemory: -64 is out of range; expected an integer from 1 to 65536 "
+	 "(MiB)"},
+	{"bad_max_flow_memory_in_bytes_is_out_of_range", FM("\"MaxFlowMemory\":67108864"),
+	 "FlowMetadata.MaxFlowMemory: 67108864 is out of range; expected an integer from 1 to "
+	 "65536 (MiB)"},
+	{"bad_max_flow_memory_with_unit", FM("\"MaxFlowMemory\":\"64 MiB\""),
+	 "FlowMetadata.MaxFlowMemory: \"64 MiB\" is a string; expected an integer from 1 to 65536 "
+	 "(MiB)"},
+	{"bad_max_flow_memory_float", FM("\"MaxFlowMemory\":0.5"),
+	 "FlowMetadata.MaxFlowMemory: 0.5 is a floating-point number; expected an integer from 1 "
+	 "to 65536 (MiB)"},
+	{"bad_max_flow_memory_null", FM("\"MaxFlowMemory\":null"),
+	 "FlowMetadata.MaxFlowMemory: null is not allowed; expected an integer from 1 to 65536 "
+	 "(MiB)"},
+	{"bad_max_flow_memory_wrong_case", FM("\"MaxFlowmemory\":64"),
+	 "FlowMetadata.MaxFlowmemory: unknown key (key names are case-sensitive: did you mean "
+	 "MaxFlowMemory?)"},
+	{"bad_max_flow_memory_near_miss", FM("\"MaxFlowMemmory\":64"),
+	 "FlowMetadata.MaxFlowMemmory: unknown key; did you mean MaxFlowMemory?"},
 
 	/* Enabled, Direction */
 	{"bad_enabled_string_true", FM("\"Enabled\":\"true\""),
@@ -622,7 +648,8 @@ static void defaults_are_the_documented_values(void)
 	EXPECT_EQ(cfg.observation_domain_id, 1);
 	EXPECT_EQ(cfg.template_refresh_ms, 60000);
 	EXPECT_EQ(cfg.max_message_size, 1400);
-	EXPECT_EQ(cfg.max_flows, 65536);
+	EXPECT_EQ(cfg.max_flows, 0); /* absent: the largest table within MaxFlowMemory */
+	EXPECT_EQ(cfg.max_flow_memory_mib, 64);
 	EXPECT_EQ(cfg.n_collectors, 0);
 	EXPECT_EQ(cfg.policy.acl_enabled, false);
 	EXPECT_EQ(cfg.policy.n_rules, 0);
@@ -724,6 +751,7 @@ static void every_key_set(void)
 		   "\"Direction\":\"ReceivedFromPeer\",\"Interval\":30000,\"Enabled\":false,"
 		   "\"PollInterval\":5000,\"IdleTimeout\":15000,\"ObservationDomainId\":4294967295,"
 		   "\"TemplateRefresh\":600000,\"MaxMessageSize\":9000,\"MaxFlows\":1048576,"
+		   "\"MaxFlowMemory\":512,"
 		   "\"AccessControl\":{\"Enabled\":true,\"Rules\":[{\"Description\":\"dns\","
 		   "\"Peers\":[\"100.64.0.53\"],\"Protocol\":\"Udp\",\"Ports\":\"53\","
 		   "\"Direction\":\"Outbound\"}]},"
@@ -740,6 +768,7 @@ static void every_key_set(void)
 	EXPECT_EQ(cfg.template_refresh_ms, 600000);
 	EXPECT_EQ(cfg.max_message_size, 9000);
 	EXPECT_EQ(cfg.max_flows, 1048576);
+	EXPECT_EQ(cfg.max_flow_memory_mib, 512);
 	EXPECT_EQ(cfg.policy.acl_enabled, true);
 	EXPECT_EQ(cfg.policy.n_rules, 1);
 	EXPECT_TEXT(cfg.policy.rules[0].description, "dns");
@@ -851,7 +880,8 @@ static void integer_bounds_are_inclusive(void)
 {
 	LOAD_OK(FM("\"PollInterval\":1000,\"IdleTimeout\":1000,\"TemplateRefresh\":1000,"
 		   "\"MaxMessageSize\":512,\"MaxFlows\":1024,\"ObservationDomainId\":0,"
-		   "\"Interval\":0"));
+		   "\"Interval\":0,\"MaxFlowMemory\":1"));
+	EXPECT_EQ(cfg.max_flow_memory_mib, 1);
 	EXPECT_EQ(cfg.poll_interval_ms, 1000);
 	EXPECT_EQ(cfg.idle_timeout_ms, 1000);
 	EXPECT_EQ(cfg.template_refresh_ms, 1000);
@@ -861,7 +891,9 @@ static void integer_bounds_are_inclusive(void)
 	EXPECT_EQ(cfg.interval_ms, 0);
 	LOAD_OK(FM(
 		"\"PollInterval\":86400000,\"IdleTimeout\":86400000,\"TemplateRefresh\":86400000,"
-		"\"MaxMessageSize\":65507,\"MaxFlows\":16777216,\"Interval\":86400000"));
+		"\"MaxMessageSize\":65507,\"MaxFlows\":16777216,\"Interval\":86400000,"
+		"\"MaxFlowMemory\":65536"));
+	EXPECT_EQ(cfg.max_flow_memory_mib, 65536);
 	EXPECT_EQ(cfg.poll_interval_ms, 86400000);
 	EXPECT_EQ(cfg.interval_ms, 86400000);
 	EXPECT_EQ(cfg.max_message_size, 65507);
@@ -1027,6 +1059,9 @@ static void print_shows_effective_settings(void)
 		"TemplateRefresh: 60000 ms\n"
 		"MaxMessageSize: 1400 bytes\n"
 		"MaxFlows: 65536\n"
+		"MaxFlowMemory: 64 MiB\n"
+		"FlowTable: 65536 flows (the largest within MaxFlowMemory, at most 65536), 20.0 "
+		"MiB of kernel memory at 2 possible CPUs\n"
 		"IpFixCollectors: 2\n"
 		"Collector: Udp/198.18.1.100:4739\n"
 		"Collector: Udp/[2001:db8::5]:4739\n"
@@ -1049,7 +1084,7 @@ static void print_shows_effective_settings(void)
 	EXPECT_EQ(config_add_collector(&cfg, "UDP/198.18.1.100:4739", err, sizeof(err)), 0);
 	EXPECT_EQ(config_add_collector(&cfg, "udp/[2001:DB8:0::5]:4739", err, sizeof(err)), 0);
 	out = open_memstream(&text, &len);
-	config_print(&cfg, out);
+	config_print(&cfg, 2, out);
 	fclose(out);
 	EXPECT_TEXT(text, want);
 	free(text);
@@ -1063,7 +1098,7 @@ static void print_says_why_export_is_off(void)
 
 	LOAD_OK(FM("\"AccessControl\":{\"Rules\":[]}"));
 	out = open_memstream(&text, &len);
-	config_print(&cfg, out);
+	config_print(&cfg, 2, out);
 	fclose(out);
 	EXPECT_CONTAINS(text, "\nInterval: 0 (records only when a flow ends)\n");
 	EXPECT_CONTAINS(text, "\nIpFixCollectors: 0\nExport: off (no collector configured; "
@@ -1074,11 +1109,55 @@ static void print_says_why_export_is_off(void)
 
 	LOAD_OK(FM("\"Enabled\":false,\"IpFixCollectors\":[\"Udp/127.0.0.1:4739\"]"));
 	out = open_memstream(&text, &len);
-	config_print(&cfg, out);
+	config_print(&cfg, 2, out);
 	fclose(out);
 	EXPECT_CONTAINS(text, "Export: off (Enabled is false)\n");
 	EXPECT_CONTAINS(text, "AccessControl: disabled (0 rules, not enforced)\n");
 	free(text);
+}
+
+/* The flow table line at possible-CPU counts this machine does not have. */
+static void print_sizes_the_flow_table_for_the_cpu_count(void)
+{
+	static const struct {
+		const char *json;
+		unsigned int ncpus;
+		const char *want;
+	} cases[] = {
+		{FM(""), 128,
+		 "MaxFlows: 12492\nMaxFlowMemory: 64 MiB\nFlowTable: 12492 flows (the largest "
+		 "within MaxFlowMemory, at most 65536), 64.0 MiB of kernel memory at 128 possible "
+		 "CPUs\n"},
+		{FM("\"MaxFlows\":65536"), 128,
+		 "MaxFlows: 65536\nMaxFlowMemory: 64 MiB\nFlowTable: 65536 flows (MaxFlows, over "
+		 "MaxFlowMemory), 335.0 MiB of kernel memory at 128 possible CPUs\n"},
+		{FM("\"MaxFlows\":4096"), 2,
+		 "MaxFlows: 4096\nMaxFlowMemory: 64 MiB\nFlowTable: 4096 flows (MaxFlows), 1.3 MiB "
+		 "of kernel memory at 2 possible CPUs\n"},
+		{FM("\"MaxFlowMemory\":1"), 256,
+		 "MaxFlows: 1024\nMaxFlowMemory: 1 MiB\nFlowTable: 1024 flows (the smallest table, "
+		 "over MaxFlowMemory), 10.3 MiB of kernel memory at 256 possible CPUs\n"},
+		{FM("\"MaxFlowMemory\":400"), 256,
+		 "MaxFlows: 39939\nMaxFlowMemory: 400 MiB\nFlowTable: 39939 flows (the largest "
+		 "within MaxFlowMemory, at most 65536), 400.0 MiB of kernel memory at 256 possible "
+		 "CPUs\n"},
+		{FM(""), 0,
+		 "MaxFlows: from MaxFlowMemory (possible CPUs unknown)\nMaxFlowMemory: 64 MiB\n"
+		 "IpFixCollectors"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *text = NULL;
+		size_t len = 0;
+		FILE *out;
+
+		LOAD_OK(cases[i].json);
+		out = open_memstream(&text, &len);
+		config_print(&cfg, cases[i].ncpus, out);
+		fclose(out);
+		EXPECT_CONTAINS(text, cases[i].want);
+		free(text);
+	}
 }
 
 /* ---- the shipped example ------------------------------------------------------------------ */
@@ -1105,7 +1184,7 @@ static void packaging_example_is_valid_and_sets_every_key(void)
 		"ObservationDomainId",
 		"TemplateRefresh",
 		"MaxMessageSize",
-		"MaxFlows",
+		"MaxFlowMemory", /* not MaxFlows: the budget sizes the table at any CPU count */
 		"AccessControl",
 		"TrustRequirements",
 	};
@@ -1124,6 +1203,8 @@ static void packaging_example_is_valid_and_sets_every_key(void)
 	EXPECT_V4(&cfg.collectors[0], "127.0.0.1", 4739);
 	EXPECT_V6(&cfg.collectors[1], "::1", 4739);
 	EXPECT_EQ(cfg.interval_ms, 60000);
+	EXPECT_EQ(cfg.max_flows, 0);
+	EXPECT_EQ(cfg.max_flow_memory_mib, 64);
 	/* Installed as /etc/flowmeta/flowmeta.json: it must not start dropping anyone's traffic. */
 	EXPECT_EQ(cfg.policy.acl_enabled, false);
 	EXPECT_EQ(cfg.policy.n_rules, 3);
@@ -1184,6 +1265,7 @@ int main(void)
 
 	RUN_TEST(print_shows_effective_settings);
 	RUN_TEST(print_says_why_export_is_off);
+	RUN_TEST(print_sizes_the_flow_table_for_the_cpu_count);
 
 	RUN_TEST(packaging_example_is_valid_and_sets_every_key);
 	return check_exit_status();
