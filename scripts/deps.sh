@@ -14,6 +14,7 @@ packages=(
 	# Prometheus metrics (issue 10)
 	# Debian package (issue 10)
 	# terminal views (issue 10)
+	tmux
 )
 
 missing=()

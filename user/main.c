@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * flowmeta command line: run (the service), check, status, flows, detach. Parses arguments, then hands
- * over to the module that does the work; the read-only commands read the pinned maps directly.
+ * flowmeta command line: run (the service), check, status, flows, top, detach. Parses arguments,
+ * then hands over to the module that does the work; the read-only commands read the pinned maps.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -23,6 +23,7 @@
 #include "loader.h"
 #include "log.h"
 #include "status.h"
+#include "top.h"
 
 struct cli {
 	const char *command;
@@ -32,7 +33,9 @@ struct cli {
 	enum ingress_hook hook;
 	bool json;
 	enum flowview_sort sort;	/* flows */
-	size_t top;			/* flows: at most this many; 0 = all */
+	size_t top;			/* flows, top: at most this many; 0: all, a screenful */
+	uint64_t interval_ms;		/* top */
+	bool once;			/* top */
 	int verbose;
 	const char *collectors[CONFIG_MAX_COLLECTORS];
 	int n_collectors;
@@ -47,6 +50,8 @@ static void usage(FILE *out)
 		"       flowmeta status -i IFACE [--pin-dir DIR] [--json]\n"
 		"       flowmeta flows  -i IFACE [--pin-dir DIR] [--sort packets|octets|last]\n"
 		"                       [--top N] [--json]\n"
+		"       flowmeta top    -i IFACE [--pin-dir DIR] [--interval S] [--once]\n"
+		"                       [--top N]\n"
 		"       flowmeta detach -i IFACE [--pin-dir DIR]\n"
 		"       flowmeta --version | --help\n"
 		"\n"
@@ -56,13 +61,16 @@ static void usage(FILE *out)
 		"      --collector SPEC   add a collector, e.g. Udp/198.18.0.5:4739 or\n"
 		"                         Udp/[2001:db8::5]:4739\n"
 		"      --pin-dir DIR      pin directory (default %s/IFACE)\n"
-		"      --sort KEY         flows: most packets, octets, or most recently seen first\n"
-		"      --top N            flows: only the first N (by octets without --sort)\n"
+		"      --sort KEY         flows: most packets, octets or most recent first\n"
+		"      --top N            flows: only the first N (by octets without --sort);\n"
+		"                         top: at most N flows (default: what the screen holds)\n"
+		"      --interval S       top: seconds between reads, 0.1 to 3600 (default %g)\n"
+		"      --once             top: one plain snapshot of the rates over one interval\n"
 		"      --json             machine-readable output (status, flows)\n"
 		"  -v, --verbose          debug logging (per flow records)\n"
 		"\n"
 		"exit codes: 0 success, 1 runtime failure, 2 bad usage or configuration\n",
-		CONFIG_DEFAULT_PATH, LOADER_PIN_ROOT);
+		CONFIG_DEFAULT_PATH, LOADER_PIN_ROOT, TOP_DEFAULT_INTERVAL_MS / 1000.0);
 }
 
 /* A whole number, 1 or more, in decimal digits only (no sign, no space, no suffix). */
@@ -81,10 +89,29 @@ static int parse_count(const char *text, size_t *out)
 	return 0;
 }
 
+/* Seconds as a decimal number ("2", "0.5") within top's range, into milliseconds. */
+static int parse_seconds(const char *text, uint64_t *ms)
+{
+	char *end;
+	double s;
+
+	/* Digits and a point only: no sign, exponent, hexadecimal, "inf" or "nan". */
+	if (strspn(text, "0123456789.") != strlen(text))
+		return -EINVAL;
+	errno = 0;
+	s = strtod(text, &end);
+	if (errno || end == text || *end || s * 1000 < TOP_MIN_INTERVAL_MS ||
+	    s * 1000 > TOP_MAX_INTERVAL_MS)
+		return -EINVAL;
+	*ms = (uint64_t)(s * 1000 + 0.5);
+	return 0;
+}
+
 static int parse_cli(int argc, char **argv, struct cli *cli)
 {
 	enum {
-		OPT_HOOK = 256, OPT_COLLECTOR, OPT_PIN_DIR, OPT_JSON, OPT_VERSION, OPT_SORT, OPT_TOP,
+		OPT_HOOK = 256, OPT_COLLECTOR, OPT_PIN_DIR, OPT_JSON, OPT_VERSION, OPT_SORT,
+		OPT_TOP, OPT_INTERVAL, OPT_ONCE,
 	};
 	static const struct option options[] = {
 		{ "interface", required_argument, NULL, 'i' },
@@ -95,6 +122,8 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "sort", required_argument, NULL, OPT_SORT },
 		{ "top", required_argument, NULL, OPT_TOP },
+		{ "interval", required_argument, NULL, OPT_INTERVAL },
+		{ "once", no_argument, NULL, OPT_ONCE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
@@ -135,17 +164,28 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 			break;
 		case OPT_SORT:
 			if (flowview_parse_sort(optarg, &cli->sort)) {
-				log_errx("--sort: \"%s\" is not a sort key; use packets, octets or last",
-					 optarg);
+				log_errx("--sort: \"%s\" is not a sort key; use packets, octets "
+					 "or last", optarg);
 				return -EINVAL;
 			}
 			break;
 		case OPT_TOP:
 			if (parse_count(optarg, &cli->top)) {
-				log_errx("--top: \"%s\" is not a number of flows; use a whole number, 1 "
-					 "or more", optarg);
+				log_errx("--top: \"%s\" is not a number of flows; use a whole "
+					 "number, 1 or more", optarg);
 				return -EINVAL;
 			}
+			break;
+		case OPT_INTERVAL:
+			if (parse_seconds(optarg, &cli->interval_ms)) {
+				log_errx("--interval: \"%s\" is not a number of seconds from %g "
+					 "to %g", optarg, TOP_MIN_INTERVAL_MS / 1000.0,
+					 TOP_MAX_INTERVAL_MS / 1000.0);
+				return -EINVAL;
+			}
+			break;
+		case OPT_ONCE:
+			cli->once = true;
 			break;
 		case 'v':
 			cli->verbose++;
@@ -169,11 +209,19 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 		log_errx("%s: unexpected argument \"%s\"", cli->command, argv[optind]);
 		return -EINVAL;
 	}
-	if ((cli->sort || cli->top) && strcmp(cli->command, "flows") != 0) {
-		log_errx("%s: --sort and --top are options of flows", cli->command);
+	if (cli->sort && strcmp(cli->command, "flows") != 0) {
+		log_errx("%s: --sort is an option of flows", cli->command);
 		return -EINVAL;
 	}
-	if (cli->top && !cli->sort)
+	if (cli->top && strcmp(cli->command, "flows") != 0 && strcmp(cli->command, "top") != 0) {
+		log_errx("%s: --top is an option of flows and top", cli->command);
+		return -EINVAL;
+	}
+	if ((cli->interval_ms || cli->once) && strcmp(cli->command, "top") != 0) {
+		log_errx("%s: --interval and --once are options of top", cli->command);
+		return -EINVAL;
+	}
+	if (cli->top && !cli->sort && strcmp(cli->command, "flows") == 0)
 		cli->sort = FLOWVIEW_SORT_OCTETS;	/* the first N of map order mean nothing */
 	return 0;
 }
@@ -337,6 +385,27 @@ static int cmd_status(const struct cli *cli)
 	return EXIT_OK;
 }
 
+static int cmd_top(const struct cli *cli)
+{
+	struct top_opts opts = {
+		.ifname = cli->ifname,
+		.pin_dir = cli->pin_dir,
+		.interval_ms = cli->interval_ms ? cli->interval_ms : TOP_DEFAULT_INTERVAL_MS,
+		.once = cli->once,
+		.max_flows = cli->top,
+	};
+	struct flowmeta_maps maps;
+	int rc = require_interface(cli, true);
+
+	/* Refused at once when nothing is pinned; later the view says so and waits. */
+	if (!rc)
+		rc = open_maps(cli, &maps);
+	if (rc)
+		return rc;
+	loader_close_maps(&maps);
+	return top_run(&opts);
+}
+
 static int cmd_detach(const struct cli *cli)
 {
 	int rc = require_interface(cli, false), err;
@@ -372,7 +441,7 @@ int main(int argc, char **argv)
 		int (*run)(const struct cli *cli);
 	} commands[] = {
 		{ "run", cmd_run },	  { "check", cmd_check },   { "status", cmd_status },
-		{ "flows", cmd_flows }, { "detach", cmd_detach },
+		{ "flows", cmd_flows }, { "top", cmd_top },	    { "detach", cmd_detach },
 	};
 	struct cli cli = { .hook = HOOK_TC };
 

@@ -157,16 +157,14 @@ static int read_tables(const struct flowmeta_maps *maps, struct status_snapshot 
 	return 0;
 }
 
-int status_snapshot_read(const char *ifname, const char *pin_dir, const struct flowmeta_maps *maps,
-			 struct status_snapshot *snap)
+int status_counters_read(const char *ifname, const char *pin_dir,
+			 const struct flowmeta_maps *maps, struct status_snapshot *snap)
 {
 	int locked = loader_running(ifname, pin_dir), err;
 	pid_t pid;
 
 	memset(snap, 0, sizeof(*snap));
-	err = flow_map_for_each(maps->flows, add_flow, snap);
-	if (!err)
-		err = read_kernel_stats(maps->stats, &snap->kernel);
+	err = read_kernel_stats(maps->stats, &snap->kernel);
 	if (!err)
 		err = read_tables(maps, snap);
 	if (!err)
@@ -180,6 +178,14 @@ int status_snapshot_read(const char *ifname, const char *pin_dir, const struct f
 	pid = (pid_t)snap->daemon.pid;
 	snap->running = locked == 1 && pid && (kill(pid, 0) == 0 || errno == EPERM);
 	return 0;
+}
+
+int status_snapshot_read(const char *ifname, const char *pin_dir, const struct flowmeta_maps *maps,
+			 struct status_snapshot *snap)
+{
+	int err = status_counters_read(ifname, pin_dir, maps, snap);
+
+	return err ? err : flow_map_for_each(maps->flows, add_flow, snap);
 }
 
 const char *status_age(uint64_t now_ms, uint64_t then_ms, char *buf, size_t len)

@@ -41,6 +41,9 @@ struct status_snapshot {
 /* Read everything `flowmeta status` shows from the maps pinned for IFACE. Negative errno. */
 int status_snapshot_read(const char *ifname, const char *pin_dir, const struct flowmeta_maps *maps,
 			 struct status_snapshot *snap);
+/* The same but the flow table totals (left 0), for a caller that reads the table itself. */
+int status_counters_read(const char *ifname, const char *pin_dir,
+			 const struct flowmeta_maps *maps, struct status_snapshot *snap);
 
 /*
  * Print a snapshot for `flowmeta status`: aligned "name value" lines, times as ages ("updated 3 s

@@ -170,6 +170,214 @@ test_status_ages() {
 		'd["updated_ms"]')" "$updated" "--json updated_ms after kill -9"
 }
 
+# ------------------------------------------------------------------------------------------------
+# top
+
+VIEWS_TOP_HEADER="DIR     PROTO  SRC        SPORT DST        DPORT   PKT/S   BIT/S    PACKETS       OCTETS INFO"
+VIEWS_TOP_UDP="egress  udp    100.64.0.1 40001 100.64.0.2  5001       0       0         10         1280"
+VIEWS_TOP_REQ="egress  icmp   100.64.0.1     - 100.64.0.2     -       0       0         25         2100 echo-request"
+VIEWS_TOP_REP="ingress icmp   100.64.0.2     - 100.64.0.1     -       0       0         25         2100 echo-reply"
+
+# The head of a frame of the view of A's overlay with no daemon event since the last read: rows
+# 2 to 6 (row 1, with the daemon's age, is checked apart). RATE: what every rate shows, 0 or "-"
+# (unknown: the first frame, before a second read).
+views_top_head() {	# FLOWS PERCENT [RATE]
+	local r=${3:-0}
+	printf '%s\n' "flows $1 of 4096 ($2 %)   ended $r/s   records $r/s   no collector" \
+		"drops 0 ($r/s)   table full 0 ($r/s)   events lost 0 ($r/s)" \
+		"in $r pkt/s $r bit/s   out $r pkt/s $r bit/s" "" "$VIEWS_TOP_HEADER"
+}
+
+# On a terminal: the busiest flows with their rates and exact totals, the key counters, the
+# alternate screen without cursor; rates that follow a ping every 0.2 s and fall back to 0 when it
+# ends; `q` exits 0 and gives the terminal back as it was.
+test_top_screen() {
+	require_flowmeta
+	require_cmd tmux socat ping
+	views_metered_overlay
+	send_udp "$FM_NS_A" "$FM_NS_B" "$FM_B4" 5001 40001 10 100
+	vt_start_top 160 40 --interval 0.5
+	vt_wait_text 10 "$VIEWS_TOP_UDP" || fail "no UDP flow row with rates 0: $(vt_screen)"
+	local screen=$FM_LOG_DIR/screen.txt
+	vt_screen >"$screen"
+	grep -Eqx "flowmeta top $FM_IF_A: daemon running \\(pid $FM_PID, updated [0-9]+ s ago\\); every 0\\.5 s; q quits" \
+		<(head -n 1 "$screen") || fail "first row: $(head -n 1 "$screen")"
+	tail -n +2 "$screen" >"$screen.rest"
+	{ views_top_head 1 0.0; echo "$VIEWS_TOP_UDP"; } | assert_lines "$screen.rest" "the frame"
+	assert_eq "$(vt_pane alternate_on)" 1 "alternate screen while top runs"
+	assert_eq "$(vt_pane cursor_flag)" 0 "cursor visible while top runs"
+	# The column header in reverse video, nothing else.
+	assert_eq "$(vt_tmux capture-pane -p -e -t view | grep -c $'\033\\[7m')" 1 \
+		"rows with reverse video"
+
+	local ping_log=$FM_LOG_DIR/ping.log ping_pid pps bps
+	bg_start "$ping_log" "$FM_NS_A" ping -n -q -c 25 -i 0.2 -s 56 "$FM_B4"
+	ping_pid=$BG_PID
+	vt_wait_row 10 'egress  icmp   100\.64\.0\.1     - 100\.64\.0\.2     - +[1-9][0-9]* +[0-9.]+k? +[0-9]+ +[0-9]+ echo-request' ||
+		fail "no echo-request row with a rate: $(vt_screen)"
+	read -r pps bps <<<"$(echo "$VT_MATCH" | awk '{print $7, $8}')"
+	case $bps in *k) bps=$(awk -v b="${bps%k}" 'BEGIN {printf "%d", b * 1000}') ;; esac
+	# 5 pings a second of 84 octets: 3360 bit/s. A loaded machine delays reads and pings.
+	assert_range "$pps" 2 10 "echo-request pkt/s"
+	assert_range "$bps" 1344 6720 "echo-request bit/s"
+	vt_wait_row 10 'in [1-9][0-9]* pkt/s [0-9.]+k bit/s   out [1-9][0-9]* pkt/s [0-9.]+k bit/s' ||
+		fail "no totals per direction: $(vt_screen)"
+	bg_wait "$ping_pid" || fail "ping: $(tail -n 2 "$ping_log")"
+	grep -q '^25 packets transmitted, 25 received' "$ping_log" || fail "ping: $(tail -n 2 "$ping_log")"
+	# Traffic over: rates 0, totals exact; equal rates are ordered by octets, then by key.
+	vt_wait_text 10 "$VIEWS_TOP_REQ" || fail "no idle echo-request row: $(vt_screen)"
+	vt_screen | tail -n +2 >"$screen.rest"
+	{ views_top_head 3 0.1; printf '%s\n' "$VIEWS_TOP_REQ" "$VIEWS_TOP_REP" "$VIEWS_TOP_UDP"; } |
+		assert_lines "$screen.rest" "the frame after the ping"
+	vt_tmux send-keys -t view q
+	vt_assert_restored "q"
+}
+
+# Ctrl-C and SIGTERM end the view as `q` does: status 0, the terminal restored.
+test_top_stops() {	# C-c | TERM
+	require_flowmeta
+	require_cmd tmux socat
+	views_metered_overlay
+	send_udp "$FM_NS_A" "$FM_NS_B" "$FM_B4" 5001 40001 10 100
+	vt_start_top 160 40 --interval 0.5
+	vt_wait_text 10 "$VIEWS_TOP_UDP" || fail "no UDP flow row: $(vt_screen)"
+	case $1 in
+	C-c) vt_tmux send-keys -t view C-c ;;
+	TERM) kill -TERM "$VT_TOP_PID" ;;
+	esac
+	vt_assert_restored "$1"
+}
+
+# Ctrl-Z: the terminal is given back before top stops (the shell finds its settings and normal
+# screen as before), and taken again with a full frame at `fg`; `q` then ends it as usual.
+test_top_suspend() {
+	require_flowmeta
+	require_cmd tmux socat
+	views_metered_overlay
+	send_udp "$FM_NS_A" "$FM_NS_B" "$FM_B4" 5001 40001 10 100
+	vt_start_top 160 40 --interval 0.5
+	vt_wait_text 10 "$VIEWS_TOP_UDP" || fail "no UDP flow row: $(vt_screen)"
+	vt_tmux send-keys -t view C-z
+	vt_wait_text 10 "views: top stopped" || fail "top did not stop on Ctrl-Z: $(vt_screen)"
+	assert_eq "$(awk '{print $3}' "/proc/$VT_TOP_PID/stat")" T "state of top after Ctrl-Z"
+	assert_eq "$(cat "$VT_DIR/stty.stopped")" "$(cat "$VT_DIR/stty.before")" \
+		"terminal settings the shell got back from the stopped top"
+	assert_eq "$(vt_pane alternate_on)" 0 "alternate screen while top is stopped"
+	assert_eq "$(vt_pane cursor_flag)" 1 "cursor visible while top is stopped"
+	touch "$VT_DIR/fg"
+	wait_until 10 views_alternate_on || fail "top did not take the screen again: $(vt_screen)"
+	vt_wait_text 10 "$VIEWS_TOP_UDP" || fail "no frame after fg: $(vt_screen)"
+	[ "$(stty -g -F "$(vt_pane pane_tty)")" != "$(cat "$VT_DIR/stty.before")" ] ||
+		fail "top runs again without its terminal settings (no echo, no line buffering)"
+	vt_tmux send-keys -t view q
+	vt_assert_restored "q after Ctrl-Z and fg"
+}
+
+views_alternate_on() {
+	[ "$(vt_pane alternate_on)" = 1 ]
+}
+
+# A smaller window (SIGWINCH): the frame is redrawn at once to its size, every row cut at the new
+# width and only the flows that fit; back to a larger one, everything again. The interval is
+# longer than the test: every frame after the first is a redraw for a resize.
+test_top_resize() {
+	require_flowmeta
+	require_cmd tmux socat
+	views_metered_overlay
+	send_udp_flows "$FM_NS_A" "$FM_NS_B" "$FM_B4" 5001 40001 5 2 100
+	vt_start_top 160 40 --interval 600
+	local want=$FM_LOG_DIR/want.txt got=$FM_LOG_DIR/got.txt p line
+	# Equal flows in key order: the low byte of the host-order source port first.
+	{
+		views_top_head 5 0.1 -
+		for p in 40001 40002 40003 40004 40005; do
+			printf 'egress  udp    100.64.0.1 %s 100.64.0.2  5001       -       -          2          256\n' "$p"
+		done
+	} >"$want"
+	vt_wait_text 10 "$(tail -n 1 "$want")" || fail "no flow rows: $(vt_screen)"
+	vt_screen | tail -n +2 >"$got"
+	assert_lines "$got" "the frame at 160 x 40" <"$want"
+	vt_tmux resize-window -t view -x 60 -y 9
+	# 9 rows: the 6 of the head and 3 flows, each row its first 60 columns.
+	head -n 8 "$want" | while IFS= read -r line; do
+		line=${line:0:60}
+		echo "${line%"${line##*[! ]}"}"
+	done >"$want.small"
+	wait_until 10 vt_rows_are "$want.small" || fail "not redrawn at 60 x 9: $(vt_screen)"
+	assert_eq "$(vt_screen | wc -l)" 9 "rows at 60 x 9"
+	vt_tmux resize-window -t view -x 160 -y 40
+	wait_until 10 vt_rows_are "$want" || fail "not redrawn at 160 x 40: $(vt_screen)"
+	vt_tmux send-keys -t view q
+	vt_assert_restored "q after resizing"
+}
+
+# Rows 2 and on of the screen are FILE.
+vt_rows_are() {	# FILE
+	[ "$(vt_screen | tail -n +2)" = "$(cat "$1")" ]
+}
+
+# Not a terminal: --once prints one plain snapshot, rates over one interval, and exits 0.
+test_top_once_plain() {
+	require_flowmeta
+	require_cmd socat
+	views_metered_overlay
+	send_udp "$FM_NS_A" "$FM_NS_B" "$FM_B4" 5001 40001 10 100
+	local out=$FM_LOG_DIR/once.txt rc=0
+	fm_cmd "$FM_NS_A" top "$FM_IF_A" --once --interval 0.5 >"$out" 2>"$out.err" || rc=$?
+	assert_eq "$rc" 0 "exit status of top --once"
+	[ ! -s "$out.err" ] || fail "stderr: $(cat "$out.err")"
+	! grep -q $'\033' "$out" || fail "escape sequences in a plain snapshot: $(cat -v "$out")"
+	grep -Eqx "flowmeta top $FM_IF_A: daemon running \\(pid $FM_PID, updated [0-9]+ s ago\\); every 0\\.5 s" \
+		<(head -n 1 "$out") || fail "first line: $(head -n 1 "$out")"
+	tail -n +2 "$out" >"$out.rest"
+	{ views_top_head 1 0.0; echo "$VIEWS_TOP_UDP"; echo; } | assert_lines "$out.rest" "--once"
+}
+
+# Not a terminal, without --once: a snapshot every interval, also once the daemon is killed (the
+# programs count on) and once the pins are gone; SIGTERM ends it with status 0.
+test_top_plain_snapshots() {
+	require_flowmeta
+	require_cmd socat
+	views_metered_overlay
+	send_udp "$FM_NS_A" "$FM_NS_B" "$FM_B4" 5001 40001 10 100
+	local out=$FM_LOG_DIR/top.txt top_pid
+	bg_start "$out" "$FM_NS_A" "$FM_BIN" top -i "$FM_IF_A" --pin-dir "$(fm_pin_dir "$FM_IF_A")" \
+		--interval 0.2
+	top_pid=$BG_PID
+	wait_until 10 views_snapshots_at_least "$out" 3 || fail "not 3 snapshots: $(cat "$out")"
+	fm_kill9 "$FM_PID"
+	wait_for_line 10 "$out" "^flowmeta top $FM_IF_A: no daemon \\(the last, pid $FM_PID, updated [0-9]+ s ago\\); every 0\\.2 s\$" "$top_pid" ||
+		fail "no snapshot without the daemon: $(tail -n 8 "$out")"
+	wait_until 5 views_last_snapshot_has "$out" "$VIEWS_TOP_UDP" ||
+		fail "the flow is not in the snapshots without the daemon: $(tail -n 8 "$out")"
+	fm_cmd "$FM_NS_A" detach "$FM_IF_A" >/dev/null 2>&1 || fail "detach failed"
+	wait_for_line 10 "$out" "^flowmeta top $FM_IF_A: nothing pinned for $FM_IF_A: flowmeta stopped and detached, or never ran\$" "$top_pid" ||
+		fail "no snapshot saying nothing is pinned: $(tail -n 8 "$out")"
+	stop_pid "$top_pid" TERM 5
+	assert_eq "$BG_STATUS" 0 "exit status of top on SIGTERM"
+	! grep -q $'\033' "$out" || fail "escape sequences in plain snapshots"
+}
+
+views_snapshots_at_least() {	# FILE N
+	[ "$(grep -c '^flowmeta top ' "$1")" -ge "$2" ]
+}
+
+# The last complete snapshot of FILE (snapshots end with a blank line) has a line TEXT.
+views_last_snapshot_has() {	# FILE TEXT
+	awk 'BEGIN {RS = ""} {last = prev; prev = $0} END {print prev}' "$1" | grep -Fxq -- "$2"
+}
+
+test_top_nothing_pinned() {
+	require_flowmeta
+	ns_new u
+	ip -n "$NS_NAME" link add fmVd0 type veth peer name fmVd1
+	local pin=$FM_BPFFS/fmE-$FM_TEST_NAME-$FM_ID-none rc=0 err=$FM_LOG_DIR/err
+	ns_run "$NS_NAME" "$FM_BIN" top -i fmVd0 --pin-dir "$pin" --once >/dev/null 2>"$err" || rc=$?
+	assert_eq "$rc" 1 "exit status"
+	assert_eq "$(cat "$err")" \
+		"error: nothing pinned for fmVd0 in $pin: flowmeta has not run on it" "stderr"
+}
+
 run_test views_flows_icmp_type_code_names test_flows_icmp_names
 run_test views_flows_sort_and_top_exact_lines test_flows_sort_and_top
 run_test views_flows_sort_unknown_key_exit_2 test_flows_bad_value \
@@ -182,6 +390,28 @@ run_test views_flows_top_zero_exit_2 test_flows_bad_value \
 run_test views_flows_top_not_a_number_exit_2 test_flows_bad_value \
 	'error: --top: "5x" is not a number of flows; use a whole number, 1 or more' flows -i lo --top 5x
 run_test views_status_times_as_ages test_status_ages
+run_test views_top_terminal_rates_counters_q_restores test_top_screen
+run_test views_top_ctrl_c_restores_terminal test_top_stops C-c
+run_test views_top_sigterm_restores_terminal test_top_stops TERM
+run_test views_top_ctrl_z_gives_terminal_back test_top_suspend
+run_test views_top_resize_redraws_to_fit test_top_resize
+run_test views_top_once_plain_snapshot test_top_once_plain
+run_test views_top_plain_snapshots_without_daemon_and_pins test_top_plain_snapshots
+run_test views_top_nothing_pinned_exit_1 test_top_nothing_pinned
+run_test views_top_interval_too_short_exit_2 test_flows_bad_value \
+	'error: --interval: "0.05" is not a number of seconds from 0.1 to 3600' top -i lo --interval 0.05
+run_test views_top_interval_negative_exit_2 test_flows_bad_value \
+	'error: --interval: "-1" is not a number of seconds from 0.1 to 3600' top -i lo --interval -1
+run_test views_top_interval_exponent_exit_2 test_flows_bad_value \
+	'error: --interval: "1e3" is not a number of seconds from 0.1 to 3600' top -i lo --interval 1e3
+run_test views_top_interval_too_long_exit_2 test_flows_bad_value \
+	'error: --interval: "3601" is not a number of seconds from 0.1 to 3600' top -i lo --interval 3601
+run_test views_flows_once_exit_2 test_flows_bad_value \
+	'error: flows: --interval and --once are options of top' flows -i lo --once
 run_test views_status_sort_exit_2 test_flows_bad_value \
-	'error: status: --sort and --top are options of flows' status -i lo --sort packets
+	'error: status: --sort is an option of flows' status -i lo --sort packets
+run_test views_status_top_exit_2 test_flows_bad_value \
+	'error: status: --top is an option of flows and top' status -i lo --top 3
+run_test views_top_sort_exit_2 test_flows_bad_value \
+	'error: top: --sort is an option of flows' top -i lo --sort packets
 finish_tests
