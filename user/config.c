@@ -467,8 +467,20 @@ static bool split_host_port(const char *host, bool *v6, const char **addr, const
 	return true;
 }
 
-/* The numeric address in [host, end) into bytes (4 or 16 of them); false with why. */
-static bool parse_host(const char *host, const char *end, bool v6, uint8_t bytes[16], char *why,
+/* Whether 16 address bytes are IPv4-mapped IPv6, ::ffff:a.b.c.d (bytes: no alignment needed). */
+static bool ipv4_mapped(const uint8_t addr[16])
+{
+	static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff};
+
+	return !memcmp(addr, mapped, sizeof(mapped));
+}
+
+/*
+ * The numeric address in [host, end) into bytes (4 or 16 of them); false with why. An IPv4-mapped
+ * IPv6 address (::ffff:a.b.c.d) is the IPv4 collector a.b.c.d (*v6 turns false): datagrams to it
+ * leave as IPv4 anyway, and one collector written both ways is then the same collector.
+ */
+static bool parse_host(const char *host, const char *end, bool *v6, uint8_t bytes[16], char *why,
 		       size_t size)
 {
 	char addr[INET6_ADDRSTRLEN];
@@ -477,12 +489,17 @@ static bool parse_host(const char *host, const char *end, bool v6, uint8_t bytes
 		end = host + sizeof(addr) - 1; /* too long for an address: inet_pton fails */
 	memcpy(addr, host, (size_t)(end - host));
 	addr[end - host] = '\0';
-	if (inet_pton(v6 ? AF_INET6 : AF_INET, addr, bytes) != 1) {
-		snprintf(why, size, "\"%s\" is not an %s address%s; %s", addr, v6 ? "IPv6" : "IPv4",
-			 v6 ? "" : " (names are not resolved)", v6 ? v6_form : v4_form);
+	if (inet_pton(*v6 ? AF_INET6 : AF_INET, addr, bytes) != 1) {
+		snprintf(why, size, "\"%s\" is not an %s address%s; %s", addr,
+			 *v6 ? "IPv6" : "IPv4", *v6 ? "" : " (names are not resolved)",
+			 *v6 ? v6_form : v4_form);
 		return false;
 	}
-	if (!memcmp(bytes, (const uint8_t[16]){0}, v6 ? 16 : 4)) {
+	if (*v6 && ipv4_mapped(bytes)) {
+		memmove(bytes, bytes + 12, 4);
+		*v6 = false;
+	}
+	if (!memcmp(bytes, (const uint8_t[16]){0}, *v6 ? 16 : 4)) {
 		snprintf(why, size, "the unspecified address %s cannot be a collector", addr);
 		return false;
 	}
@@ -520,7 +537,7 @@ int collector_parse(const char *spec, struct collector_addr *out, char *err, siz
 	if (!check_transport(spec, sizeof(out->spec) - 1, why, sizeof(why)) ||
 	    !split_host_port(strchr(spec, '/') + 1, &v6, &host, &host_end, &port, why,
 			     sizeof(why)) ||
-	    !parse_host(host, host_end, v6, bytes, why, sizeof(why)))
+	    !parse_host(host, host_end, &v6, bytes, why, sizeof(why)))
 		return collector_error(err, err_len, spec, why);
 	if (!parse_port(port, strlen(port), 1, &port_num)) {
 		snprintf(why, sizeof(why), "\"%.8s\" is not a port; expected a port from 1 to 65535",
@@ -637,6 +654,58 @@ static bool clear_host_bits(struct prefix *p, unsigned int bits)
 	return was_set;
 }
 
+/* A dotted IPv4 part (the whole text, or after an IPv6 address's last ':') with a leading zero. */
+static bool leading_zero_octet(const char *addr)
+{
+	const char *colon = strrchr(addr, ':'), *p = colon ? colon + 1 : addr;
+
+	if (!strchr(p, '.'))
+		return false;
+	for (; *p; p++)
+		if (*p == '0' && (p == addr || p[-1] == '.' || p[-1] == ':') && p[1] >= '0' &&
+		    p[1] <= '9')
+			return true;
+	return false;
+}
+
+/*
+ * Address spellings a policy must not misread (README, "Address spellings"). IPv4-mapped IPv6
+ * (::ffff:a.b.c.d, any notation, /96 or longer) is the IPv4 peer or prefix: the kernel judges such
+ * a packet by its IPv4 identity. IPv4-compatible IPv6 (::a.b.c.d, deprecated; anything in ::/96
+ * but :: and ::1, however written) is refused: no IPv4 traffic has such an address, and the
+ * operator surely meant the IPv4 peer.
+ */
+static int prefix_spelling(const char *text, struct prefix *out, char *err, size_t err_len)
+{
+	static const uint8_t zero[12];
+
+	if (out->ip_version != 6)
+		return 0;
+	if (ipv4_mapped(out->addr) && out->len >= 96) {
+		memmove(out->addr, out->addr + 12, 4);
+		memset(out->addr + 4, 0, 12);
+		out->ip_version = 4;
+		out->len -= 96;
+		return 0;
+	}
+	if (!memcmp(out->addr, zero, sizeof(zero)) && out->len >= 96 &&
+	    !(out->len == 128 && !out->addr[12] && !out->addr[13] && !out->addr[14] &&
+	      out->addr[15] <= 1)) {
+		struct prefix v4 = {.ip_version = 4, .len = (uint8_t)(out->len - 96)};
+		char want[INET_ADDRSTRLEN + 4];
+
+		memcpy(v4.addr, out->addr + 12, 4);
+		clear_host_bits(&v4, 32);
+		prefix_format(&v4, want, sizeof(want));
+		config_err(err, err_len,
+			   "%s is IPv4-compatible IPv6 (deprecated, RFC 4291), which no IPv4 "
+			   "traffic has; write %s for IPv4",
+			   text, want);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int prefix_parse(const char *text, bool allow_any, struct prefix *out, char *err, size_t err_len)
 {
 	const char *slash = strchr(text, '/');
@@ -646,11 +715,22 @@ int prefix_parse(const char *text, bool allow_any, struct prefix *out, char *err
 	char addr[INET6_ADDRSTRLEN], fixed[INET6_ADDRSTRLEN + 4];
 	unsigned int bits, len;
 
-	memset(out, 0, sizeof(*out));
+	memset(out, 0, sizeof(out[0]));
 	if (!strcasecmp(text, "any")) {
 		if (allow_any)
 			return 0;
 		config_err(err, err_len, "\"any\" is not allowed here; expected %s", form);
+		return -EINVAL;
+	}
+	if (memchr(text, '%', addr_len)) {
+		config_err(err, err_len,
+			   "a zone index (%%...) has no place in a peer, which is matched by "
+			   "address on this interface; expected %s",
+			   form);
+		return -EINVAL;
+	}
+	if (*text == '[') {
+		config_err(err, err_len, "no brackets around an address here; expected %s", form);
 		return -EINVAL;
 	}
 	if (addr_len == 0 || addr_len >= sizeof(addr))
@@ -659,17 +739,28 @@ int prefix_parse(const char *text, bool allow_any, struct prefix *out, char *err
 	addr[addr_len] = '\0';
 	out->ip_version = strchr(addr, ':') ? 6 : 4;
 	bits = out->ip_version == 6 ? 128 : 32;
-	if (inet_pton(out->ip_version == 6 ? AF_INET6 : AF_INET, addr, out->addr) != 1)
-		goto bad_address;
+	if (inet_pton(out->ip_version == 6 ? AF_INET6 : AF_INET, addr, out->addr) != 1) {
+		if (!leading_zero_octet(addr))
+			goto bad_address;
+		memset(out, 0, sizeof(out[0]));
+		config_err(err, err_len,
+			   "an IPv4 part with a leading zero could be read as octal; write each "
+			   "part in decimal without leading zeros");
+		return -EINVAL;
+	}
 	if (!slash) {
 		len = bits;
 	} else if (!parse_decimal(slash + 1, strlen(slash + 1), bits, &len)) {
-		memset(out, 0, sizeof(*out));
+		memset(out, 0, sizeof(out[0]));
 		config_err(err, err_len, "bad prefix length; expected /0 to /%u", bits);
 		return -EINVAL;
 	}
 	out->len = (uint8_t)len;
-	if (clear_host_bits(out, bits)) {
+	if (prefix_spelling(text, out, err, err_len)) {
+		memset(out, 0, sizeof(out[0]));
+		return -EINVAL;
+	}
+	if (clear_host_bits(out, out->ip_version == 6 ? 128 : 32)) {
 		prefix_format(out, fixed, sizeof(fixed));
 		config_err(err, err_len, "host bits are set; did you mean %s?", fixed);
 		return -EINVAL;
@@ -677,7 +768,7 @@ int prefix_parse(const char *text, bool allow_any, struct prefix *out, char *err
 	return 0;
 
 bad_address:
-	memset(out, 0, sizeof(*out));
+	memset(out, 0, sizeof(out[0]));
 	config_err(err, err_len, "not an IPv4 or IPv6 address; expected %s", form);
 	return -EINVAL;
 }

@@ -11,6 +11,12 @@
  *   json-c would silently keep the last one.
  * - Duplicate collectors (same address and port, however written) are an error, in the file and
  *   through config_add_collector: sending each record twice would double the collector's counts.
+ *   An IPv4-mapped IPv6 collector ([::ffff:a.b.c.d]) is the IPv4 collector a.b.c.d.
+ * - Peers: IPv4-mapped IPv6 (::ffff:a.b.c.d, /96 or longer) is the IPv4 peer or prefix; zone
+ *   indexes, brackets, IPv4 parts with leading zeros and IPv4-compatible IPv6 (::/96 but :: and
+ *   ::1) are refused (see prefix_parse).
+ * - The text is scanned whole without recursion (other top-level keys nest as deep as they like);
+ *   FlowMetadata nests at most 16 levels.
  * - The file must be strict JSON: no comments, trailing commas, single quotes, NaN or raw control
  *   characters in strings. A leading UTF-8 byte-order mark is skipped.
  */
@@ -53,9 +59,9 @@ struct collector_addr {
 };
 
 /*
- * An IPv4 or IPv6 prefix; IPv4 in the first 4 bytes of addr, the rest zero. Host bits beyond len
- * are always zero (a prefix written with host bits set is rejected). A bare address has len 32 or
- * 128. "any" is ip_version 0, len 0, addr all zero.
+ * An IPv4 or IPv6 prefix; IPv4 in the first 4 bytes of addr, the rest zero (also when written
+ * IPv4-mapped). Host bits beyond len are always zero (a prefix written with host bits set is
+ * rejected). A bare address has len 32 or 128. "any" is ip_version 0, len 0, addr all zero.
  */
 struct prefix {
 	uint8_t addr[16];
@@ -146,7 +152,9 @@ const char *rule_direction_name(enum rule_direction d);
 
 /*
  * Parse "any", "ADDRESS" or "ADDRESS/LEN" (IPv4 or IPv6); -EINVAL with "why" in err (no quoting of
- * text: callers add context). allow_any false rejects "any".
+ * text: callers add context). allow_any false rejects "any". ::ffff:a.b.c.d/N (N >= 96) is the
+ * IPv4 prefix a.b.c.d/(N - 96); IPv4-compatible addresses, zone indexes, brackets and IPv4 parts
+ * with leading zeros are refused.
  */
 int prefix_parse(const char *text, bool allow_any, struct prefix *out, char *err, size_t err_len);
 

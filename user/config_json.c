@@ -3,16 +3,19 @@
  * Strict JSON reading for configuration files (see config_json.h), and the one-line message
  * formatter of the configuration code.
  *
- * json-c parses the text, but even in strict mode it takes single-quoted names, NaN, "1." and raw
- * control characters in strings, and silently keeps the last of two equal keys. So once json-c has
- * accepted the text, a small scanner walks it once more: it rejects those, rejects repeated keys
- * inside the scope (FlowMetadata), and remembers where each value of the scope was written, so that
- * messages quote a value exactly as the operator typed it (json-c would print
- * 99999999999999999999 as 18446744073709551615, and "-0" as 0).
+ * A scanner of our own checks the whole text against RFC 8259 once, without recursion, and places
+ * every syntax error by line and column: json-c, even in strict mode, takes single-quoted names,
+ * NaN, "1." and raw control characters in strings, silently keeps the last of two equal keys, and
+ * refuses anything nested deeper than 32 levels, which agent profiles may well be in keys that are
+ * not ours. The scanner also rejects repeated keys inside the scope (FlowMetadata), bounds its
+ * depth, and remembers where each of its values was written, so that messages quote a value
+ * exactly as the operator typed it (json-c would print 99999999999999999999 as
+ * 18446744073709551615, and "-0" as 0). json-c then builds objects for the scope alone.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,7 +119,42 @@ bool json_path_index(char *buf, size_t size, const char *parent, size_t index)
 	return n >= 0 && (size_t)n < size;
 }
 
-/* ---- the strict second pass over the text --------------------------------------------------- */
+/* ---- the scanner: the whole text, once, without recursion ---------------------------------- */
+
+/*
+ * Objects and arrays outside the scope cost one bit each on the scanner's stack, however deep an
+ * agent profile nests them; nothing else is kept of them. The scope (FlowMetadata) nests at most
+ * SCOPE_MAX_DEPTH levels, each with a frame: its key path and the keys seen so far.
+ */
+#define SCOPE_MAX_DEPTH 16
+
+struct seen_key {
+	char *name;
+	size_t off;
+};
+
+/* An open object or array of the scope. */
+struct frame {
+	size_t start;		/* offset of its '{' or '[' */
+	size_t index;		/* array: index of the element being read */
+	bool record;		/* its values are recorded (its path fits CONFIG_PATH_LEN) */
+	char path[CONFIG_PATH_LEN];
+	struct seen_key *seen;
+	size_t n_seen;
+};
+
+struct scanner {
+	struct json_source *src;
+	uint8_t *kinds;		/* one bit per open container: 1 object, 0 array */
+	size_t depth, kinds_cap;
+	size_t scope_depth;	/* depth of the scope's value while it is open, else 0 */
+	struct frame frames[SCOPE_MAX_DEPTH]; /* frames[depth - scope_depth] */
+	bool scope_seen;
+	size_t scope_key_off, scope_off, scope_len;
+	/* the slot of the next value: its path, whether it is recorded, whether in the scope */
+	char path[CONFIG_PATH_LEN];
+	bool record, in_scope;
+};
 
 static size_t skip_space(const struct json_source *src, size_t pos)
 {
@@ -129,6 +167,11 @@ static size_t skip_space(const struct json_source *src, size_t pos)
 static bool is_digit(char c)
 {
 	return c >= '0' && c <= '9';
+}
+
+static bool is_hex(char c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
 static int remember(struct json_source *src, const char *path, size_t off, size_t len)
@@ -165,21 +208,85 @@ const char *json_source_raw(const struct json_source *src, const char *path, siz
 	return NULL;
 }
 
-static int scan_value(struct json_source *src, size_t *pos, const char *path, bool record,
-		      int depth);
+/*
+ * The end of the file where more was expected, a comment, or else what (NULL: "unexpected
+ * character" with the character).
+ */
+static int unexpected(struct json_source *src, size_t off, const char *what)
+{
+	unsigned char c = off < src->len ? (unsigned char)src->text[off] : 0;
+	char buf[96];
 
+	if (off >= src->len)
+		return syntax_error(src, src->len,
+				    "unexpected end of file (an object or array is not closed)");
+	if (c == '/')
+		return syntax_error(src, off, "comments are not allowed in JSON");
+	if (what)
+		return syntax_error(src, off, what);
+	if (c > ' ' && c < 0x7f) {
+		snprintf(buf, sizeof(buf), "unexpected character '%c'", c);
+		return syntax_error(src, off, buf);
+	}
+	return syntax_error(src, off, "unexpected character");
+}
+
+/* Bytes of the UTF-8 sequence at s: RFC 3629, no overlong form, surrogate or beyond U+10FFFF. */
+static size_t utf8_length(const unsigned char *s, size_t avail)
+{
+	size_t n;
+	uint32_t cp;
+
+	if (s[0] < 0xc2 || s[0] > 0xf4)
+		return 0;
+	n = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
+	if (n > avail)
+		return 0;
+	cp = s[0] & (0x7f >> n);
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* A string at *pos, whose escapes and UTF-8 are valid, and no control character. */
 static int scan_string(struct json_source *src, size_t *pos)
 {
-	size_t i = *pos + 1;
+	const unsigned char *t = (const unsigned char *)src->text;
+	size_t i = *pos + 1, n;
 
-	while (i < src->len && src->text[i] != '"') {
-		unsigned char c = src->text[i];
-
-		if (c < 0x20)
+	while (i < src->len && t[i] != '"') {
+		if (t[i] < 0x20)
 			return syntax_error(src, i,
 					    "control character in a string (write it as an escape "
 					    "such as \\t or \\n)");
-		i += c == '\\' ? 2 : 1;
+		if (t[i] == '\\') {
+			if (i + 1 < src->len && t[i + 1] && strchr("\"\\/bfnrt", t[i + 1])) {
+				i += 2;
+				continue;
+			}
+			if (i + 5 < src->len && t[i + 1] == 'u' && is_hex(t[i + 2]) &&
+			    is_hex(t[i + 3]) && is_hex(t[i + 4]) && is_hex(t[i + 5])) {
+				i += 6;
+				continue;
+			}
+			return syntax_error(src, i,
+					    "invalid escape in a string (\\\" \\\\ \\/ \\b \\f \\n "
+					    "\\r \\t or \\uXXXX)");
+		}
+		if (t[i] < 0x80) {
+			i++;
+			continue;
+		}
+		n = utf8_length(t + i, src->len - i);
+		if (!n)
+			return syntax_error(src, i, "invalid UTF-8");
+		i += n;
 	}
 	if (i >= src->len)
 		return syntax_error(src, src->len, "unexpected end of file inside a string");
@@ -198,7 +305,9 @@ static int scan_number(struct json_source *src, size_t *pos)
 	if (t[i] == 'N' || t[i] == 'I')
 		return syntax_error(src, *pos, "NaN and Infinity are not JSON numbers");
 	if (!is_digit(t[i]))
-		return syntax_error(src, *pos, "unexpected character");
+		return unexpected(src, *pos, NULL);
+	if (t[i] == '0' && is_digit(t[i + 1]))
+		return syntax_error(src, i, "a number cannot start with 0 (no leading zeros)");
 	while (is_digit(t[i]))
 		i++;
 	if (t[i] == '.') {
@@ -232,7 +341,7 @@ static int scan_literal(struct json_source *src, size_t *pos)
 			return 0;
 		}
 	}
-	return syntax_error(src, *pos, "unexpected character");
+	return unexpected(src, *pos, NULL);
 }
 
 /* A key as json-c sees it: escapes decoded (by json-c itself, so both agree). */
@@ -256,140 +365,233 @@ static char *decode_key(const struct json_source *src, size_t start, size_t end)
 	return key;
 }
 
-struct seen_key {
-	char *name;
-	size_t off;
-};
-
-/* Remember a key of one object; -EINVAL naming both places when it was already there. */
-static int note_key(struct json_source *src, struct seen_key **seen, size_t *n_seen, char *key,
-		    size_t off, const char *path)
+static int repeated_key(struct json_source *src, const char *path, size_t off, size_t first)
 {
-	struct seen_key *grown;
 	unsigned int line, col, first_line, first_col;
 
-	for (size_t i = 0; i < *n_seen; i++) {
-		if (strcmp((*seen)[i].name, key))
+	text_position(src->text, off, &line, &col);
+	text_position(src->text, first, &first_line, &first_col);
+	return fail(src,
+		    "%s: key repeated at line %u, column %u (first at line %u, column %u); each "
+		    "key may appear only once",
+		    path, line, col, first_line, first_col);
+}
+
+/* Remember a key of one object of the scope; -EINVAL naming both places when it was there. */
+static int note_key(struct json_source *src, struct frame *f, char *key, size_t off,
+		    const char *path)
+{
+	struct seen_key *grown;
+
+	for (size_t i = 0; i < f->n_seen; i++) {
+		if (strcmp(f->seen[i].name, key))
 			continue;
 		free(key);
-		text_position(src->text, off, &line, &col);
-		text_position(src->text, (*seen)[i].off, &first_line, &first_col);
-		return fail(src,
-			    "%s: key repeated at line %u, column %u (first at line %u, column %u); "
-			    "each key may appear only once",
-			    path, line, col, first_line, first_col);
+		return repeated_key(src, path, off, f->seen[i].off);
 	}
-	grown = realloc(*seen, (*n_seen + 1) * sizeof(**seen));
+	grown = realloc(f->seen, (f->n_seen + 1) * sizeof(*f->seen));
 	if (!grown) {
 		free(key);
 		return out_of_memory(src);
 	}
-	*seen = grown;
-	grown[*n_seen].name = key;
-	grown[*n_seen].off = off;
-	(*n_seen)++;
+	f->seen = grown;
+	grown[f->n_seen].name = key;
+	grown[f->n_seen].off = off;
+	f->n_seen++;
 	return 0;
 }
 
-static int scan_object(struct json_source *src, size_t *pos, const char *path, bool record,
-		       int depth)
+static bool top_is_object(const struct scanner *sc)
 {
-	struct seen_key *seen = NULL;
-	size_t n_seen = 0, i = skip_space(src, *pos + 1);
-	char child[CONFIG_PATH_LEN];
-	int err = 0;
+	size_t d = sc->depth - 1;
 
-	if (src->text[i] == '}') {
-		*pos = i + 1;
+	return sc->kinds[d / 8] & (1u << (d % 8));
+}
+
+/* The frame of the innermost container when it belongs to the scope, else NULL. */
+static struct frame *scope_frame(struct scanner *sc)
+{
+	if (!sc->scope_depth || sc->depth < sc->scope_depth)
+		return NULL;
+	return &sc->frames[sc->depth - sc->scope_depth];
+}
+
+/* The slot of the next member of the innermost object: its key is text[key_off, key_end). */
+static int enter_member(struct scanner *sc, size_t key_off, size_t key_end)
+{
+	struct json_source *src = sc->src;
+	struct frame *f = scope_frame(sc);
+	char *key;
+
+	sc->record = sc->in_scope = false;
+	if (sc->depth == 1) {
+		/* Only the scope is ours: the rest of an agent profile is not checked. */
+		bool ours;
+
+		key = decode_key(src, key_off, key_end);
+		if (!key)
+			return out_of_memory(src);
+		ours = !strcmp(key, src->scope);
+		free(key);
+		if (!ours)
+			return 0;
+		if (sc->scope_seen)
+			return repeated_key(src, src->scope, key_off, sc->scope_key_off);
+		sc->scope_seen = true;
+		sc->scope_key_off = key_off;
+		snprintf(sc->path, sizeof(sc->path), "%s", src->scope);
+		sc->record = sc->in_scope = true;
 		return 0;
 	}
-	for (;;) {
-		size_t key_off = i;
-		bool child_record;
-		char *key;
-
-		if (src->text[i] != '"') {
-			err = syntax_error(src, i,
-					   src->text[i] == '\'' ? "names must be in double quotes"
-								: "unexpected character");
-			break;
-		}
-		err = scan_string(src, &i);
-		if (err)
-			break;
-		key = decode_key(src, key_off, i);
-		if (!key) {
-			err = out_of_memory(src);
-			break;
-		}
-		/* Only the scope is ours: the rest of an agent profile is not checked. */
-		child_record = record || (depth == 0 && !strcmp(key, src->scope));
-		if (!json_path_key(child, sizeof(child), path, key))
-			child_record = false;
-		if (child_record)
-			err = note_key(src, &seen, &n_seen, key, key_off, child);
-		else
-			free(key);
-		if (err)
-			break;
-		i = skip_space(src, skip_space(src, i) + 1); /* past the ':' json-c has checked */
-		err = scan_value(src, &i, child, child_record, depth + 1);
-		if (err)
-			break;
-		i = skip_space(src, i);
-		if (src->text[i] == '}') {
-			*pos = i + 1;
-			break;
-		}
-		i = skip_space(src, i + 1); /* past the ',' */
+	if (!f)
+		return 0;
+	sc->in_scope = true;
+	key = decode_key(src, key_off, key_end);
+	if (!key)
+		return out_of_memory(src);
+	sc->record = f->record && json_path_key(sc->path, sizeof(sc->path), f->path, key);
+	if (!sc->record) {
+		free(key);
+		return 0;
 	}
-	for (size_t k = 0; k < n_seen; k++)
-		free(seen[k].name);
-	free(seen);
+	return note_key(src, f, key, key_off, sc->path);
+}
+
+/* The slot of the next element of the innermost array. */
+static void enter_element(struct scanner *sc)
+{
+	struct frame *f = scope_frame(sc);
+
+	sc->in_scope = f != NULL;
+	sc->record = f && f->record && json_path_index(sc->path, sizeof(sc->path), f->path,
+							 f->index);
+}
+
+/* Open an object or array at off, in the current slot. */
+static int push(struct scanner *sc, size_t off, bool object)
+{
+	struct json_source *src = sc->src;
+	struct frame *f;
+	size_t d = sc->depth;
+
+	if (d / 8 >= sc->kinds_cap) {
+		size_t cap = sc->kinds_cap ? 2 * sc->kinds_cap : 64;
+		uint8_t *k = realloc(sc->kinds, cap);
+
+		if (!k)
+			return out_of_memory(src);
+		memset(k + sc->kinds_cap, 0, cap - sc->kinds_cap);
+		sc->kinds = k;
+		sc->kinds_cap = cap;
+	}
+	if (object)
+		sc->kinds[d / 8] |= (uint8_t)(1u << (d % 8));
+	else
+		sc->kinds[d / 8] &= (uint8_t)~(1u << (d % 8));
+	sc->depth++;
+	if (!sc->in_scope)
+		return 0;
+	if (!sc->scope_depth)
+		sc->scope_depth = sc->depth;
+	if (sc->depth - sc->scope_depth >= SCOPE_MAX_DEPTH) {
+		unsigned int line, col;
+
+		text_position(src->text, off, &line, &col);
+		return fail(src,
+			    "%s:%u:%u: %s nests objects and arrays deeper than %d levels here; no "
+			    "setting needs more than 5",
+			    src->name, line, col, src->scope, SCOPE_MAX_DEPTH);
+	}
+	f = &sc->frames[sc->depth - sc->scope_depth];
+	f->start = off;
+	f->index = 0;
+	f->record = sc->record;
+	snprintf(f->path, sizeof(f->path), "%s", sc->path);
+	f->seen = NULL;
+	f->n_seen = 0;
+	return 0;
+}
+
+static void free_frame(struct frame *f)
+{
+	for (size_t k = 0; k < f->n_seen; k++)
+		free(f->seen[k].name);
+	free(f->seen);
+	f->seen = NULL;
+	f->n_seen = 0;
+}
+
+/* Close the innermost container, whose closing bracket is at off. */
+static int pop(struct scanner *sc, size_t off)
+{
+	struct frame *f = scope_frame(sc);
+	int err = 0;
+
+	if (f) {
+		if (f->record)
+			err = remember(sc->src, f->path, f->start, off + 1 - f->start);
+		if (sc->depth == sc->scope_depth) {
+			sc->scope_off = f->start;
+			sc->scope_len = off + 1 - f->start;
+			sc->scope_depth = 0;
+		}
+		free_frame(f);
+	}
+	sc->depth--;
 	return err;
 }
 
-static int scan_array(struct json_source *src, size_t *pos, const char *path, bool record,
-		      int depth)
+/* A key of the innermost object at *pos, its ':', and the slot of its value. */
+static int scan_key(struct scanner *sc, size_t *pos)
 {
-	size_t i = skip_space(src, *pos + 1);
-	char child[CONFIG_PATH_LEN];
+	struct json_source *src = sc->src;
+	size_t i = *pos;
 	int err;
 
-	if (src->text[i] == ']') {
-		*pos = i + 1;
-		return 0;
-	}
-	for (size_t index = 0;; index++) {
-		bool child_record = record && json_path_index(child, sizeof(child), path, index);
-
-		err = scan_value(src, &i, child, child_record, depth + 1);
-		if (err)
-			return err;
-		i = skip_space(src, i);
-		if (src->text[i] == ']') {
-			*pos = i + 1;
-			return 0;
-		}
-		i = skip_space(src, i + 1);
-	}
+	if (i < src->len && src->text[i] == '\'')
+		return syntax_error(src, i, "names must be in double quotes");
+	if (i >= src->len || src->text[i] != '"')
+		return unexpected(src, i, "quoted object property name expected");
+	err = scan_string(src, &i);
+	if (!err)
+		err = enter_member(sc, *pos, i);
+	if (err)
+		return err;
+	i = skip_space(src, i);
+	if (i >= src->len || src->text[i] != ':')
+		return unexpected(src, i, "object property name separator ':' expected");
+	*pos = skip_space(src, i + 1);
+	return 0;
 }
 
-static int scan_value(struct json_source *src, size_t *pos, const char *path, bool record,
-		      int depth)
+/*
+ * One value at *pos: a scalar whole, or the opening of an object or array (then *pos is where its
+ * first member or element starts, and *opened is set, or it was empty and is closed already).
+ */
+static int scan_value(struct scanner *sc, size_t *pos, bool *opened)
 {
-	size_t start = *pos;
-	char c;
+	struct json_source *src = sc->src;
+	size_t start = *pos, i;
+	char c = start < src->len ? src->text[start] : 0;
 	int err;
 
+	*opened = false;
+	if (c == '{' || c == '[') {
+		err = push(sc, start, c == '{');
+		if (err)
+			return err;
+		i = skip_space(src, start + 1);
+		if (i < src->len && src->text[i] == (c == '{' ? '}' : ']')) {
+			*pos = i + 1;
+			return pop(sc, i);
+		}
+		*opened = true;
+		*pos = i;
+		return c == '{' ? scan_key(sc, pos) : (enter_element(sc), 0);
+	}
 	if (start >= src->len)
-		return syntax_error(src, start, "unexpected end of file");
-	c = src->text[start];
-	if (c == '{')
-		err = scan_object(src, pos, path, record, depth);
-	else if (c == '[')
-		err = scan_array(src, pos, path, record, depth);
-	else if (c == '"')
+		return unexpected(src, start, NULL);
+	if (c == '"')
 		err = scan_string(src, pos);
 	else if (c == '\'')
 		return syntax_error(src, start, "strings must be in double quotes");
@@ -397,54 +599,109 @@ static int scan_value(struct json_source *src, size_t *pos, const char *path, bo
 		err = scan_literal(src, pos);
 	else
 		err = scan_number(src, pos);
-	if (err || !record)
+	if (err)
 		return err;
-	return remember(src, path, start, *pos - start);
+	if (sc->in_scope && !sc->scope_depth) {
+		sc->scope_off = start;	/* the scope is a scalar: its type is wrong, said later */
+		sc->scope_len = *pos - start;
+	}
+	return sc->record ? remember(src, sc->path, start, *pos - start) : 0;
 }
 
 /*
- * json-c's description of a syntax error, made precise for the mistakes people make by hand; *off
- * moves to the character to fix (the trailing comma, the first byte of a broken UTF-8 sequence).
+ * After a value ends at *pos: past a ',' to the next member or element (*more), or past the
+ * closing brackets of the containers that end here; *more false once the top level is closed.
  */
-static const char *describe_error(const struct json_source *src, size_t *off,
-				  enum json_tokener_error jerr, char *buf, size_t size)
+static int scan_after(struct scanner *sc, size_t *pos, bool *more)
 {
-	const unsigned char *t = (const unsigned char *)src->text;
-	char c = src->text[*off];
-	size_t prev = *off;
+	struct json_source *src = sc->src;
+	size_t i = *pos;
 
-	while (prev > 0 && strchr(" \t\r\n", src->text[prev - 1]))
-		prev--;
-	if (c == '/')
-		return "comments are not allowed in JSON";
-	if ((c == '}' || c == ']') && prev > 0 && src->text[prev - 1] == ',') {
-		*off = prev - 1;
-		return "trailing comma before a closing bracket";
+	*more = false;
+	while (sc->depth) {
+		bool object = top_is_object(sc);
+		char close = object ? '}' : ']';
+		int err;
+
+		i = skip_space(src, i);
+		if (i < src->len && src->text[i] == ',') {
+			size_t comma = i;
+
+			i = skip_space(src, i + 1);
+			if (i < src->len && src->text[i] == close)
+				return syntax_error(src, comma,
+						    "trailing comma before a closing bracket");
+			*more = true;
+			if (object) {
+				err = scan_key(sc, &i);
+			} else {
+				struct frame *f = scope_frame(sc);
+
+				if (f)
+					f->index++;
+				enter_element(sc);
+				err = 0;
+			}
+			*pos = i;
+			return err;
+		}
+		if (i < src->len && src->text[i] == close) {
+			err = pop(sc, i);
+			if (err)
+				return err;
+			i++;
+			continue;
+		}
+		return unexpected(src, i,
+				  object ? "object value separator ',' expected"
+					 : "array value separator ',' expected");
 	}
-	if (jerr == json_tokener_error_parse_utf8_string) {
-		prev = *off;
-		while (prev > 0 && (t[prev - 1] & 0xc0) == 0x80)
-			prev--;
-		if (prev > 0 && (t[prev - 1] & 0xc0) == 0xc0)
-			*off = prev - 1;
-		return "invalid UTF-8";
-	}
-	if (jerr == json_tokener_error_parse_unexpected && c > ' ' && c < 0x7f) {
-		snprintf(buf, size, "unexpected character '%c'", c);
-		return buf;
-	}
-	return json_tokener_error_desc(jerr);
+	*pos = i;
+	return 0;
 }
 
-/* json-c first (it reports most syntax errors well), then the strict pass. */
+static int scan_text(struct json_source *src, size_t first)
+{
+	struct scanner *sc = calloc(1, sizeof(*sc));
+	size_t pos = first;
+	bool opened, more = true;
+	int err = 0;
+
+	if (!sc)
+		return out_of_memory(src);
+	sc->src = src;
+	while (more && !err) {
+		err = scan_value(sc, &pos, &opened);
+		if (!err && !opened)
+			err = scan_after(sc, &pos, &more);
+	}
+	if (!err) {
+		pos = skip_space(src, pos);
+		if (pos < src->len)
+			err = syntax_error(src, pos, "text after the top-level object");
+	}
+	src->scope_off = sc->scope_off;
+	src->scope_len = sc->scope_len;
+	for (size_t d = 0; d < SCOPE_MAX_DEPTH; d++)
+		free_frame(&sc->frames[d]);
+	free(sc->kinds);
+	free(sc);
+	return err;
+}
+
+/*
+ * The scanner checks the whole text; json-c then builds objects for the scope alone ({"scope":
+ * VALUE}, or {} without it), so nothing an agent profile holds elsewhere reaches json-c's depth
+ * limit, its recursion or its memory.
+ */
 static int parse_text(struct json_source *src, struct json_object **root)
 {
 	const char *nul = memchr(src->text, '\0', src->len);
-	size_t first = skip_space(src, 0), pos;
+	size_t first = skip_space(src, 0), end;
 	enum json_tokener_error jerr;
 	struct json_tokener *tok;
-	char what[64];
-	size_t end;
+	struct json_object *v;
+	int err;
 
 	*root = NULL;
 	if (nul)
@@ -454,25 +711,34 @@ static int parse_text(struct json_source *src, struct json_object **root)
 	if (src->text[first] != '{')
 		return syntax_error(src, first,
 				    "expected a JSON object ({ ... }) at the top level");
-
+	err = scan_text(src, first);
+	if (err)
+		return err;
+	*root = json_object_new_object();
+	if (!*root)
+		return out_of_memory(src);
+	if (!src->scope_len)
+		return 0;
 	tok = json_tokener_new();
 	if (!tok)
 		return out_of_memory(src);
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	*root = json_tokener_parse_ex(tok, src->text, (int)src->len);
+	v = json_tokener_parse_ex(tok, src->text + src->scope_off, (int)src->scope_len);
 	jerr = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);
+	if (jerr == json_tokener_continue) { /* a number could go on: a NUL says it does not */
+		v = json_tokener_parse_ex(tok, "", 1);
+		jerr = json_tokener_get_error(tok);
+		end = src->scope_len;
+	}
 	json_tokener_free(tok);
-	if (jerr == json_tokener_continue)
-		return syntax_error(src, src->len,
-				    "unexpected end of file (an object or array is not closed)");
-	if (jerr != json_tokener_success)
-		return syntax_error(src, end, describe_error(src, &end, jerr, what, sizeof(what)));
-	if (skip_space(src, end) != src->len)
-		return syntax_error(src, skip_space(src, end), "text after the top-level object");
-
-	pos = first;
-	return scan_value(src, &pos, "", false, 0);
+	if (jerr != json_tokener_success) /* the scanner let through what json-c refuses */
+		return syntax_error(src, src->scope_off + end, json_tokener_error_desc(jerr));
+	if (json_object_object_add(*root, src->scope, v)) {
+		json_object_put(v);
+		return out_of_memory(src);
+	}
+	return 0;
 }
 
 int json_read_file(const char *path, size_t max, char **text, size_t *len, char *err,

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Strict JSON reading for the configuration (internal to config.c): json-c's parser plus the checks
- * a hand-edited file needs (no comments, trailing commas, single quotes, NaN, raw control
- * characters; no repeated key inside the scope), syntax errors as "NAME:LINE:COLUMN: ...", and the
- * text of each value of the scope as written, looked up by key path
- * ("FlowMetadata.AccessControl.Rules[2].Ports"). Also the one-line message formatter shared by the
- * configuration code.
+ * Strict JSON reading for the configuration (internal to config.c): RFC 8259 checked over the whole
+ * text with the checks a hand-edited file needs (no comments, trailing commas, single quotes, NaN,
+ * raw control characters, invalid UTF-8; no repeated key inside the scope), syntax errors as
+ * "NAME:LINE:COLUMN: ...", json-c objects for the scope only (other top-level keys may nest
+ * arbitrarily deep: they are only checked), and the text of each value of the scope as written,
+ * looked up by key path ("FlowMetadata.AccessControl.Rules[2].Ports"). Also the one-line message
+ * formatter shared by the configuration code.
  */
 #ifndef FLOWMETA_CONFIG_JSON_H
 #define FLOWMETA_CONFIG_JSON_H
@@ -29,6 +30,7 @@ struct json_source {
 	const char *text; /* past a UTF-8 byte-order mark, if any; NUL-terminated */
 	size_t len;
 	const char *scope; /* the top-level key whose subtree is checked and recorded */
+	size_t scope_off, scope_len; /* where its value was written; scope_len 0: absent */
 	struct json_raw *values;
 	size_t n_values, cap_values;
 	char *err;
@@ -36,9 +38,9 @@ struct json_source {
 };
 
 /*
- * Parse text (len bytes, text[len] == '\0') as one strict JSON object into *root. Returns 0,
- * -EINVAL with one line in err, or -ENOMEM. Call json_source_free() afterwards in every case, and
- * json_object_put(*root).
+ * Parse text (len bytes, text[len] == '\0') as one strict JSON object; *root gets an object with
+ * the scope's member only (empty without it). Returns 0, -EINVAL with one line in err, or -ENOMEM.
+ * Call json_source_free() afterwards in every case, and json_object_put(*root).
  */
 int json_source_parse(struct json_source *src, const char *name, const char *text, size_t len,
 		      const char *scope, struct json_object **root, char *err, size_t err_len);

@@ -337,6 +337,10 @@ run_test cli_check_collector_no_brackets_exit_2 test_check_bad \
 	'{"FlowMetadata": {"IpFixCollectors": ["Udp/2001:db8::5:4739"]}}' 'IpFixCollectors.*bracket'
 run_test cli_check_collector_sctp_exit_2 test_check_bad \
 	'{"FlowMetadata": {"IpFixCollectors": ["Sctp/127.0.0.1:4739"]}}' 'IpFixCollectors.*(UDP|Udp)'
+run_test cli_check_collector_twice_as_ipv4_mapped_exit_2 test_check_bad \
+	'{"FlowMetadata": {"IpFixCollectors": ["Udp/127.0.0.1:4971",
+		"Udp/[::ffff:127.0.0.1]:4971"]}}' \
+	'IpFixCollectors\[1\].*same address and port as collector "Udp/127\.0\.0\.1:4971"'
 run_test cli_check_collectors_not_array_exit_2 test_check_bad \
 	'{"FlowMetadata": {"IpFixCollectors": "Udp/127.0.0.1:4739"}}' 'FlowMetadata\.IpFixCollectors'
 run_test cli_check_max_message_too_small_exit_2 test_check_bad \

@@ -346,6 +346,18 @@ static const struct bad_case bad_cases[] = {
 	{"bad_collector_repeated_in_other_ipv6_notation",
 	 FM("\"IpFixCollectors\":[\"Udp/[2001:db8::5]:4739\",\"Udp/[2001:DB8:0:0::5]:4739\"]"),
 	 "FlowMetadata.IpFixCollectors[1]: \"Udp/[2001:DB8:0:0::5]:4739\": same address and port"},
+	{"bad_collector_same_as_its_ipv4_mapped_form",
+	 FM("\"IpFixCollectors\":[\"Udp/127.0.0.1:4971\",\"Udp/[::ffff:127.0.0.1]:4971\"]"),
+	 "FlowMetadata.IpFixCollectors[1]: \"Udp/[::ffff:127.0.0.1]:4971\": same address and port "
+	 "as collector \"Udp/127.0.0.1:4971\"; list each collector once"},
+	{"bad_collector_ipv4_mapped_then_ipv4",
+	 FM("\"IpFixCollectors\":[\"Udp/[0:0:0:0:0:FFFF:7f00:1]:4971\",\"Udp/127.0.0.1:4971\"]"),
+	 "FlowMetadata.IpFixCollectors[1]: \"Udp/127.0.0.1:4971\": same address and port as "
+	 "collector \"Udp/[0:0:0:0:0:FFFF:7f00:1]:4971\"; list each collector once"},
+	{"bad_collector_ipv4_mapped_unspecified",
+	 FM("\"IpFixCollectors\":[\"Udp/[::ffff:0.0.0.0]:4739\"]"),
+	 "FlowMetadata.IpFixCollectors[0]: \"Udp/[::ffff:0.0.0.0]:4739\": the unspecified address "
+	 "::ffff:0.0.0.0 cannot be a collector"},
 	{"bad_collector_with_nul_character",
 	 FM("\"IpFixCollectors\":[\"Udp/1.2.3.4:4739\\u0000x\"]"),
 	 "FlowMetadata.IpFixCollectors[0]: \"Udp/1.2.3.4:4739\\u0000x\" contains a NUL character"},
@@ -443,6 +455,48 @@ static const struct bad_case bad_cases[] = {
 	{"bad_rule_description_integer", RULES("{\"Peers\":[\"any\"],\"Description\":7}"),
 	 "FlowMetadata.AccessControl.Rules[0].Description: 7 is an integer; expected a string"},
 
+	/* Address spellings of peers (README "Address spellings") */
+	{"bad_peer_zone_index", RULES("{\"Peers\":[\"fe80::1%eth0\"]}"),
+	 "FlowMetadata.AccessControl.Rules[0].Peers[0]: \"fe80::1%eth0\": a zone index (%...) has "
+	 "no place in a peer, which is matched by address on this interface; expected an address, "
+	 "ADDRESS/LEN or \"any\""},
+	{"bad_peer_in_brackets", RULES("{\"Peers\":[\"[fd00::1]\"]}"),
+	 "FlowMetadata.AccessControl.Rules[0].Peers[0]: \"[fd00::1]\": no brackets around an "
+	 "address here; expected an address, ADDRESS/LEN or \"any\""},
+	{"bad_peer_ipv4_leading_zero_could_be_octal", RULES("{\"Peers\":[\"100.064.0.1\"]}"),
+	 "FlowMetadata.AccessControl.Rules[0].Peers[0]: \"100.064.0.1\": an IPv4 part with a "
+	 "leading zero could be read as octal; write each part in decimal without leading zeros"},
+	{"bad_untrusted_peer_leading_zero_in_mapped_address",
+	 FM("\"TrustRequirements\":{\"UntrustedPeers\":[\"::ffff:010.0.0.1/128\"]}"),
+	 "FlowMetadata.TrustRequirements.UntrustedPeers[0]: \"::ffff:010.0.0.1/128\": an IPv4 part "
+	 "with a leading zero could be read as octal"},
+	{"bad_untrusted_peer_ipv4_compatible",
+	 FM("\"TrustRequirements\":{\"UntrustedPeers\":[\"::100.64.9.7\"]}"),
+	 "FlowMetadata.TrustRequirements.UntrustedPeers[0]: \"::100.64.9.7\": ::100.64.9.7 is "
+	 "IPv4-compatible IPv6 (deprecated, RFC 4291), which no IPv4 traffic has; write 100.64.9.7 "
+	 "for IPv4"},
+	{"bad_peer_ipv4_compatible_prefix", RULES("{\"Peers\":[\"0:0:0:0:0:0:100.64.0.0/112\"]}"),
+	 "FlowMetadata.AccessControl.Rules[0].Peers[0]: \"0:0:0:0:0:0:100.64.0.0/112\": "
+	 "0:0:0:0:0:0:100.64.0.0/112 is IPv4-compatible IPv6 (deprecated, RFC 4291), which no IPv4 "
+	 "traffic has; write 100.64.0.0/16 for IPv4"},
+	{"bad_peer_ipv4_compatible_in_hex", RULES("{\"Peers\":[\"::6440:907\"]}"),
+	 "FlowMetadata.AccessControl.Rules[0].Peers[0]: \"::6440:907\": ::6440:907 is "
+	 "IPv4-compatible IPv6 (deprecated, RFC 4291), which no IPv4 traffic has; write 100.64.9.7 "
+	 "for IPv4"},
+	{"bad_peer_ipv4_compatible_block", RULES("{\"Peers\":[\"::/96\"]}"),
+	 "FlowMetadata.AccessControl.Rules[0].Peers[0]: \"::/96\": ::/96 is IPv4-compatible IPv6 "
+	 "(deprecated, RFC 4291), which no IPv4 traffic has; write 0.0.0.0/0 for IPv4"},
+	{"bad_peer_mapped_prefix_with_host_bits", RULES("{\"Peers\":[\"::ffff:100.64.0.1/120\"]}"),
+	 "FlowMetadata.AccessControl.Rules[0].Peers[0]: \"::ffff:100.64.0.1/120\": host bits are "
+	 "set; did you mean 100.64.0.0/24?"},
+	{"bad_peer_mapped_prefix_longer_than_128", RULES("{\"Peers\":[\"::ffff:100.64.0.0/129\"]}"),
+	 "FlowMetadata.AccessControl.Rules[0].Peers[0]: \"::ffff:100.64.0.0/129\": bad prefix "
+	 "length; expected /0 to /128"},
+	{"bad_peer_ipv6_prefix_shorter_than_96_with_mapped_bits",
+	 RULES("{\"Peers\":[\"::ffff:0:0/80\"]}"),
+	 "FlowMetadata.AccessControl.Rules[0].Peers[0]: \"::ffff:0:0/80\": host bits are set; did "
+	 "you mean ::/80?"},
+
 	/* TrustRequirements */
 	{"bad_trust_requirements_array", FM("\"TrustRequirements\":[]"),
 	 "FlowMetadata.TrustRequirements: [] is an array; expected an object (keys: "
@@ -471,7 +525,7 @@ static const struct bad_case bad_cases[] = {
 	{"bad_json_single_quoted_name", "{'FlowMetadata':{}}",
 	 "<string>:1:2: JSON syntax error: names must be in double quotes"},
 	{"bad_json_single_quoted_value", "{\"FlowMetadata\":{\"Direction\":'Both'}}",
-	 "<string>:1:30: JSON syntax error: unexpected character"},
+	 "<string>:1:30: JSON syntax error: strings must be in double quotes"},
 	{"bad_json_nan", "{\"FlowMetadata\":{\"Interval\":NaN}}",
 	 "<string>:1:29: JSON syntax error: NaN and Infinity are not JSON numbers"},
 	{"bad_json_infinity", "{\"FlowMetadata\":{\"Interval\":-Infinity}}",
@@ -481,7 +535,7 @@ static const struct bad_case bad_cases[] = {
 	{"bad_json_raw_tab_in_string", "{\"FlowMetadata\":{\"Direction\":\"Bo\tth\"}}",
 	 "<string>:1:33: JSON syntax error: control character in a string"},
 	{"bad_json_text_after_object", "{\"FlowMetadata\":{}} {}",
-	 "<string>:1:21: JSON syntax error: unexpected character '{'"},
+	 "<string>:1:21: JSON syntax error: text after the top-level object"},
 	{"bad_json_unclosed_object", "{\"FlowMetadata\":{\"Enabled\":true}\n",
 	 "<string>:2:1: JSON syntax error: unexpected end of file"},
 	{"bad_json_top_level_array", "  [{\"FlowMetadata\":{}}]",
@@ -500,6 +554,40 @@ static const struct bad_case bad_cases[] = {
 	 "<string>:1:14: JSON syntax error: trailing comma"},
 	{"bad_json_also_in_ignored_top_level_keys", "{\"Other\":[1,2,],\"FlowMetadata\":{}}",
 	 "<string>:1:14: JSON syntax error: trailing comma"},
+	{"bad_json_invalid_escape", FM("\"Direction\":\"Bo\\xth\""),
+	 "<string>:1:33: JSON syntax error: invalid escape in a string (\\\" \\\\ \\/ \\b \\f \\n "
+	 "\\r \\t or \\uXXXX)"},
+	{"bad_json_short_unicode_escape", "{\"Name\":\"\\u12\"}",
+	 "<string>:1:10: JSON syntax error: invalid escape in a string"},
+	{"bad_json_number_with_leading_zero", FM("\"Interval\":0600"),
+	 "<string>:1:29: JSON syntax error: a number cannot start with 0 (no leading zeros)"},
+	{"bad_json_number_with_plus_sign", FM("\"Interval\":+1"),
+	 "<string>:1:29: JSON syntax error: unexpected character '+'"},
+	{"bad_json_overlong_utf8", "{\"Name\":\"\xc0\xaf\"}",
+	 "<string>:1:10: JSON syntax error: invalid UTF-8"},
+	{"bad_json_utf8_surrogate", "{\"Name\":\"a\xed\xa0\x80\"}",
+	 "<string>:1:11: JSON syntax error: invalid UTF-8"},
+	{"bad_json_utf8_cut_short_at_the_end_of_a_string", "{\"Name\":\"\xe2\x82\"}",
+	 "<string>:1:10: JSON syntax error: invalid UTF-8"},
+	{"bad_json_missing_comma_in_array", "{\"Other\":[1 2],\"FlowMetadata\":{}}",
+	 "<string>:1:13: JSON syntax error: array value separator ',' expected"},
+	{"bad_json_missing_comma_in_object", FM("\"Enabled\":true \"Interval\":0"),
+	 "<string>:1:33: JSON syntax error: object value separator ',' expected"},
+	{"bad_json_mismatched_bracket", "{\"Other\":[1}",
+	 "<string>:1:12: JSON syntax error: array value separator ',' expected"},
+	{"bad_json_unquoted_name", "{FlowMetadata:{}}",
+	 "<string>:1:2: JSON syntax error: quoted object property name expected"},
+	{"bad_json_missing_value", FM("\"Enabled\":}"),
+	 "<string>:1:28: JSON syntax error: unexpected character '}'"},
+	{"bad_json_unclosed_string", "{\"FlowMetadata\":{\"Direction\":\"Both}}",
+	 "<string>:1:37: JSON syntax error: unexpected end of file inside a string"},
+	{"bad_json_misspelt_literal", "{\"Other\":[tru]}",
+	 "<string>:1:11: JSON syntax error: unexpected character 't'"},
+	{"bad_json_comment_after_a_value", "{\"FlowMetadata\":{} /* x */}",
+	 "<string>:1:20: JSON syntax error: comments are not allowed in JSON"},
+	{"bad_json_repeated_flowmetadata", "{\"FlowMetadata\":{},\n\"FlowMetadata\":{}}",
+	 "FlowMetadata: key repeated at line 2, column 1 (first at line 1, column 2); each key may "
+	 "appear only once"},
 };
 
 static const struct bad_case *bad;
@@ -708,9 +796,21 @@ static void ipv6_collectors_parse(void)
 	EXPECT_EQ(cfg.n_collectors, 4);
 	EXPECT_V6(&cfg.collectors[0], "2001:db8::5", 4739);
 	EXPECT_V6(&cfg.collectors[1], "::1", 2055);
-	EXPECT_V6(&cfg.collectors[2], "::ffff:198.18.0.9", 9995);
+	EXPECT_V4(&cfg.collectors[2], "198.18.0.9", 9995); /* IPv4-mapped: the IPv4 collector */
+	EXPECT_TEXT(cfg.collectors[2].spec, "Udp/[::ffff:198.18.0.9]:9995");
 	EXPECT_V4(&cfg.collectors[3], "127.0.0.1", 4739);
 	EXPECT_TEXT(cfg.collectors[1].spec, "Udp/[::1]:2055");
+	{
+		char *text = NULL;
+		size_t len = 0;
+		FILE *out = open_memstream(&text, &len);
+
+		config_print(&cfg, 2, out);
+		fclose(out);
+		EXPECT_CONTAINS(text,
+				"\nCollector: Udp/[::1]:2055\nCollector: Udp/198.18.0.9:9995\n");
+		free(text);
+	}
 }
 
 static void transport_name_is_case_insensitive(void)
@@ -953,6 +1053,94 @@ static void utf8_byte_order_mark_is_skipped(void)
 	EXPECT_PREFIX(err, "<string>:1:18: JSON syntax error");
 }
 
+/* "{\"Other\":" + depth times open + middle + depth times close + tail, e.g. "}}". */
+static char *nested_json(size_t depth, const char *open, const char *middle, const char *close,
+			 const char *tail)
+{
+	size_t size = 16 + depth * (strlen(open) + strlen(close)) + strlen(middle) + strlen(tail);
+	char *s = malloc(size), *p = s;
+
+	if (!s)
+		return NULL;
+	p += sprintf(p, "{\"Other\":");
+	for (size_t i = 0; i < depth; i++)
+		p += sprintf(p, "%s", open);
+	p += sprintf(p, "%s", middle);
+	for (size_t i = 0; i < depth; i++)
+		p += sprintf(p, "%s", close);
+	sprintf(p, "%s", tail);
+	return s;
+}
+
+/*
+ * Agent profiles nest their own keys as deep as they like (json-c alone stops at 32 levels): they
+ * are skimmed for syntax, never built, so depth costs one bit a level, not recursion or objects.
+ */
+static void other_keys_nested_deeper_than_json_c_allows_are_ignored(void)
+{
+	static const size_t depths[] = {33, 1000, 400000};
+	static const char fm[] = ",\"FlowMetadata\":{\"Interval\":120000,\"PollInterval\":60000}}";
+
+	for (size_t i = 0; i < sizeof(depths) / sizeof(depths[0]); i++) {
+		char *arrays = nested_json(depths[i], "[", "1", "]", fm);
+		char *objects = nested_json(depths[i], "{\"a\":[", "{}", "]}", fm);
+
+		if (!EXPECT_TRUE(arrays && objects))
+			return;
+		LOAD_OK(arrays);
+		EXPECT_EQ(cfg.interval_ms, 120000);
+		LOAD_OK(objects);
+		EXPECT_EQ(cfg.interval_ms, 120000);
+		free(arrays);
+		free(objects);
+	}
+}
+
+/* A syntax error anywhere in such a key still has its line and column. */
+static void syntax_errors_deep_in_other_keys_are_placed(void)
+{
+	char *unclosed = nested_json(100000, "[", "", "", "");
+	char *comma = nested_json(50000, "[", "1,", "]", "}");
+	char *bracket = nested_json(50000, "{\"a\":", "1]", "}", "}");
+
+	if (!EXPECT_TRUE(unclosed && comma && bracket))
+		return;
+	EXPECT_EQ(load(unclosed), -EINVAL);
+	EXPECT_TEXT(err, "<string>:1:100010: JSON syntax error: unexpected end of file (an object "
+			 "or array is not closed)");
+	EXPECT_EQ(load(comma), -EINVAL);
+	EXPECT_TEXT(err, "<string>:1:50011: JSON syntax error: trailing comma before a closing "
+			 "bracket");
+	EXPECT_EQ(load(bracket), -EINVAL);
+	EXPECT_TEXT(err, "<string>:1:250011: JSON syntax error: object value separator ',' "
+			 "expected");
+	free(unclosed);
+	free(comma);
+	free(bracket);
+}
+
+/* FlowMetadata itself is built into objects: its depth is bounded (no setting needs 6 levels). */
+static void flowmetadata_nesting_is_bounded(void)
+{
+	char text[256];
+	int n;
+
+	/* FlowMetadata's object and 15 arrays: 16 levels, the most taken (an unknown key then). */
+	n = snprintf(text, sizeof(text), "{\"FlowMetadata\":{\"X\":%.*s%.*s}}", 15,
+		     "[[[[[[[[[[[[[[[[[[[[", 15, "]]]]]]]]]]]]]]]]]]]]");
+	EXPECT_TRUE(n > 0 && (size_t)n < sizeof(text));
+	EXPECT_EQ(load(text), -EINVAL);
+	EXPECT_PREFIX(err, "FlowMetadata.X: unknown key");
+	snprintf(text, sizeof(text), "{\"FlowMetadata\":{\"X\":%.*s%.*s}}", 16,
+		 "[[[[[[[[[[[[[[[[[[[[", 16, "]]]]]]]]]]]]]]]]]]]]");
+	EXPECT_EQ(load(text), -EINVAL);
+	EXPECT_TEXT(err, "<string>:1:37: FlowMetadata nests objects and arrays deeper than 16 "
+			 "levels here; no setting needs more than 5");
+	/* The deepest a setting goes: FlowMetadata.AccessControl.Rules[0].Peers[0]. */
+	LOAD_OK(RULES("{\"Peers\":[\"any\"]}"));
+	EXPECT_EQ(cfg.policy.n_rules, 1);
+}
+
 static void repeated_keys_outside_flowmetadata_are_not_ours(void)
 {
 	LOAD_OK("{\"Network\":{\"Mtu\":1280,\"Mtu\":1400},\"FlowMetadata\":{\"Enabled\":false}}");
@@ -983,6 +1171,11 @@ static void add_collector_on_top_of_file(void)
 
 	EXPECT_EQ(config_add_collector(&cfg, "UDP/198.18.1.100:4739", err, sizeof(err)), -EINVAL);
 	EXPECT_TEXT(err, "\"UDP/198.18.1.100:4739\": same address and port as collector "
+			 "\"Udp/198.18.1.100:4739\"; list each collector once");
+	/* --collector written as the IPv4-mapped form of a collector of the file. */
+	EXPECT_EQ(config_add_collector(&cfg, "Udp/[::ffff:198.18.1.100]:4739", err, sizeof(err)),
+		  -EINVAL);
+	EXPECT_TEXT(err, "\"Udp/[::ffff:198.18.1.100]:4739\": same address and port as collector "
 			 "\"Udp/198.18.1.100:4739\"; list each collector once");
 	EXPECT_EQ(config_add_collector(&cfg, "Tcp/198.18.1.100:4739", err, sizeof(err)), -EINVAL);
 	EXPECT_TEXT(err, "\"Tcp/198.18.1.100:4739\": only UDP transport is supported "
@@ -1021,6 +1214,85 @@ static void collector_parse_fills_sockaddr(void)
 	longer[sizeof(longer) - 1] = '\0';
 	EXPECT_EQ(collector_parse(longer, &c, err, sizeof(err)), -EINVAL);
 	EXPECT_CONTAINS(err, ": longer than 127 characters; expected Udp/ADDRESS:PORT");
+}
+
+/*
+ * IPv4-mapped peers and prefixes (::ffff:a.b.c.d, /96 and longer, any notation) are stored and
+ * printed as the IPv4 ones; IPv6 prefixes shorter than /96 that cover ::ffff:0:0/96 stay IPv6.
+ */
+static void ipv4_mapped_peers_are_ipv4(void)
+{
+	static const struct {
+		const char *text, *canonical;
+		unsigned int version, len;
+	} cases[] = {
+		{"::ffff:100.64.9.7", "100.64.9.7", 4, 32},
+		{"::FFFF:6440:907", "100.64.9.7", 4, 32},
+		{"0:0:0:0:0:ffff:100.64.1.1/128", "100.64.1.1", 4, 32},
+		{"::ffff:100.64.0.0/112", "100.64.0.0/16", 4, 16},
+		{"::ffff:0:0/96", "0.0.0.0/0", 4, 0},
+		{"::/0", "::/0", 6, 0},
+		{"::/80", "::/80", 6, 80},
+		{"::", "::", 6, 128},
+		{"::1", "::1", 6, 128},
+		{"64:ff9b::100.64.9.7", "64:ff9b::6440:907", 6, 128}, /* NAT64: IPv6 traffic */
+	};
+	struct prefix p;
+	char buf[80];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (!EXPECT_EQ(prefix_parse(cases[i].text, false, &p, err, sizeof(err)), 0))
+			printf("     %s: %s\n", cases[i].text, err);
+		EXPECT_EQ(p.ip_version, cases[i].version);
+		EXPECT_EQ(p.len, cases[i].len);
+		prefix_format(&p, buf, sizeof(buf));
+		EXPECT_TEXT(buf, cases[i].canonical);
+	}
+	/* Whatever is accepted prints in a form that reads back as the same prefix. */
+	for (uint32_t i = 0, x = 1, n = 0; i < 20000; i++) {
+		static const uint8_t heads[][12] = {{0}, {[10] = 0xff, [11] = 0xff}, {0x20, 0x01}};
+		uint8_t bytes[16];
+		char addr[INET6_ADDRSTRLEN], with_len[INET6_ADDRSTRLEN + 8], again[80];
+		const char *texts[2] = {addr, with_len};
+		struct prefix q;
+
+		memcpy(bytes, heads[i % 3], 12);
+		for (int k = 12; k < 16; k++) {
+			x = x * 1103515245 + 12345;
+			bytes[k] = (uint8_t)((x >> 16) & (i & 4 ? 0x03 : 0xff));
+		}
+		inet_ntop(AF_INET6, bytes, addr, sizeof(addr));
+		snprintf(with_len, sizeof(with_len), "%s/%u", addr, 96 + (x >> 8) % 33);
+		for (int t = 0; t < 2; t++) {
+			if (prefix_parse(texts[t], false, &p, err, sizeof(err)))
+				continue;
+			n++;
+			prefix_format(&p, again, sizeof(again));
+			if (!EXPECT_EQ(prefix_parse(again, false, &q, err, sizeof(err)), 0) ||
+			    !EXPECT_MEM(&q, &p, sizeof(p)))
+				return;
+		}
+		if (i == 19999)
+			EXPECT_TRUE(n > 10000); /* most were accepted: the loop checked something */
+	}
+	/* In a policy, and as `flowmeta check` prints it. */
+	LOAD_OK(FM("\"AccessControl\":{\"Rules\":[{\"Peers\":[\"::ffff:100.64.0.0/106\","
+		   "\"fd00::1\"]}]},\"TrustRequirements\":{\"UntrustedPeers\":["
+		   "\"::ffff:100.64.9.7\",\"::/0\"]}"));
+	EXPECT_PREFIX_IS(&cfg.policy.rules[0].peers[0], "100.64.0.0", 10);
+	EXPECT_PREFIX_IS(&cfg.policy.untrusted[0], "100.64.9.7", 32);
+	EXPECT_PREFIX_IS(&cfg.policy.untrusted[1], "::", 0);
+	{
+		char *text = NULL;
+		size_t len = 0;
+		FILE *out = open_memstream(&text, &len);
+
+		config_print(&cfg, 2, out);
+		fclose(out);
+		EXPECT_CONTAINS(text, ", Peers 100.64.0.0/10 fd00::1\n");
+		EXPECT_CONTAINS(text, "UntrustedPeer: 100.64.9.7\nUntrustedPeer: ::/0\n");
+		free(text);
+	}
 }
 
 static void prefix_parse_and_format_round_trip(void)
@@ -1257,11 +1529,15 @@ int main(void)
 	RUN_TEST(failed_load_leaves_config_untouched);
 	RUN_TEST(utf8_byte_order_mark_is_skipped);
 	RUN_TEST(repeated_keys_outside_flowmetadata_are_not_ours);
+	RUN_TEST(other_keys_nested_deeper_than_json_c_allows_are_ignored);
+	RUN_TEST(syntax_errors_deep_in_other_keys_are_placed);
+	RUN_TEST(flowmetadata_nesting_is_bounded);
 	RUN_TEST(json_escapes_in_keys_and_values_are_decoded);
 
 	RUN_TEST(add_collector_on_top_of_file);
 	RUN_TEST(collector_parse_fills_sockaddr);
 	RUN_TEST(prefix_parse_and_format_round_trip);
+	RUN_TEST(ipv4_mapped_peers_are_ipv4);
 
 	RUN_TEST(print_shows_effective_settings);
 	RUN_TEST(print_says_why_export_is_off);
