@@ -10,7 +10,7 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 if [ "$(id -u)" -ne 0 ]; then
-	echo "demo: needs root (network namespaces, BPF): sudo make demo" >&2
+	echo "demo: needs root (network namespaces, BPF): run make demo as root" >&2
 	exit 1
 fi
 if [ ! -x "$top/build/flowmeta" ]; then

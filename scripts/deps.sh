@@ -26,7 +26,7 @@ done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then
-	echo "deps: missing packages: ${missing[*]}; run as root (sudo make deps)" >&2
+	echo "deps: missing packages: ${missing[*]}; run make deps as root to install them" >&2
 	exit 1
 fi
 echo "deps: installing ${missing[*]}"

@@ -14,7 +14,7 @@ log_dir=$build/test-logs
 mkdir -p "$log_dir"
 
 if [ "$(id -u)" -ne 0 ]; then
-	echo "tests need root (BPF programs, network namespaces): sudo make test" >&2
+	echo "tests need root (BPF programs, network namespaces): run make test as root" >&2
 	exit 2
 fi
 

@@ -98,8 +98,12 @@ static int ensure_bpffs(const char *pin_dir)
 		return -errno;
 	}
 	if (mount("bpf", BPFFS_ROOT, "bpf", 0, "mode=0700") < 0) {
-		log_err("mount bpffs on %s", BPFFS_ROOT);
-		return -errno;
+		int err = -errno;
+
+		log_errx("%s is not a bpffs and mounting one failed: %s; mount it (mount -t bpf bpf "
+			 "%s) or give --pin-dir a directory on a bpffs", BPFFS_ROOT, strerror(-err),
+			 BPFFS_ROOT);
+		return err;
 	}
 	log_info("%s was not a bpffs: mounted one (pins are visible in this mount namespace only)",
 		 BPFFS_ROOT);
@@ -587,6 +591,25 @@ static int size_flow_tables(struct flowmeta *skel, const struct loader_opts *opt
 	return 0;
 }
 
+/* What an operator can do about a failed load, where the likely cause can be told. */
+static const char *load_hint(int err, bool adopted)
+{
+	/*
+	 * The programs call global functions that take the packet context: the verifier knows a
+	 * context argument only through the kernel's own BTF.
+	 */
+	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0)
+		return " (this kernel has no BTF, /sys/kernel/btf/vmlinux: flowmeta needs a kernel built "
+		       "with CONFIG_DEBUG_INFO_BTF=y)";
+	if (err == -EPERM)
+		return " (run flowmeta as root, or with CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN and "
+		       "CAP_SYS_ADMIN)";
+	if (adopted)
+		return " (the pinned maps may come from an incompatible version: `flowmeta detach` "
+		       "removes them)";
+	return " (-v prints the kernel verifier's log)";
+}
+
 static int load_skeleton(struct attachment *att, const struct loader_opts *opts)
 {
 	bool l3 = false;
@@ -614,8 +637,7 @@ static int load_skeleton(struct attachment *att, const struct loader_opts *opts)
 	err = flowmeta__load(att->skel);
 	if (err) {
 		log_errx("load BPF programs for %s: %s%s", att->ifname, strerror(-err),
-			  att->adopted ? " (the pinned maps may come from an incompatible version: "
-					 "`flowmeta detach` removes them)" : "");
+			 load_hint(err, att->adopted));
 		return err;
 	}
 	log_debug("%s: %s frames, flow table of %u entries", att->ifname,

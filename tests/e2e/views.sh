@@ -2,8 +2,11 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # End-to-end tests of the views for people on the node (issue 10): `flowmeta flows` naming ICMP
 # and ICMPv6 types and codes, sorting (--sort packets|octets|last) and limiting (--top N) in text
-# and JSON, refusing bad values; `flowmeta status` showing times as ages (JSON keeping them raw). Every test meters a tun
-# overlay in namespaces of its own, makes traffic of known size and compares whole lines.
+# and JSON, refusing bad values; `flowmeta status` showing times as ages (JSON keeping them raw);
+# `flowmeta top` on a terminal (tmux) and as plain snapshots; and the messages of README's
+# Troubleshooting section (no BTF, no bpffs, not root, collector unreachable, table full, bad
+# configuration), each reproduced. Every test meters a tun overlay in namespaces of its own, makes
+# traffic of known size and compares whole lines.
 source "$(dirname "$0")/../lib_views.sh"
 
 # ------------------------------------------------------------------------------------------------
@@ -378,6 +381,187 @@ test_top_nothing_pinned() {
 		"error: nothing pinned for fmVd0 in $pin: flowmeta has not run on it" "stderr"
 }
 
+# ------------------------------------------------------------------------------------------------
+# Troubleshooting: what flowmeta prints for the common failures. README's Troubleshooting section
+# quotes these lines: change both together.
+
+# `flowmeta run` on A's overlay from SNIPPET, a shell command run by sh -c in a mount namespace of
+# its own, "$@" being flowmeta's command line and $NS A's namespace; its stderr in VIEWS_ERR and
+# its exit status in VIEWS_RC.
+views_run_wrapped() {	# SNIPPET [RUN ARGS...]
+	local snippet=$1
+	shift
+	fm_register_attach "$FM_NS_A" "$FM_IF_A"
+	VIEWS_ERR=$FM_LOG_DIR/run-$RANDOM.err
+	VIEWS_RC=0
+	NS=$FM_NS_A unshare --mount --propagation private -- sh -c "$snippet" sh "$FM_BIN" run \
+		-i "$FM_IF_A" -c "$VIEWS_CONF" "$@" >/dev/null 2>"$VIEWS_ERR" </dev/null || VIEWS_RC=$?
+}
+
+views_config() {	# JSON of FlowMetadata
+	VIEWS_CONF=$FM_LOG_DIR/trouble.json
+	printf '{"FlowMetadata": %s}\n' "$1" >"$VIEWS_CONF"
+}
+
+# A kernel without BTF: simulated by hiding /sys/kernel/btf in a private mount namespace and by a
+# shim that makes every BPF_BTF_LOAD fail (libbpf then loads the programs without BTF and the
+# verifier rejects them; the reason it gives depends on the kernel). The error says what is
+# missing.
+test_trouble_no_btf() {
+	require_flowmeta
+	require_cmd cc unshare socat
+	topo_overlay tun
+	views_config '{}'
+	local shim=$FM_LOG_DIR/no_btf.so
+	cc -shared -fPIC -O2 -o "$shim" "$FM_TOOLS/no_btf.c" -ldl || fail "cannot build the shim"
+	# shellcheck disable=SC2016 # the snippet's variables are the wrapping shell's
+	views_run_wrapped 'mount -t tmpfs -o size=4k fmV-no-btf /sys/kernel/btf &&
+		exec nsenter --net="/run/netns/$NS" -- env LD_PRELOAD='"$shim"' "$@"' \
+		--pin-dir "$(fm_pin_dir "$FM_IF_A")"
+	assert_eq "$VIEWS_RC" 1 "exit status without BTF"
+	assert_eq "$(wc -l <"$VIEWS_ERR")" 1 "lines on stderr ($(cat "$VIEWS_ERR"))"
+	grep -Eqx "error: load BPF programs for $FM_IF_A: [A-Za-z ]+ \\(this kernel has no BTF, /sys/kernel/btf/vmlinux: flowmeta needs a kernel built with CONFIG_DEBUG_INFO_BTF=y\\)" \
+		"$VIEWS_ERR" || fail "stderr: $(cat "$VIEWS_ERR")"
+	views_nothing_attached
+}
+
+# Nothing attached and no pin directory left after a refused start.
+views_nothing_attached() {
+	[ -z "$(attached_progs "$FM_NS_A" "$FM_IF_A")" ] ||
+		fail "attached after a refused start: $(attached_progs "$FM_NS_A" "$FM_IF_A")"
+}
+
+# /sys/fs/bpf is not a bpffs and flowmeta may not mount one (no CAP_SYS_ADMIN): a tmpfs over it
+# in a private mount namespace, the default pin directory.
+test_trouble_no_bpffs() {
+	require_flowmeta
+	require_cmd unshare setpriv socat
+	topo_overlay tun
+	views_config '{}'
+	# shellcheck disable=SC2016 # the snippet's variables are the wrapping shell's
+	views_run_wrapped 'mount -t tmpfs -o size=4k fmV-not-bpffs /sys/fs/bpf &&
+		exec nsenter --net="/run/netns/$NS" -- setpriv --inh-caps=-sys_admin \
+		--bounding-set=-sys_admin "$@"'
+	assert_eq "$VIEWS_RC" 1 "exit status without a bpffs"
+	assert_eq "$(cat "$VIEWS_ERR")" \
+		"error: /sys/fs/bpf is not a bpffs and mounting one failed: Operation not permitted; mount it (mount -t bpf bpf /sys/fs/bpf) or give --pin-dir a directory on a bpffs" \
+		"stderr"
+	views_nothing_attached
+}
+
+# Not root: uid 0 without any capability (so that no file permission decides first).
+test_trouble_not_root() {
+	require_flowmeta
+	require_cmd setpriv socat
+	topo_overlay tun
+	views_config '{}'
+	# shellcheck disable=SC2016 # the snippet's variables are the wrapping shell's
+	views_run_wrapped 'exec nsenter --net="/run/netns/$NS" -- setpriv --inh-caps=-all \
+		--bounding-set=-all "$@"' --pin-dir "$(fm_pin_dir "$FM_IF_A")"
+	assert_eq "$VIEWS_RC" 1 "exit status without capabilities"
+	assert_eq "$(cat "$VIEWS_ERR")" \
+		"error: load BPF programs for $FM_IF_A: Operation not permitted (run flowmeta as root, or with CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN and CAP_SYS_ADMIN)" \
+		"stderr"
+	views_nothing_attached
+}
+
+# A collector nobody listens on (ICMP port unreachable) and one without a route: one warning
+# each, then status and top say they are down; metering goes on.
+test_trouble_collector_unreachable() {
+	require_flowmeta
+	require_cmd socat ping
+	topo_overlay tun
+	views_config '{"PollInterval": 1000, "IdleTimeout": 1000}'
+	fm_start "$FM_NS_A" "$FM_IF_A" -c "$VIEWS_CONF" --collector Udp/127.0.0.1:4799 \
+		--collector Udp/198.19.255.1:4739
+	fm_wait_metering
+	send_ping "$FM_NS_A" "$FM_B4" 2 56
+	wait_for_line 20 "$FM_LOG" '^warning: collector Udp/127\.0\.0\.1:4799: ' "$FM_PID" ||
+		fail "no warning for the refusing collector: $(cat "$FM_LOG")"
+	assert_eq "$(grep '^warning: ' "$FM_LOG")" \
+		"warning: collector Udp/198.19.255.1:4739: Network is unreachable; retrying at each export
+warning: collector Udp/127.0.0.1:4799: Connection refused; counting the records it misses until it takes messages again" \
+		"warnings"
+	local st=$FM_LOG_DIR/status.txt
+	fm_cmd "$FM_NS_A" status "$FM_IF_A" >"$st"
+	grep -qx 'collector Udp/127.0.0.1:4799 (down):' "$st" || fail "status: $(cat "$st")"
+	grep -qx 'collector Udp/198.19.255.1:4739 (down):' "$st" || fail "status: $(cat "$st")"
+	fm_cmd "$FM_NS_A" top "$FM_IF_A" --once --interval 0.2 >"$st.top"
+	grep -Eqx 'flows [0-9]+ of [0-9]+ \([0-9.]+ %\)   ended [0-9.]+k?/s   records [0-9.]+k?/s   collectors 0 up, 2 down' \
+		"$st.top" || fail "top: $(cat "$st.top")"
+	# A collector comes up on the port: the next records reach it and it counts as back.
+	coll_start ipfixdump "$FM_NS_A" 4799
+	send_ping "$FM_NS_A" "$FM_B4" 2 56
+	wait_for_line 20 "$FM_LOG" '^info: collector Udp/127\.0\.0\.1:4799: taking messages again$' \
+		"$FM_PID" || fail "the collector never counted as back: $(tail -n 3 "$FM_LOG")"
+	fm_cmd "$FM_NS_A" status "$FM_IF_A" >"$st"
+	grep -qx 'collector Udp/127.0.0.1:4799:' "$st" || fail "status after it came back: $(cat "$st")"
+}
+
+# The table full: 1500 new flows of one packet into 1024 entries, after the first poll. At the
+# next one: 476 packets were not metered, and the least recently seen flows end to bring the
+# table under 80 %.
+test_trouble_table_full() {
+	require_flowmeta
+	require_cmd socat
+	topo_overlay tun
+	views_config '{"PollInterval": 5000, "IdleTimeout": 600000, "MaxFlows": 1024}'
+	fm_start "$FM_NS_A" "$FM_IF_A" -c "$VIEWS_CONF"
+	fm_wait_metering
+	wait_until 15 views_polls_at_least 1 || fail "no first poll"
+	send_udp_flows "$FM_NS_A" "$FM_NS_B" "$FM_B4" 5001 20000 1500 1 10
+	wait_for_line 15 "$FM_LOG" '^warning: flow table holds' "$FM_PID" ||
+		fail "no table-full warning: $(cat "$FM_LOG")"
+	assert_eq "$(grep '^warning: flow table' "$FM_LOG")" \
+		"warning: flow table full: 476 packets of new flows not metered since the last poll (reported as notSentPacketTotalCount)
+warning: flow table holds 1024 of 1024 entries: ended the 205 least recently seen flows (flowEndReason 5)" \
+		"warnings"
+	assert_eq "$(fm_status "$FM_NS_A" "$FM_IF_A" table_full_packets)" 476 "status table_full_packets"
+}
+
+views_polls_at_least() {	# N
+	[ "$(fm_status "$FM_NS_A" "$FM_IF_A" exporter | "$FM_PY" "$FM_TOOLS/jsonq.py" - \
+		'd["polls"]')" -ge "$1" ]
+}
+
+# A bad configuration on SIGHUP: one warning, the daemon goes on with the configuration it had.
+test_trouble_bad_reload() {
+	require_flowmeta
+	require_cmd socat ping
+	topo_overlay tun
+	views_config '{"PollInterval": 1000}'
+	fm_start "$FM_NS_A" "$FM_IF_A" -c "$VIEWS_CONF"
+	fm_wait_metering
+	views_config '{"Interval": 1500}'
+	kill -HUP "$FM_PID"
+	wait_for_line 10 "$FM_LOG" '^warning: reload: ' "$FM_PID" || fail "no reload warning: $(cat "$FM_LOG")"
+	assert_eq "$(grep '^warning: reload: ' "$FM_LOG")" \
+		"warning: reload: FlowMetadata.Interval: 1500 is not a multiple of PollInterval (60000); use 0 or a multiple; keeping the current configuration" \
+		"reload warning"
+	send_ping "$FM_NS_A" "$FM_B4" 2 56
+	assert_eq "$(fm_status "$FM_NS_A" "$FM_IF_A" running)" true "running after a bad reload"
+}
+
+# A bad configuration: `check` and `run` both exit 2 with the same one line, nothing attached.
+# @CONF@ in WANT stands for the file's path.
+test_trouble_bad_config() {	# JSON WANT
+	require_flowmeta
+	require_cmd socat
+	topo_overlay tun
+	VIEWS_CONF=$FM_LOG_DIR/flowmeta.json
+	printf '%s\n' "$1" >"$VIEWS_CONF"
+	local rc=0 out=$FM_LOG_DIR/check.txt
+	"$FM_BIN" check -c "$VIEWS_CONF" >"$out" 2>&1 || rc=$?
+	assert_eq "$rc" 2 "exit status of check"
+	assert_eq "$(cat "$out")" "${2//@CONF@/$VIEWS_CONF}" "check"
+	# shellcheck disable=SC2016 # the snippet's variables are the wrapping shell's
+	views_run_wrapped 'exec nsenter --net="/run/netns/$NS" -- "$@"' \
+		--pin-dir "$(fm_pin_dir "$FM_IF_A")"
+	assert_eq "$VIEWS_RC" 2 "exit status of run"
+	assert_eq "$(cat "$VIEWS_ERR")" "${2//@CONF@/$VIEWS_CONF}" "run"
+	views_nothing_attached
+}
+
 run_test views_flows_icmp_type_code_names test_flows_icmp_names
 run_test views_flows_sort_and_top_exact_lines test_flows_sort_and_top
 run_test views_flows_sort_unknown_key_exit_2 test_flows_bad_value \
@@ -406,6 +590,21 @@ run_test views_top_interval_exponent_exit_2 test_flows_bad_value \
 	'error: --interval: "1e3" is not a number of seconds from 0.1 to 3600' top -i lo --interval 1e3
 run_test views_top_interval_too_long_exit_2 test_flows_bad_value \
 	'error: --interval: "3601" is not a number of seconds from 0.1 to 3600' top -i lo --interval 3601
+run_test views_trouble_no_btf_says_so test_trouble_no_btf
+run_test views_trouble_no_bpffs_says_how test_trouble_no_bpffs
+run_test views_trouble_not_root_says_so test_trouble_not_root
+run_test views_trouble_collector_unreachable_warns_once test_trouble_collector_unreachable
+run_test views_trouble_table_full_warns test_trouble_table_full
+run_test views_trouble_bad_config_interval test_trouble_bad_config \
+	'{"FlowMetadata": {"Interval": 90000}}' \
+	'error: FlowMetadata.Interval: 90000 is not a multiple of PollInterval (60000); use 0 or a multiple'
+run_test views_trouble_bad_config_misspelt_key test_trouble_bad_config \
+	'{"FlowMetadata": {"PolInterval": 1000}}' \
+	'error: FlowMetadata.PolInterval: unknown key; did you mean PollInterval?'
+run_test views_trouble_bad_config_json_syntax test_trouble_bad_config \
+	'{"FlowMetadata": {"IpFixCollectors": ["Udp/127.0.0.1:4739",]}}' \
+	'error: @CONF@:1:59: JSON syntax error: trailing comma before a closing bracket'
+run_test views_trouble_bad_config_on_reload_keeps_the_old test_trouble_bad_reload
 run_test views_flows_once_exit_2 test_flows_bad_value \
 	'error: flows: --interval and --once are options of top' flows -i lo --once
 run_test views_status_sort_exit_2 test_flows_bad_value \
