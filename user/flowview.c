@@ -149,13 +149,22 @@ static void tcp_flags_text(unsigned int flags, char *buf)
 	*p = '\0';
 }
 
-static const char *protocol_text(unsigned int protocol, char buf[8])
+const char *flowview_protocol(const struct flow_key *key, char buf[8])
 {
-	const char *name = ip_protocol_name(protocol);
+	const char *name = ip_protocol_name(key->protocol);
 
 	if (name)
 		return name;
-	snprintf(buf, 8, "%u", protocol);
+	snprintf(buf, 8, "%u", key->protocol);
+	return buf;
+}
+
+const char *flowview_icmp(const struct flow_key *key, char *buf, size_t len)
+{
+	if (is_icmp(key))
+		return icmp_type_code_name(key->protocol, key->dst_port >> 8, key->dst_port & 0xff,
+					   buf, len);
+	snprintf(buf, len, "%s", "");
 	return buf;
 }
 
@@ -190,18 +199,16 @@ void flowview_print(FILE *out, const struct flowview_flow *flows, size_t n)
 		const struct flow_key *key = &flows[i].key;
 		const struct flow_value *v = &flows[i].v;
 		char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], sport[8], dport[8], proto[8];
-		char flags[9], icmp[ICMP_NAME_LEN] = "";
+		char flags[9], icmp[ICMP_NAME_LEN];
 
 		flow_addr_format(key->src_addr, key->ip_version, src, sizeof(src));
 		flow_addr_format(key->dst_addr, key->ip_version, dst, sizeof(dst));
 		flowview_ports(key, sport, dport);
 		tcp_flags_text(v->tcp_flags, flags);
-		if (is_icmp(key))
-			icmp_type_code_name(key->protocol, key->dst_port >> 8, key->dst_port & 0xff,
-					    icmp, sizeof(icmp));
+		flowview_icmp(key, icmp, sizeof(icmp));
 		snprintf(line, sizeof(line),
 			 "%-7s %-7s %-*s %5s %-*s %5s %10llu %12llu %-8s %-9s %s",
-			 flow_direction_name(key->direction), protocol_text(key->protocol, proto),
+			 flow_direction_name(key->direction), flowview_protocol(key, proto),
 			 src_w, src, sport, dst_w, dst, dport, (unsigned long long)v->packets,
 			 (unsigned long long)v->octets, flags, flow_verdict_name(key->verdict),
 			 icmp);
@@ -229,11 +236,10 @@ json_object *flowview_json(const struct flowview_flow *f, const struct fm_time *
 	json_object_object_add(o, "dst_port", json_object_new_int(key->dst_port));
 	if (is_icmp(key)) {
 		char name[ICMP_NAME_LEN];
-		unsigned int type = key->dst_port >> 8, code = key->dst_port & 0xff;
 
-		json_object_object_add(o, "icmp_type", json_object_new_int((int)type));
-		json_object_object_add(o, "icmp_code", json_object_new_int((int)code));
-		icmp_type_code_name(key->protocol, type, code, name, sizeof(name));
+		json_object_object_add(o, "icmp_type", json_object_new_int(key->dst_port >> 8));
+		json_object_object_add(o, "icmp_code", json_object_new_int(key->dst_port & 0xff));
+		flowview_icmp(key, name, sizeof(name));
 		json_object_object_add(o, "icmp", json_object_new_string(name));
 	}
 	json_object_object_add(o, "packets", json_object_new_uint64(v->packets));

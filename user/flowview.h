@@ -53,5 +53,9 @@ json_object *flowview_json(const struct flowview_flow *f, const struct fm_time *
 
 /* The port columns of a flow: its ports, or "-" where the protocol has none (ICMP included). */
 void flowview_ports(const struct flow_key *key, char sport[8], char dport[8]);
+/* The protocol column: its name ("tcp", "icmpv6"), or its number. */
+const char *flowview_protocol(const struct flow_key *key, char buf[8]);
+/* The ICMP column: the type and code of an ICMP or ICMPv6 flow by name, "" for other flows. */
+const char *flowview_icmp(const struct flow_key *key, char *buf, size_t len);
 
 #endif /* FLOWMETA_FLOWVIEW_H */

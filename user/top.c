@@ -398,26 +398,21 @@ static void add_flow_lines(struct frame *fr, const struct rates *r, size_t max)
 		const struct flowview_flow *f = r->rows[i].f;
 		const struct flow_key *key = &f->key;
 		char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], sport[8], dport[8], proto[8];
-		char pps[16], bps[16], info[ICMP_NAME_LEN + 16] = "";
-		const char *name = ip_protocol_name(key->protocol);
+		char pps[16], bps[16], icmp[ICMP_NAME_LEN];
+		/* What is not forwarded says so, before the ICMP type. */
+		const char *verdict = key->verdict == FLOW_VERDICT_FORWARDED ?
+					      "" : flow_verdict_name(key->verdict);
 
-		if (!name) {
-			snprintf(proto, sizeof(proto), "%u", key->protocol);
-			name = proto;
-		}
 		flowview_ports(key, sport, dport);
-		if (key->verdict != FLOW_VERDICT_FORWARDED)
-			snprintf(info, sizeof(info), "%s ", flow_verdict_name(key->verdict));
-		if (key->protocol == IPPROTO_ICMP || key->protocol == IPPROTO_ICMPV6)
-			icmp_type_code_name(key->protocol, key->dst_port >> 8, key->dst_port & 0xff,
-					    info + strlen(info), sizeof(info) - strlen(info));
-		add_line(fr, "%-7s %-6s %-*s %5s %-*s %5s %7s %7s %10llu %12llu %s",
-			 flow_direction_name(key->direction), name, src_w,
+		flowview_icmp(key, icmp, sizeof(icmp));
+		add_line(fr, "%-7s %-6s %-*s %5s %-*s %5s %7s %7s %10llu %12llu %s%s%s",
+			 flow_direction_name(key->direction), flowview_protocol(key, proto), src_w,
 			 flow_addr_format(key->src_addr, key->ip_version, src, sizeof(src)), sport,
 			 dst_w, flow_addr_format(key->dst_addr, key->ip_version, dst, sizeof(dst)),
 			 dport, si(r->rows[i].pps, pps, sizeof(pps)),
 			 si(r->rows[i].bps, bps, sizeof(bps)), (unsigned long long)f->v.packets,
-			 (unsigned long long)f->v.octets, info);
+			 (unsigned long long)f->v.octets, verdict, *verdict && *icmp ? " " : "",
+			 icmp);
 	}
 }
 

@@ -336,6 +336,32 @@ test_top_once_plain() {
 	{ views_top_head 1 0.0; echo "$VIEWS_TOP_UDP"; echo; } | assert_lines "$out.rest" "--once"
 }
 
+# Dropped traffic (an untrusted peer): the drops counter and the flow, its verdict before its ICMP
+# type.
+test_top_drops() {
+	require_flowmeta
+	require_cmd socat
+	topo_overlay tun
+	VIEWS_CONF=$FM_LOG_DIR/flowmeta.json
+	printf '{"FlowMetadata": {%s, %s}}\n' '"PollInterval": 600000, "IdleTimeout": 600000' \
+		'"TrustRequirements": {"UntrustedPeers": ["100.64.0.2"]}' >"$VIEWS_CONF"
+	fm_start "$FM_NS_A" "$FM_IF_A" -c "$VIEWS_CONF"
+	fm_wait_metering
+	send_icmp "$FM_NS_A" "$FM_B4" 8 0 3 56
+	wait_until 10 views_dropped 3 || fail "not 3 drops: $(fm_cmd "$FM_NS_A" status "$FM_IF_A")"
+	local out=$FM_LOG_DIR/once.txt
+	fm_cmd "$FM_NS_A" top "$FM_IF_A" --once --interval 0.5 >"$out" || fail "top --once failed"
+	assert_eq "$(sed -n 3p "$out")" "drops 3 (0/s)   table full 0 (0/s)   events lost 0 (0/s)" \
+		"counters"
+	assert_eq "$(sed -n 7p "$out")" \
+		"egress  icmp   100.64.0.1     - 100.64.0.2     -       0       0          3          252 untrusted echo-request" \
+		"the dropped flow"
+}
+
+views_dropped() {	# N
+	[ "$(fm_status "$FM_NS_A" "$FM_IF_A" policy_dropped)" = "$1" ]
+}
+
 # Not a terminal, without --once: a snapshot every interval, also once the daemon is killed (the
 # programs count on) and once the pins are gone; SIGTERM ends it with status 0.
 test_top_plain_snapshots() {
@@ -580,6 +606,7 @@ run_test views_top_sigterm_restores_terminal test_top_stops TERM
 run_test views_top_ctrl_z_gives_terminal_back test_top_suspend
 run_test views_top_resize_redraws_to_fit test_top_resize
 run_test views_top_once_plain_snapshot test_top_once_plain
+run_test views_top_drops_and_verdicts test_top_drops
 run_test views_top_plain_snapshots_without_daemon_and_pins test_top_plain_snapshots
 run_test views_top_nothing_pinned_exit_1 test_top_nothing_pinned
 run_test views_top_interval_too_short_exit_2 test_flows_bad_value \
