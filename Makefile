@@ -4,6 +4,9 @@
 BUILD		?= build
 PREFIX		?= /usr/local
 DESTDIR		?=
+# Where `make install` puts the systemd unit: the administrator's directory by default; the Debian
+# package installs it with the distribution's units (debian/rules).
+UNITDIR		?= /etc/systemd/system
 CC		?= gcc
 CLANG		?= clang
 BPFTOOL		?= bpftool
@@ -12,7 +15,9 @@ VERSION		:= $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 MULTIARCH	:= $(shell $(CC) -dumpmachine)
 BPF_ARCH	:= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
-# CFLAGS may be overridden (make CFLAGS=-O0); the flags flowmeta needs are kept apart.
+# CFLAGS, CPPFLAGS and LDFLAGS may be given (make CFLAGS=-O0, or dpkg-buildflags' through debian/rules);
+# the flags flowmeta needs are kept apart. None of them reaches the BPF side (BPF_CFLAGS): hardening
+# and host tuning flags mean nothing to clang -target bpf.
 CFLAGS		?= -O2 -g
 override CFLAGS	+= -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror \
 		   -D_GNU_SOURCE -DFLOWMETA_VERSION='"$(VERSION)"' -Iinclude -Iuser -I$(BUILD) \
@@ -37,7 +42,7 @@ TEST_SRCS	:= $(wildcard tests/unit/*.c) $(wildcard tests/bpf/*.c) $(wildcard ben
 TEST_BINS	:= $(patsubst %.c,$(BUILD)/%,$(TEST_SRCS))
 TEST_HDRS	:= $(wildcard tests/*.h) $(wildcard tests/*/*.h) $(wildcard bench/*.h)
 
-.PHONY: all deps test bench demo install uninstall clean format
+.PHONY: all deps test bench demo install uninstall deb clean format
 # Skeletons and BPF objects are inputs of later rules, not throwaway intermediates.
 .SECONDARY: $(BPF_OBJS) $(SKELS)
 
@@ -53,18 +58,18 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $* > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/user/%.o: user/%.c $(USER_HDRS) $(SKELS) | $(BUILD)/user
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/flowmeta: $(USER_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/tests/%: tests/%.c $(LIB_OBJS) $(TEST_HDRS) $(SKELS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests $(LDFLAGS) $< $(LIB_OBJS) $(LDLIBS) -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests $(LDFLAGS) $< $(LIB_OBJS) $(LDLIBS) -o $@
 
 $(BUILD)/bench/%: bench/%.c $(LIB_OBJS) $(TEST_HDRS) $(SKELS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests -Ibench $(LDFLAGS) $< $(LIB_OBJS) $(LDLIBS) -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests -Ibench $(LDFLAGS) $< $(LIB_OBJS) $(LDLIBS) -o $@
 
 $(BUILD) $(BUILD)/user:
 	mkdir -p $@
@@ -81,19 +86,22 @@ demo: deps all
 
 install: $(BUILD)/flowmeta
 	install -D -m 0755 $(BUILD)/flowmeta $(DESTDIR)$(PREFIX)/sbin/flowmeta
-	install -d $(DESTDIR)/etc/systemd/system
-	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' packaging/flowmeta.service \
-		> $(DESTDIR)/etc/systemd/system/flowmeta@.service
-	chmod 0644 $(DESTDIR)/etc/systemd/system/flowmeta@.service
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' packaging/flowmeta.service > $(DESTDIR)$(UNITDIR)/flowmeta@.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/flowmeta@.service
 	install -D -m 0644 packaging/flowmeta.json $(DESTDIR)$(PREFIX)/share/doc/flowmeta/flowmeta.json.example
 	test -e $(DESTDIR)/etc/flowmeta/flowmeta.json || \
 		install -D -m 0644 packaging/flowmeta.json $(DESTDIR)/etc/flowmeta/flowmeta.json
 	install -D -m 0644 docs/flowmeta.8 $(DESTDIR)$(PREFIX)/share/man/man8/flowmeta.8
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/sbin/flowmeta $(DESTDIR)/etc/systemd/system/flowmeta@.service \
+	rm -f $(DESTDIR)$(PREFIX)/sbin/flowmeta $(DESTDIR)$(UNITDIR)/flowmeta@.service \
 		$(DESTDIR)$(PREFIX)/share/man/man8/flowmeta.8
 	rm -rf $(DESTDIR)$(PREFIX)/share/doc/flowmeta
+
+# build/flowmeta_VERSION_ARCH.deb, built by dpkg-buildpackage from a copy of the tree (see the script).
+deb:
+	scripts/deb.sh $(BUILD)
 
 format:
 	clang-format -i $(wildcard bpf/*.c bpf/*.h user/*.c user/*.h include/*.h tests/*/*.c \
