@@ -13,7 +13,7 @@ packages=(
 	# IPFIX collectors and fleets (issue 9)
 	# Prometheus metrics (issue 10)
 	# Debian package (issue 10)
-	debhelper dpkg-dev fakeroot lintian
+	debhelper dpkg-dev lintian
 	# terminal views (issue 10)
 	tmux
 )
