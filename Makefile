@@ -15,7 +15,7 @@ VERSION		:= $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 MULTIARCH	:= $(shell $(CC) -dumpmachine)
 BPF_ARCH	:= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
-# CFLAGS, CPPFLAGS and LDFLAGS may be given (make CFLAGS=-O0, or dpkg-buildflags' through debian/rules);
+# CFLAGS, CPPFLAGS and LDFLAGS may be given (make CFLAGS=-O0; debian/rules passes dpkg-buildflags'):
 # the flags flowmeta needs are kept apart. None of them reaches the BPF side (BPF_CFLAGS): hardening
 # and host tuning flags mean nothing to clang -target bpf.
 CFLAGS		?= -O2 -g
@@ -87,7 +87,8 @@ demo: deps all
 install: $(BUILD)/flowmeta
 	install -D -m 0755 $(BUILD)/flowmeta $(DESTDIR)$(PREFIX)/sbin/flowmeta
 	install -d $(DESTDIR)$(UNITDIR)
-	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' packaging/flowmeta.service > $(DESTDIR)$(UNITDIR)/flowmeta@.service
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' packaging/flowmeta.service \
+		> $(DESTDIR)$(UNITDIR)/flowmeta@.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/flowmeta@.service
 	install -D -m 0644 packaging/flowmeta.json $(DESTDIR)$(PREFIX)/share/doc/flowmeta/flowmeta.json.example
 	test -e $(DESTDIR)/etc/flowmeta/flowmeta.json || \
@@ -99,7 +100,7 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/share/man/man8/flowmeta.8
 	rm -rf $(DESTDIR)$(PREFIX)/share/doc/flowmeta
 
-# build/flowmeta_VERSION_ARCH.deb, built by dpkg-buildpackage from a copy of the tree (see the script).
+# build/flowmeta_VERSION_ARCH.deb, built by dpkg-buildpackage from a copy of the tree (see there).
 deb:
 	scripts/deb.sh $(BUILD)
 

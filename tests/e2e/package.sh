@@ -79,8 +79,7 @@ pk_build() {	# MARK
 	local mark=$1 tool
 	for tool in dpkg-buildpackage dh lintian apt-get; do
 		if ! command -v "$tool" >/dev/null; then
-			echo "$tool is not installed (scripts/deps.sh installs the Debian tooling)" \
-				>"$mark.skip"
+			echo "$tool is not installed (scripts/deps.sh installs it)" >"$mark.skip"
 			return 0
 		fi
 	done
@@ -96,8 +95,8 @@ pk_build() {	# MARK
 
 # Every file of the source tree but build/ and .git, with its size and modification time.
 pk_tree_state() {
-	(cd "$FM_TOP" && find . \( -path ./build -o -path ./.git \) -prune -o -printf '%p %s %T@\n' |
-		sort)
+	(cd "$FM_TOP" &&
+		find . \( -path ./build -o -path ./.git \) -prune -o -printf '%p %s %T@\n' | sort)
 }
 
 # ------------------------------------------------------------------------------------------------
@@ -112,8 +111,8 @@ pk_take_machine() {
 	local state f
 	state=$(dpkg-query -W -f='${db:Status-Abbrev} ${Version}' flowmeta 2>/dev/null || true)
 	[ -z "$state" ] ||
-		fail "the flowmeta package is already on this machine ($state): the test would replace" \
-			"it; apt-get purge flowmeta first"
+		fail "the flowmeta package is already on this machine ($state): the test would" \
+			"replace it; apt-get purge flowmeta first"
 	PK_OWNED=1
 	PK_MOVED=()
 	trap pk_on_exit EXIT
@@ -201,8 +200,8 @@ pk_assert_purged() {	# FILE_OF_PATHS_PRESENT_BEFORE_INSTALL
 	diff -u "$1" <(pk_paths_present) >"$FM_LOG_DIR/left.diff" ||
 		fail "left after purge: $(grep '^+/' "$FM_LOG_DIR/left.diff" | tr '\n' ' ')"
 	local left
-	left=$(ls -d /var/lib/dpkg/info/flowmeta.* /etc/flowmeta* /etc/systemd/system/*.wants/flowmeta@* \
-		2>/dev/null || true)
+	left=$(ls -d /var/lib/dpkg/info/flowmeta.* /etc/flowmeta* \
+		/etc/systemd/system/*.wants/flowmeta@* 2>/dev/null || true)
 	[ -z "$left" ] || fail "left after purge: $(echo "$left" | tr '\n' ' ')"
 }
 
@@ -214,21 +213,27 @@ pk_assert_purged() {	# FILE_OF_PATHS_PRESENT_BEFORE_INSTALL
 # too, that is debian/ itself); the package is the one debian/changelog and VERSION name.
 test_package_build() {
 	pk_need_deb
-	diff -u "$FM_RUN_DIR/deb.tree-before" "$FM_RUN_DIR/deb.tree-after" >"$FM_LOG_DIR/tree.diff" ||
+	diff -u "$FM_RUN_DIR/deb.tree-before" "$FM_RUN_DIR/deb.tree-after" \
+		>"$FM_LOG_DIR/tree.diff" ||
 		fail "make deb changed the source tree: $(grep '^[-+]\./' "$FM_LOG_DIR/tree.diff" |
 			head -n 5 | tr '\n' ' ')"
 	assert_eq "$(dpkg-deb -f "$PK_DEB" Package Version Architecture | tr '\n' ' ')" \
 		"Package: flowmeta Version: $PK_VERSION Architecture: $PK_ARCH " "control fields"
 	[ -f "$PK_CHANGES" ] || fail "no $PK_CHANGES"
-	grep -q "flowmeta_$PK_VERSION.dsc" "$PK_CHANGES" || fail "the .changes has no source package"
-	local f
+	grep -q "flowmeta_$PK_VERSION.dsc" "$PK_CHANGES" || fail "no source package in the .changes"
+	local f out=$FM_LOG_DIR/lintian.out
 	for f in "$PK_DEB" "$PK_CHANGES"; do
-		lintian --fail-on error,warning "$f" >"$FM_LOG_DIR/lintian.out" 2>&1 ||
-			fail "lintian ${f##*/}: $(grep -v '^running with root' "$FM_LOG_DIR/lintian.out" |
-				head -n 5 | tr '\n' '|')"
-		! grep -q '^[EW]: ' "$FM_LOG_DIR/lintian.out" ||
-			fail "lintian ${f##*/}: $(grep '^[EW]: ' "$FM_LOG_DIR/lintian.out" | head -n 5)"
+		lintian --fail-on error,warning "$f" >"$out" 2>&1 ||
+			fail "lintian ${f##*/}: $(grep -v '^running with root' "$out" | head -n 5 |
+				tr '\n' '|')"
+		! grep -q '^[EW]: ' "$out" ||
+			fail "lintian ${f##*/}: $(grep '^[EW]: ' "$out" | head -n 5 | tr '\n' '|')"
 	done
+}
+
+# What dpkg-buildflags gives the package build (in its directory: -ffile-prefix-map names it).
+pk_buildflags() {	# CFLAGS|CPPFLAGS|LDFLAGS
+	(cd "$PK_SRC" && DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get "$1")
 }
 
 # The daemon's objects are compiled with every flag dpkg-buildflags gives (hardening=+all, as
@@ -238,9 +243,8 @@ test_package_build() {
 test_package_build_flags() {
 	pk_need_deb
 	local log=$FM_RUN_DIR/make-deb.log flags ldflags flag line n=0 bin
-	flags=$(cd "$PK_SRC" && DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get CPPFLAGS &&
-		DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get CFLAGS)
-	ldflags=$(cd "$PK_SRC" && DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get LDFLAGS)
+	flags="$(pk_buildflags CPPFLAGS) $(pk_buildflags CFLAGS)"
+	ldflags=$(pk_buildflags LDFLAGS)
 	while read -r line; do
 		n=$((n + 1))
 		for flag in $flags; do
@@ -269,8 +273,8 @@ test_package_build_flags() {
 	grep -q 'Type:.*DYN' "$bin.elf" || fail "the packaged binary is not PIE"
 	grep -q GNU_RELRO "$bin.elf" || fail "the packaged binary has no RELRO segment"
 	grep -q 'FLAGS.*\bNOW\b' "$bin.elf" || fail "the packaged binary is not BIND_NOW"
-	grep -q ' U __[a-z]*_chk@' "$bin.syms" || fail "the packaged binary calls no fortified function"
-	grep -q ' U __stack_chk_fail@' "$bin.syms" || fail "the packaged binary has no stack protector"
+	grep -q ' U __[a-z]*_chk@' "$bin.syms" || fail "the packaged binary calls no fortified call"
+	grep -q ' U __stack_chk_fail@' "$bin.syms" || fail "the packaged binary has no stack guard"
 }
 
 # apt-get install puts exactly the expected files in place, with their modes; the binary runs and
@@ -291,7 +295,7 @@ test_package_install_purge() {
 		[ "$f" = /usr/sbin/flowmeta ] && mode=755
 		assert_eq "$(stat -c '%a %U:%G' "$f")" "$mode root:root" "mode of $f"
 	done <<<"$PK_FILES"
-	assert_eq "$(/usr/sbin/flowmeta --version)" "flowmeta $PK_VERSION" "/usr/sbin/flowmeta --version"
+	assert_eq "$(/usr/sbin/flowmeta --version)" "flowmeta $PK_VERSION" "flowmeta --version"
 	/usr/sbin/flowmeta check -c "$PK_CONF" >"$FM_LOG_DIR/check.out" 2>&1 ||
 		fail "flowmeta check -c $PK_CONF: $(head -n 2 "$FM_LOG_DIR/check.out")"
 	cmp -s "$PK_CONF" "$FM_TOP/packaging/flowmeta.json" ||
@@ -299,7 +303,7 @@ test_package_install_purge() {
 	assert_eq "$(dpkg-query -W -f='${Conffiles}' flowmeta)" \
 		" $PK_CONF $(md5sum <"$FM_TOP/packaging/flowmeta.json" | cut -d' ' -f1)" "Conffiles"
 
-	grep -qx 'ExecStart=/usr/sbin/flowmeta run -i %I -c /etc/flowmeta/flowmeta.json' "$PK_UNIT" ||
+	grep -qx "ExecStart=/usr/sbin/flowmeta run -i %I -c $PK_CONF" "$PK_UNIT" ||
 		fail "the unit's ExecStart: $(grep ExecStart= "$PK_UNIT")"
 	assert_eq "$(systemctl is-enabled flowmeta@.service 2>&1 || true)" disabled \
 		"systemctl is-enabled flowmeta@.service"
@@ -320,7 +324,7 @@ test_package_install_purge() {
 		pkg=$(dpkg -S "*/$lib" 2>/dev/null | sed -n '1s/:.*//p')
 		[ -n "$pkg" ] || fail "no package owns $lib"
 		grep -qx "$pkg" <<<"$depends" ||
-			fail "Depends ($(echo "$depends" | tr '\n' ' ')) lacks $pkg, which ships $lib"
+			fail "Depends ($(echo "$depends" | tr '\n' ' ')) lacks $pkg, which has $lib"
 	done < <(sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' "$FM_LOG_DIR/dynamic")
 
 	pk_remove purge
@@ -365,7 +369,8 @@ test_package_edited_conffile() {
 	assert_eq "$(pk_state)" rc "dpkg state after remove"
 	assert_eq "$(cat "$PK_CONF")" "$edited" "the conffile after remove"
 	local f
-	for f in /usr/sbin/flowmeta "$PK_UNIT" /usr/share/doc/flowmeta /usr/share/man/man8/flowmeta.8.gz; do
+	for f in /usr/sbin/flowmeta "$PK_UNIT" /usr/share/doc/flowmeta \
+		/usr/share/man/man8/flowmeta.8.gz; do
 		[ ! -e "$f" ] || fail "left after remove: $f"
 	done
 	pk_remove purge
@@ -388,7 +393,7 @@ test_package_enabled_instance() {
 	[ -L "/etc/systemd/system/multi-user.target.wants/$PK_INSTANCE" ] ||
 		fail "remove disabled $PK_INSTANCE"
 	pk_install
-	assert_eq "$(systemctl is-enabled "$PK_INSTANCE")" enabled "$PK_INSTANCE after a new install"
+	assert_eq "$(systemctl is-enabled "$PK_INSTANCE")" enabled "$PK_INSTANCE after reinstalling"
 	pk_remove purge
 	pk_assert_purged "$FM_LOG_DIR/paths-before"
 }
