@@ -7,7 +7,9 @@
 # (binary, template unit not enabled, compressed man page, docs, the conffile), the computed
 # Depends name every library the binary loads, and the installed binary meters real traffic; a
 # purge leaves nothing; a removal keeps the conffile (edited or not) and the instances an
-# administrator enabled, a reinstall keeps an edited conffile, and a purge removes both.
+# administrator enabled, a reinstall keeps an edited conffile, and a purge removes both; the
+# maintainer scripts, run as under systemd, restart the running instances on an upgrade and stop
+# them on a removal.
 #
 # The package is built once per run of this script (by whichever test needs it first) and every
 # test that installs it leaves the machine as it found it, however the test ends: its exit trap
@@ -398,6 +400,49 @@ test_package_enabled_instance() {
 	pk_assert_purged "$FM_LOG_DIR/paths-before"
 }
 
+# The packaged maintainer scripts as they run under systemd (this machine's PID 1 may not be
+# systemd: they run in a private mount namespace whose /run says it is, with systemctl and
+# deb-systemd-invoke replaced by recorders): a first installation reloads systemd and starts or
+# enables nothing; an upgrade restarts the running instances; a removal stops them before the
+# binary goes, then reloads systemd. (Not postrm purge: it edits the real /etc; the purge tests
+# run it for real.)
+test_package_maintainer_scripts() {
+	pk_need_deb
+	require_cmd unshare
+	local dir=$FM_LOG_DIR/maint tool
+	mkdir -p "$dir/bin"
+	dpkg-deb -e "$PK_DEB" "$dir/control"
+	for tool in systemctl deb-systemd-invoke; do
+		# shellcheck disable=SC2016 # expanded by the recorder when it runs
+		printf '#!/bin/sh\necho "%s $*" >>"$PK_CALLS"\n' "$tool" >"$dir/bin/$tool"
+		chmod +x "$dir/bin/$tool"
+	done
+	local reload="systemctl --system daemon-reload"
+	pk_maint postinst configure
+	assert_eq "$PK_GOT" "$reload" "postinst configure (first install)"
+	pk_maint postinst configure 0.0.1
+	assert_eq "$PK_GOT" "$reload|deb-systemd-invoke try-restart flowmeta@*.service" \
+		"postinst configure 0.0.1 (upgrade)"
+	pk_maint prerm upgrade "$PK_VERSION"
+	assert_eq "$PK_GOT" "" "prerm upgrade"
+	pk_maint prerm remove
+	assert_eq "$PK_GOT" "deb-systemd-invoke stop flowmeta@*.service" "prerm remove"
+	pk_maint postrm remove
+	assert_eq "$PK_GOT" "$reload" "postrm remove"
+}
+
+# Run the packaged maintainer SCRIPT with ARGS where /run/systemd/system exists; the calls it made
+# to systemctl and deb-systemd-invoke, "|"-separated, in PK_GOT.
+pk_maint() {	# SCRIPT ARGS...
+	local dir=$FM_LOG_DIR/maint
+	: >"$dir/calls"
+	local run='mount -t tmpfs fmdrun /run && mkdir -p /run/systemd/system && exec sh "$@"'
+	PK_CALLS=$dir/calls PATH=$dir/bin:$PATH unshare --mount --propagation private \
+		sh -c "$run" sh "$dir/control/$1" "${@:2}" >"$dir/out" 2>&1 ||
+		fail "$* under systemd: $(head -n 3 "$dir/out" | tr '\n' '|')"
+	PK_GOT=$(paste -sd '|' "$dir/calls")
+}
+
 # One copy of this script at a time on the machine: each installs and purges the same package.
 exec {PK_LOCK}>/run/lock/flowmeta-e2e-package.lock
 if ! flock -w 900 "$PK_LOCK"; then
@@ -411,6 +456,8 @@ run_test package_daemon_has_dpkg_buildflags_bpf_has_none test_package_build_flag
 run_test package_installs_exact_files_conffile_unit_disabled_purge_leaves_nothing \
 	test_package_install_purge
 run_test package_installed_binary_meters_pings_exactly test_package_binary_meters
+run_test package_maintainer_scripts_reload_restart_on_upgrade_stop_on_remove \
+	test_package_maintainer_scripts
 run_test package_edited_conffile_kept_by_reinstall_and_remove_purged test_package_edited_conffile
 run_test package_enabled_instance_kept_by_remove_disabled_by_purge test_package_enabled_instance
 finish_tests
