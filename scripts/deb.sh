@@ -36,7 +36,7 @@ tree_files() {
 		# Tracked and untracked-but-not-ignored files, less those deleted in the work tree.
 		git ls-files -z --cached --others --exclude-standard |
 			while IFS= read -r -d '' f; do
-				[ -e "$f" ] && printf '%s\0' "$f"
+				if [ -e "$f" ] || [ -L "$f" ]; then printf '%s\0' "$f"; fi
 			done
 	else
 		find . -path "./$build" -prune -o -path ./.git -prune -o -type f -printf '%P\0'
@@ -50,8 +50,10 @@ mkdir -p "$src"
 tree_files | tar --null -T - -cf - | tar -C "$src" -xf -
 
 # Source and binary packages: the source package (.dsc) lets lintian check debian/ itself, through
-# the .changes. -us -uc: nothing to sign with. -J: as many jobs as there are CPUs (dh supports it).
-(cd "$src" && dpkg-buildpackage -us -uc -J)
+# the .changes. -us -uc: nothing to sign with. -Jauto: one job per CPU (dh passes it to make).
+(cd "$src" && dpkg-buildpackage -us -uc -Jauto)
 
+# Only this version's package in BUILD, so that `apt-get install ./build/flowmeta_*.deb` means it.
+rm -f "$build"/flowmeta_*.deb
 ln -f "$stage/$deb" "$build/$deb"
 echo "deb: $build/$deb"
