@@ -14,11 +14,11 @@
 # The package is built once per run of this script (by whichever test needs it first) and every
 # test that installs it leaves the machine as it found it, however the test ends: its exit trap
 # purges the package (and any package apt brought in with it) and puts back what a `make install`
-# had left in /etc (/etc/flowmeta, the unit in /etc/systemd/system), moved aside meanwhile. A
-# lock serialises this script against another copy of it (another work tree) on the same machine.
-# tests/e2e/install.sh never touches the machine's own directories (it installs into a DESTDIR),
-# so the two never meet. Skips only where the Debian tooling is absent (scripts/deps.sh installs
-# it, as CI does).
+# had left in /etc (/etc/flowmeta, the unit in /etc/systemd/system), moved aside meanwhile to
+# /var/tmp/flowmeta-e2e-package.PID. A lock serialises this script against another copy of it
+# (another work tree) on the same machine. tests/e2e/install.sh never touches the machine's own
+# directories (it installs into a DESTDIR), so the two never meet. Skips only where the Debian
+# tooling is absent (scripts/deps.sh installs it, as CI does).
 source "$(dirname "$0")/../lib.sh"
 
 # shellcheck disable=SC2034 # lib.sh's ns_new reads it
@@ -110,19 +110,21 @@ pk_tree_state() {
 pk_take_machine() {
 	require_root
 	pk_need_deb
-	local state f
-	state=$(dpkg-query -W -f='${db:Status-Abbrev} ${Version}' flowmeta 2>/dev/null || true)
-	[ -z "$state" ] ||
-		fail "the flowmeta package is already on this machine ($state): the test would" \
-			"replace it; apt-get purge flowmeta first"
+	local f
+	[ "$(pk_state)" = gone ] ||
+		fail "the flowmeta package is already on this machine ($(pk_state)): the test" \
+			"would replace it; apt-get purge flowmeta first"
 	PK_OWNED=1
 	PK_MOVED=()
+	# Outside /tmp, which other tools clean, and kept if the test is killed outright.
+	PK_ASIDE=/var/tmp/flowmeta-e2e-package.$FM_ID
 	trap pk_on_exit EXIT
 	for f in "${PK_FOREIGN[@]}"; do
 		if [ -e "$f" ] || [ -L "$f" ]; then
-			mkdir -p "$FM_LOG_DIR/moved-aside"
-			mv "$f" "$FM_LOG_DIR/moved-aside/$(echo "$f" | tr / _)"
+			mkdir -p "$PK_ASIDE"
+			mv "$f" "$PK_ASIDE/$(echo "$f" | tr / _)"
 			PK_MOVED+=("$f")
+			log "moved $f aside to $PK_ASIDE until the test ends"
 		fi
 	done
 }
@@ -158,8 +160,9 @@ pk_give_back_machine() {
 	fi
 	for f in "${PK_MOVED[@]}"; do
 		rm -rf -- "$f"
-		mv "$FM_LOG_DIR/moved-aside/$(echo "$f" | tr / _)" "$f"
+		mv "$PK_ASIDE/$(echo "$f" | tr / _)" "$f"
 	done
+	[ ${#PK_MOVED[@]} -eq 0 ] || rmdir "$PK_ASIDE"
 }
 
 # `apt-get install` of the built package (ARGS first, e.g. --reinstall); what apt installed anew
@@ -179,11 +182,14 @@ pk_remove() {	# remove|purge
 		fail "apt-get $1 flowmeta: $(tail -n 3 "$FM_LOG_DIR/apt-$1.log" | tr '\n' '|')"
 }
 
-# dpkg's abbreviated state of flowmeta ("ii", "rc"), or "gone" when dpkg no longer knows it.
+# dpkg's abbreviated state of flowmeta ("ii", "rc"), or "gone" when nothing of it is on the
+# machine (dpkg does not know it, or knows it only as not installed: "un", "pn").
 pk_state() {
 	local s
 	s=$(dpkg-query -W -f='${db:Status-Abbrev}' flowmeta 2>/dev/null) || s=gone
-	echo "${s%% *}"
+	s=${s%% *}
+	case $s in un | pn) s=gone ;; esac
+	echo "$s"
 }
 
 # Which of the package's paths exist, one "PATH yes|no" a line: after a purge it must be what it
