@@ -43,7 +43,25 @@
  *   unchanged; a collector that nobody sends data to is probed by it.
  * - When the template message cannot be sent at all, the data message is not tried (no collector
  *   decodes data before its template) and counts as not sent.
+ *
+ * Message size and the path MTU (RFC 7011 §10.3.3: a message must fit the path unfragmented).
+ * Each socket has IP_PMTUDISC_DO (IPV6_PMTUDISC_DO): the kernel never fragments, and a datagram
+ * larger than the route's MTU (the link's, or a smaller one learned from an ICMP "fragmentation
+ * needed" / "packet too big") fails at send() with EMSGSIZE. Each collector's max_message is its
+ * limit capped by that MTU less the IP and UDP headers (IP_MTU / IPV6_MTU on the connected
+ * socket), read again at every refresh (every poll and tick), after an EMSGSIZE from send() and
+ * after an ICMP error saying EMSGSIZE.
+ * - A data message larger than the collector's max_message (the path shrank after the exporter
+ *   built it for every collector) goes in slices of whole records that fit, each a message of
+ *   its own with its sequence number: nothing is lost to it. A template message is built again
+ *   in smaller messages.
+ * - A router beyond the first hop whose link is smaller drops the datagram and says so with an
+ *   ICMP error quoting it: that message is counted not sent, as a refused one, but the collector
+ *   is not down; the next messages fit.
+ * - A path too small even for IPFIX_MIN_MESSAGE (an IPv4 MTU under 540) lets the kernel
+ *   fragment, with a warning: there is no smaller message to send.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -74,6 +92,13 @@ int collector_set_init(struct collector_set *set)
 {
 	*set = (struct collector_set){ 0 };
 	set->exporting_process_id = (uint32_t)getpid();
+	/* Whole-size buffers, allocated once: message sizes follow the paths. */
+	set->buf = malloc(IPFIX_MAX_MESSAGE);
+	set->slice_buf = malloc(IPFIX_MAX_MESSAGE);
+	if (!set->buf || !set->slice_buf) {
+		collector_set_free(set);
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -91,7 +116,9 @@ void collector_set_free(struct collector_set *set)
 		collector_close(set->c[i]);
 	set->n = 0;
 	free(set->buf);
+	free(set->slice_buf);
 	set->buf = NULL;
+	set->slice_buf = NULL;
 }
 
 /* Ask for the ICMP errors of this socket's datagrams in its error queue, with their quote. */
@@ -110,6 +137,72 @@ static int watch_errors(int fd, int family)
 		return 0;
 	}
 	return setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one)) ? -errno : 0;
+}
+
+/* A collector at an IPv4-mapped IPv6 address: its socket speaks IPv4 on the wire. */
+static bool collector_ipv4_wire(const struct collector *c)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&c->addr.addr;
+
+	return c->addr.addr.ss_family == AF_INET ||
+	       IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr);
+}
+
+/* Whether the kernel may fragment this socket's datagrams: never (IP_PMTUDISC_DO), unless the
+ * path cannot carry the smallest message whole (IP_PMTUDISC_WANT). */
+static int set_fragmenting(struct collector *c, bool fragment)
+{
+	int v4 = fragment ? IP_PMTUDISC_WANT : IP_PMTUDISC_DO;
+	int v6 = fragment ? IPV6_PMTUDISC_WANT : IPV6_PMTUDISC_DO;
+
+	c->fragmenting = fragment;
+	if (c->addr.addr.ss_family == AF_INET6) {
+		if (setsockopt(c->fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &v6, sizeof(v6)))
+			return -errno;
+		/* An IPv4-mapped collector's datagrams are IPv4 ones: best effort. */
+		setsockopt(c->fd, IPPROTO_IP, IP_MTU_DISCOVER, &v4, sizeof(v4));
+		return 0;
+	}
+	return setsockopt(c->fd, IPPROTO_IP, IP_MTU_DISCOVER, &v4, sizeof(v4)) ? -errno : 0;
+}
+
+/*
+ * Read the route's MTU and the socket's own address again, and set max_message from them (see
+ * the top of this file). Logged when the MTU changes.
+ */
+static void collector_read_path(struct collector *c)
+{
+	size_t headers = collector_ipv4_wire(c) ? 20 + 8 : 40 + 8, max = c->limit;
+	socklen_t len = sizeof(int);
+	bool fragment = false;
+	int mtu = 0, err;
+
+	if (c->fd < 0)
+		return;
+	err = c->addr.addr.ss_family == AF_INET6
+		      ? getsockopt(c->fd, IPPROTO_IPV6, IPV6_MTU, &mtu, &len)
+		      : getsockopt(c->fd, IPPROTO_IP, IP_MTU, &mtu, &len);
+	if (err || mtu < 0)
+		mtu = 0;	/* not known (no route yet): the limit alone */
+	len = sizeof(c->local);
+	if (getsockname(c->fd, (struct sockaddr *)&c->local, &len))
+		c->local.ss_family = AF_UNSPEC;
+	if (mtu && (size_t)mtu < max + headers)
+		max = (size_t)mtu > headers ? (size_t)mtu - headers : 0;
+	if (max < IPFIX_MIN_MESSAGE) {
+		max = IPFIX_MIN_MESSAGE;
+		fragment = true;
+	}
+	if (mtu != c->path_mtu && fragment)
+		log_warnx("collector %s: path MTU %d cannot carry %d-octet messages whole; letting "
+			  "the kernel fragment them", c->addr.spec, mtu, IPFIX_MIN_MESSAGE);
+	else if (mtu != c->path_mtu && mtu && c->path_mtu)	/* the first: collector_set_apply */
+		log_info("collector %s: path MTU %d: messages of up to %zu octets", c->addr.spec,
+			 mtu, max);
+	if (fragment != c->fragmenting && set_fragmenting(c, fragment))
+		log_warn("collector %s: IP_MTU_DISCOVER", c->addr.spec);
+	c->path_mtu = mtu;
+	c->max_message = max;
 }
 
 /* Open and connect the socket: a connected UDP socket gets the ICMP errors of its datagrams. */
@@ -131,10 +224,18 @@ static int collector_connect(struct collector *c)
 		return err;
 	}
 	c->fd = fd;
+	c->path_mtu = 0;
+	err = set_fragmenting(c, false);
+	if (err) {
+		close(fd);
+		c->fd = -1;
+		return err;
+	}
+	collector_read_path(c);
 	return 0;
 }
 
-static struct collector *collector_new(const struct collector_addr *addr)
+static struct collector *collector_new(const struct collector_addr *addr, size_t limit)
 {
 	struct collector *c = calloc(1, sizeof(*c));
 	int err;
@@ -148,6 +249,8 @@ static struct collector *collector_new(const struct collector_addr *addr)
 	}
 	c->addr = *addr;
 	c->fd = -1;
+	c->limit = limit;
+	c->max_message = limit;
 	err = collector_connect(c);
 	if (err) {
 		/* Kept and retried at each send: a missing route may come back. */
@@ -158,21 +261,15 @@ static struct collector *collector_new(const struct collector_addr *addr)
 	return c;
 }
 
-int collector_set_apply(struct collector_set *set, const struct config *cfg)
+int collector_set_apply(struct collector_set *set, const struct config *cfg,
+			const struct collector_identity *id)
 {
 	struct collector *next[CONFIG_MAX_COLLECTORS] = { 0 };
 	bool kept[CONFIG_MAX_COLLECTORS] = { false }, created[CONFIG_MAX_COLLECTORS] = { false };
-	size_t max_message = cfg->max_message_size, n = cfg->enabled ? cfg->n_collectors : 0;
+	size_t n = cfg->enabled ? cfg->n_collectors : 0;
 
-	if (max_message != set->max_message || !set->buf) {
-		uint8_t *buf = malloc(max_message);
-
-		if (!buf)
-			return -ENOMEM;
-		free(set->buf);
-		set->buf = buf;
-		set->max_message = max_message;
-	}
+	set->limit = cfg->max_message_size == CONFIG_MESSAGE_SIZE_PATH ? COLLECTOR_DEFAULT_MESSAGE
+									 : cfg->max_message_size;
 	for (size_t i = 0; i < n; i++) {
 		for (size_t j = 0; j < set->n && !next[i]; j++) {
 			const struct collector_addr *a = &cfg->collectors[i];
@@ -184,7 +281,7 @@ int collector_set_apply(struct collector_set *set, const struct config *cfg)
 		}
 		if (next[i])
 			continue;
-		next[i] = collector_new(&cfg->collectors[i]);
+		next[i] = collector_new(&cfg->collectors[i], set->limit);
 		if (!next[i]) {
 			for (size_t k = 0; k < i; k++)
 				if (created[k])
@@ -201,17 +298,31 @@ int collector_set_apply(struct collector_set *set, const struct config *cfg)
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (created[i])
-			log_info("collector %s: exporting IPFIX over UDP", next[i]->addr.spec);
+			log_info("collector %s: exporting IPFIX over UDP, messages of up to %zu octets "
+				 "(path MTU %d)", next[i]->addr.spec, next[i]->max_message,
+				 next[i]->path_mtu);
 		/* Sequence numbers count per Observation Domain: a new domain, a new stream. */
-		if (cfg->observation_domain_id != set->observation_domain_id)
+		if (id->observation_domain_id != set->id.observation_domain_id)
 			next[i]->sequence = 0;
 		next[i]->need_templates = true;
+		next[i]->limit = set->limit;
+		collector_read_path(next[i]);
 	}
 	memcpy(set->c, next, sizeof(next));
 	set->n = n;
-	set->observation_domain_id = cfg->observation_domain_id;
+	set->id = *id;
 	set->template_refresh_ns = cfg->template_refresh_ms * 1000000ULL;
 	return 0;
+}
+
+size_t collector_set_message_size(const struct collector_set *set)
+{
+	size_t size = 0;
+
+	for (size_t i = 0; i < set->n; i++)
+		if (set->c[i]->fd >= 0 && (!size || set->c[i]->max_message < size))
+			size = set->c[i]->max_message;
+	return size ? size : IPFIX_MIN_MESSAGE;
 }
 
 /* ---- what became of the messages sent ------------------------------------------------------ */
@@ -227,11 +338,25 @@ static void collector_went_down(struct collector *c, int err)
 		  c->addr.spec, strerror(err));
 }
 
+/* Now, in epoch milliseconds: when a flow record was found not sent (template 265). */
+static uint64_t epoch_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static void collector_not_sent(struct collector *c, const struct msg_payload *payload)
 {
 	c->cnt.send_errors++;
 	if (!payload)
 		return;
+	if (payload->flows) {
+		c->last_not_sent_ms = epoch_ms();
+		if (!c->first_not_sent_ms)
+			c->first_not_sent_ms = c->last_not_sent_ms;
+	}
 	c->cnt.not_sent_flows += payload->flows;
 	c->cnt.not_sent_packets += payload->packets;
 	c->cnt.not_sent_octets += payload->octets;
@@ -296,7 +421,10 @@ static uint64_t ring_oldest_unconfirmed(const struct collector *c)
 	return 0;
 }
 
-/* An ICMP error refused a datagram: quote is the start of its UDP payload (NULL: too short). */
+/*
+ * An ICMP error refused a datagram: quote is the start of its UDP payload (NULL: too short). A
+ * datagram too big for a later link (EMSGSIZE) is lost as well, and counted so.
+ */
 static void collector_refused(struct collector *c, const uint8_t *quote, int err)
 {
 	uint64_t found = quote ? ring_find(c, quote) : 0;
@@ -321,6 +449,12 @@ static void collector_refused(struct collector *c, const uint8_t *quote, int err
 		collector_not_sent(c, &(struct msg_payload){ m->flows, m->packets, m->octets });
 		if (found > c->refused_upto)
 			c->refused_upto = found;
+	}
+	if (err == EMSGSIZE) {
+		/* A router's "fragmentation needed" / "packet too big": the path shrank, the
+		 * collector is fine. The next messages fit. */
+		collector_read_path(c);
+		return;
 	}
 	collector_went_down(c, err);	/* templates again: it may have restarted */
 }
@@ -385,12 +519,27 @@ static int collector_failed(struct collector *c, const struct msg_payload *paylo
 	return -err;
 }
 
+/* send() said EMSGSIZE: the path shrank under a message of len octets, or not (false). */
+static bool path_shrank(struct collector *c, size_t len)
+{
+	collector_read_path(c);
+	return c->max_message < len;
+}
+
+static int collector_send_sliced(struct collector_set *set, struct collector *c,
+				 struct ipfix_msg *msg, const struct msg_payload *payload,
+				 uint64_t now_ns);
+
+/* A message to send again in smaller ones: the path cannot carry it (collector_send_msg). */
+#define SEND_SMALLER	1
+
 /*
  * Stamp msg with this collector's sequence number and send it, after reading the error queue.
- * payload is NULL for a template message. Returns 0 when send() took the whole message, a
- * negative errno otherwise.
+ * payload is NULL for a template message. Returns 0 when send() took the whole message (a data
+ * message too big for the path: in slices that fit), SEND_SMALLER for a template message too big
+ * for the path (nothing counted: the caller builds smaller ones), a negative errno otherwise.
  */
-static int collector_send_msg(const struct collector_set *set, struct collector *c,
+static int collector_send_msg(struct collector_set *set, struct collector *c,
 			      struct ipfix_msg *msg, const struct msg_payload *payload,
 			      uint64_t now_ns)
 {
@@ -404,13 +553,21 @@ static int collector_send_msg(const struct collector_set *set, struct collector 
 			return collector_failed(c, payload, -err);
 	}
 	collector_drain(c, now_ns);
-	len = ipfix_msg_finish(msg, (uint32_t)time(NULL), c->sequence, set->observation_domain_id);
+	if (msg->len > c->max_message && payload && !set->slicing)
+		return collector_send_sliced(set, c, msg, payload, now_ns);
+	len = ipfix_msg_finish(msg, (uint32_t)time(NULL), c->sequence, set->id.observation_domain_id);
 	n = send(c->fd, msg->buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 	if (n < 0 && errno == ECONNREFUSED) {
 		/* An earlier datagram's error, landed since the drain: send() cleared it, and the
 		 * queue holds its message. This one never left: once more. */
 		collector_drain(c, now_ns);
 		n = send(c->fd, msg->buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	}
+	if (n < 0 && errno == EMSGSIZE && path_shrank(c, len)) {
+		if (!payload)
+			return SEND_SMALLER;
+		if (!set->slicing)
+			return collector_send_sliced(set, c, msg, payload, now_ns);
 	}
 	if (n != (ssize_t)len)
 		return collector_failed(c, payload, n < 0 ? errno : EMSGSIZE);
@@ -430,42 +587,145 @@ static int collector_send_msg(const struct collector_set *set, struct collector 
 	return 0;
 }
 
+/*
+ * A data message larger than the collector's path carries: its records in slices of
+ * max_message, each sent as a message of its own (with its own payload counts), in order. A
+ * slice that meets a path shrinking once more is not cut again: it fails, counted not sent.
+ * Returns 0 or the last slice's error.
+ */
+static int collector_send_sliced(struct collector_set *set, struct collector *c,
+				 struct ipfix_msg *msg, const struct msg_payload *payload,
+				 uint64_t now_ns)
+{
+	struct ipfix_cursor cur = { 0 };
+	int err = 0, n, slices = 0;
+
+	/* Closes the open set: the slicer reads set lengths. */
+	ipfix_msg_finish(msg, 0, 0, 0);
+	set->slicing = true;
+	for (;;) {
+		struct ipfix_flow_sums sums = { 0 };
+		struct ipfix_msg slice;
+
+		ipfix_msg_begin(&slice, set->slice_buf, c->max_message);
+		n = ipfix_msg_slice(msg->buf, msg->len, &cur, &slice, &sums);
+		if (n <= 0)
+			break;
+		slices++;
+		err = collector_send_msg(set, c, &slice,
+					 &(struct msg_payload){ sums.flows, sums.packets, sums.octets },
+					 now_ns) ?: err;
+	}
+	set->slicing = false;
+	if (n < 0 && !slices) {
+		/* Not reached with the exporter's messages (data sets of fixed-size records). */
+		log_warnx("collector %s: a %zu-octet message cannot be cut for a %zu-octet path",
+			  c->addr.spec, msg->len, c->max_message);
+		return collector_failed(c, payload, EMSGSIZE);
+	}
+	return n < 0 ? n : err;
+}
+
+/* The exporter's address as this collector's socket has it; false when not known. */
+static bool local_address(const struct collector *c, struct ipfix_exporter_addr *a)
+{
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)&c->local;
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&c->local;
+
+	if (c->fd < 0)
+		return false;
+	if (c->local.ss_family == AF_INET) {
+		a->ip_version = 4;
+		memcpy(a->addr, &s4->sin_addr, 4);
+	} else if (c->local.ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+		a->ip_version = 4;
+		memcpy(a->addr, &s6->sin6_addr.s6_addr[12], 4);
+	} else if (c->local.ss_family == AF_INET6) {
+		a->ip_version = 6;
+		memcpy(a->addr, &s6->sin6_addr, 16);
+	} else {
+		return false;
+	}
+	return true;
+}
+
+enum template_step {
+	STEP_TEMPLATES,		/* the eight flow templates */
+	STEP_OPTIONS_TEMPLATES,	/* 264..271 */
+	STEP_METERING_STATS,	/* 264: what was sent (RFC 7011 §4.1) */
+	STEP_EXPORTING_STATS,	/* 265: what was not (§4.3) */
+	STEP_METERING_RELIABILITY,	/* 266: what the kernel could not meter (§4.2) */
+	STEP_INGRESS_INTERFACE,	/* 267, 268: the interface's name and description */
+	STEP_EGRESS_INTERFACE,
+	STEP_SAMPLING,		/* 269: every packet metered */
+	STEP_EXPORTER_ADDRESS,	/* 270 or 271: this collector's socket's own address */
+	STEPS,
+};
+
 /* One step of the template message: flow templates, options templates, then their records. */
 static int add_template_step(const struct collector_set *set, const struct collector *c,
-			     struct ipfix_msg *msg, int step)
+			     struct ipfix_msg *msg, enum template_step step)
 {
-	const struct ipfix_metering_stats metering = {
-		.observation_domain_id = set->observation_domain_id,
-		.exported_messages = c->cnt.messages,
-		.exported_flow_records = c->cnt.flow_records,
-		.exported_octets = c->cnt.octets,
+	const struct ipfix_interface ifc = {
+		.ifindex = set->id.ifindex,
+		.name = set->id.ifname,
+		.description = set->id.ifdesc,
 	};
-	const struct ipfix_exporting_stats exporting = {
-		.exporting_process_id = set->exporting_process_id,
-		.not_sent_flows = c->cnt.not_sent_flows,
-		.not_sent_packets = c->cnt.not_sent_packets + set->kernel_not_sent_packets,
-		.not_sent_octets = c->cnt.not_sent_octets + set->kernel_not_sent_octets,
-	};
+	struct ipfix_exporter_addr addr = { .exporting_process_id = set->exporting_process_id };
 
 	switch (step) {
-	case 0:
+	case STEP_TEMPLATES:
 		return ipfix_msg_add_templates(msg);
-	case 1:
+	case STEP_OPTIONS_TEMPLATES:
 		return ipfix_msg_add_options_templates(msg);
-	case 2:
-		return ipfix_msg_add_metering_stats(msg, &metering);
+	case STEP_METERING_STATS:
+		return ipfix_msg_add_metering_stats(msg, &(struct ipfix_metering_stats){
+			.observation_domain_id = set->id.observation_domain_id,
+			.exported_messages = c->cnt.messages,
+			.exported_flow_records = c->cnt.flow_records,
+			.exported_octets = c->cnt.octets,
+		});
+	case STEP_EXPORTING_STATS:
+		return ipfix_msg_add_exporting_stats(msg, &(struct ipfix_exporting_stats){
+			.exporting_process_id = set->exporting_process_id,
+			.not_sent_flows = c->cnt.not_sent_flows,
+			.not_sent_packets = c->cnt.not_sent_packets,
+			.not_sent_octets = c->cnt.not_sent_octets,
+			.first_not_sent_ms = c->first_not_sent_ms,
+			.last_not_sent_ms = c->last_not_sent_ms,
+		});
+	case STEP_METERING_RELIABILITY:
+		return ipfix_msg_add_metering_reliability(msg, &(struct ipfix_metering_reliability){
+			.observation_domain_id = set->id.observation_domain_id,
+			.ignored_packets = set->ignored.packets,
+			.ignored_octets = set->ignored.octets,
+			.first_ignored_ms = set->ignored.first_ms,
+			.last_ignored_ms = set->ignored.last_ms,
+		});
+	case STEP_INGRESS_INTERFACE:
+	case STEP_EGRESS_INTERFACE:
+		if (!ifc.ifindex)
+			return 0;
+		return ipfix_msg_add_interface(msg, &ifc, step == STEP_EGRESS_INTERFACE);
+	case STEP_SAMPLING:
+		return ipfix_msg_add_unsampled(msg, set->id.observation_domain_id);
 	default:
-		return ipfix_msg_add_exporting_stats(msg, &exporting);
+		if (!local_address(c, &addr))
+			return 0;
+		return ipfix_msg_add_exporter_addr(msg, &addr);
 	}
 }
 
 /*
- * The templates and the statistics records, in as few messages as MaxMessageSize allows (all of it
- * takes 600 octets; at 512 the flow templates, 484, go alone and the options in a second message
- * of 132). The error queue is read first, so the statistics include every refusal known.
+ * The templates and the options records, in as few messages as the collector's max_message
+ * allows (all of it takes about 1000 octets; at 512 the flow templates, 484, go alone, then the
+ * options templates with the first records, then the rest). A path found smaller on the way
+ * (SEND_SMALLER) has the message that did not fit built again, smaller. The error queue is read
+ * first, so the statistics include every refusal known.
  */
 static int collector_send_templates(struct collector_set *set, struct collector *c, uint64_t now_ns)
 {
+	enum template_step step = STEP_TEMPLATES, first = STEP_TEMPLATES;
 	struct ipfix_msg msg;
 	int err = 0;
 
@@ -473,24 +733,30 @@ static int collector_send_templates(struct collector_set *set, struct collector 
 	c->templates_due_ns = now_ns + set->template_refresh_ns;
 	/* Cleared first: a failure or refusal from here on sets it again. */
 	c->need_templates = false;
-	ipfix_msg_begin(&msg, set->buf, set->max_message);
-	for (int step = 0; step < 4;) {
-		int add = add_template_step(set, c, &msg, step);
+	ipfix_msg_begin(&msg, set->buf, c->max_message);
+	for (;;) {
+		int add = step < STEPS ? add_template_step(set, c, &msg, step) : -ENOSPC, sent;
 
 		if (!add) {
 			step++;
 			continue;
 		}
-		if (add != -ENOSPC || ipfix_msg_empty(&msg)) {
+		if (add != -ENOSPC || (ipfix_msg_empty(&msg) && step < STEPS)) {
 			log_warnx("collector %s: templates do not fit %zu-octet messages",
-				  c->addr.spec, set->max_message);
+				  c->addr.spec, c->max_message);
 			c->need_templates = true;
 			return add;
 		}
-		err = collector_send_msg(set, c, &msg, NULL, now_ns) ?: err;
-		ipfix_msg_begin(&msg, set->buf, set->max_message);
+		sent = ipfix_msg_empty(&msg) ? 0 : collector_send_msg(set, c, &msg, NULL, now_ns);
+		if (sent == SEND_SMALLER)
+			step = first;		/* the same steps, in smaller messages */
+		else
+			err = sent ?: err;
+		if (step == STEPS && sent != SEND_SMALLER)
+			return err;
+		first = step;
+		ipfix_msg_begin(&msg, set->buf, c->max_message);
 	}
-	return collector_send_msg(set, c, &msg, NULL, now_ns) ?: err;
 }
 
 /* Templates due by the timer, or needed by a collector that is not down (start, reload). */
@@ -520,6 +786,7 @@ void collector_set_refresh(struct collector_set *set, uint64_t now_ns)
 {
 	for (size_t i = 0; i < set->n; i++) {
 		collector_drain(set->c[i], now_ns);
+		collector_read_path(set->c[i]);
 		if (refresh_due(set->c[i], now_ns))
 			collector_send_templates(set, set->c[i], now_ns);
 	}

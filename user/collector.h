@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "config.h"
 #include "ipfix.h"
@@ -50,10 +51,22 @@ struct collector_sent;
  * before every message.
  */
 #define COLLECTOR_SETTLE_NS	1000000000ULL
+/*
+ * MaxMessageSize when none is configured: what fits the path MTU to each collector (RFC 7011
+ * §10.3.3), but at most this. Collectors read a datagram into a fixed buffer and drop a larger
+ * one silently: pmacct 1.7.7 drops messages over 10000 octets (measured), socat reads 8192 by
+ * default. Loopback's 65536-octet MTU would otherwise give 65 KB messages.
+ */
+#define COLLECTOR_DEFAULT_MESSAGE	8192
 
 struct collector {
 	struct collector_addr addr;
 	int fd;				/* -1 until a socket could be opened and connected */
+	struct sockaddr_storage local;	/* the socket's own address: exporterIPv4/IPv6Address */
+	int path_mtu;			/* the route's MTU, learned PMTU included; <= 0 unknown */
+	size_t limit;			/* MaxMessageSize, or COLLECTOR_DEFAULT_MESSAGE */
+	size_t max_message;		/* limit, capped by what path_mtu carries unfragmented */
+	bool fragmenting;		/* the path is too small for any message: fragments allowed */
 	bool down;			/* a message was refused or failed; not yet back */
 	bool need_templates;		/* templates before the next message */
 	uint64_t templates_due_ns;	/* CLOCK_MONOTONIC: next periodic template refresh */
@@ -65,6 +78,33 @@ struct collector {
 	uint64_t match_hint;		/* where the next error's message is looked for first */
 	uint64_t probe;			/* down: index + 1 of the first message since; 0: none */
 	uint64_t probe_ns;		/* when the probe was sent */
+	uint64_t first_not_sent_ms;	/* epoch ms a flow record was first counted not sent; 0 */
+	uint64_t last_not_sent_ms;	/* ... last */
+};
+
+/*
+ * Who exports, as the options records tell collectors (exporter.c fills it at start and at every
+ * reload): the Observation Domain, and the metered interface for the interface records (267,
+ * 268; none when ifindex is 0).
+ */
+struct collector_identity {
+	uint32_t observation_domain_id;
+	uint32_t ifindex;
+	char ifname[16];		/* interfaceName (IF_NAMESIZE) */
+	char ifdesc[IPFIX_STRING_MAX + 1];	/* interfaceDescription */
+};
+
+/*
+ * Packets the kernel could not put in a flow (flow table full), for the RFC 7011 §4.2 record
+ * (template 266). The kernel stamps no time on them: first_ms and last_ms are the epoch times of
+ * the polls that first and last saw the counters grow (within a PollInterval after the packets;
+ * exporter.c). 0 while there is none.
+ */
+struct collector_ignored {
+	uint64_t packets;
+	uint64_t octets;
+	uint64_t first_ms;
+	uint64_t last_ms;
 };
 
 /* What a data message carries, for the notSent counts of a collector that did not get it. */
@@ -77,14 +117,14 @@ struct msg_payload {
 struct collector_set {
 	struct collector *c[CONFIG_MAX_COLLECTORS];
 	size_t n;
-	uint32_t observation_domain_id;
+	struct collector_identity id;
 	uint32_t exporting_process_id;
 	uint64_t template_refresh_ns;
-	size_t max_message;
+	size_t limit;			/* MaxMessageSize, or COLLECTOR_DEFAULT_MESSAGE */
 	uint8_t *buf;			/* template messages are built here */
-	/* Packets the kernel could not meter (flow table full): part of every notSent report. */
-	uint64_t kernel_not_sent_packets;
-	uint64_t kernel_not_sent_octets;
+	uint8_t *slice_buf;		/* the slices of a message too big for a path */
+	bool slicing;			/* slice_buf in use */
+	struct collector_ignored ignored;	/* set by the exporter at each poll */
 };
 
 /* An empty set; -ENOMEM. */
@@ -92,13 +132,24 @@ int collector_set_init(struct collector_set *set);
 void collector_set_free(struct collector_set *set);
 
 /*
- * Make the set match cfg (IpFixCollectors, ObservationDomainId, TemplateRefresh, MaxMessageSize;
- * Enabled false means no collector at all): collectors no longer listed are closed, new ones
- * opened, unchanged ones keep their socket, sequence number and counters. Every collector then gets
- * the templates before its next message (at start and after a reload). Returns 0 or -ENOMEM; a
- * collector whose socket cannot be opened yet is kept, down, and retried at each send.
+ * Make the set match cfg (IpFixCollectors, TemplateRefresh, MaxMessageSize; Enabled false means
+ * no collector at all) and id (the Observation Domain: cfg's ObservationDomainId is the caller's
+ * to resolve): collectors no longer listed are closed, new ones opened, unchanged ones keep their
+ * socket, sequence number and counters (a new domain starts new streams). Every collector then
+ * gets the templates before its next message (at start and after a reload). Returns 0 or
+ * -ENOMEM; a collector whose socket cannot be opened yet is kept, down, and retried at each send.
  */
-int collector_set_apply(struct collector_set *set, const struct config *cfg);
+int collector_set_apply(struct collector_set *set, const struct config *cfg,
+			const struct collector_identity *id);
+
+/*
+ * The size of the data messages to build: the smallest max_message of the collectors that have
+ * a socket (the exporter builds one message for all), IPFIX_MIN_MESSAGE when none has. Each
+ * collector's follows its path MTU, read again at every refresh and when a send or an ICMP error
+ * says EMSGSIZE; a message that meets a path which shrank since it was built goes in slices that
+ * fit (collector.c), so nothing is lost to it.
+ */
+size_t collector_set_message_size(const struct collector_set *set);
 
 /*
  * Send a finished-or-open data message to every collector, each with its own sequence number and

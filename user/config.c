@@ -1064,9 +1064,9 @@ void config_defaults(struct config *cfg)
 	cfg->interval_ms = 0;
 	cfg->poll_interval_ms = 60000;
 	cfg->idle_timeout_ms = 60000;
-	cfg->observation_domain_id = 1;
+	cfg->observation_domain_id = CONFIG_DOMAIN_DERIVED;
 	cfg->template_refresh_ms = 60000;
-	cfg->max_message_size = 1400;
+	cfg->max_message_size = CONFIG_MESSAGE_SIZE_PATH;
 	cfg->max_flows = 0;
 	cfg->max_flow_memory_mib = CONFIG_DEFAULT_FLOW_MEMORY;
 }
@@ -1220,9 +1220,16 @@ void config_print(const struct config *cfg, unsigned int ncpus, FILE *out)
 		fprintf(out, "Interval: 0 (records only when a flow ends)\n");
 	print_ms(out, "PollInterval", cfg->poll_interval_ms);
 	print_ms(out, "IdleTimeout", cfg->idle_timeout_ms);
-	fprintf(out, "ObservationDomainId: %" PRIu32 "\n", cfg->observation_domain_id);
+	if (cfg->observation_domain_id == CONFIG_DOMAIN_DERIVED)
+		fprintf(out, "ObservationDomainId: derived from the interface's address\n");
+	else
+		fprintf(out, "ObservationDomainId: %" PRIu64 "\n", cfg->observation_domain_id);
 	print_ms(out, "TemplateRefresh", cfg->template_refresh_ms);
-	fprintf(out, "MaxMessageSize: %" PRIu32 " bytes\n", cfg->max_message_size);
+	if (cfg->max_message_size == CONFIG_MESSAGE_SIZE_PATH)
+		fprintf(out, "MaxMessageSize: path MTU of each collector\n");
+	else
+		fprintf(out, "MaxMessageSize: %" PRIu32 " bytes, capped by each collector's path MTU\n",
+			cfg->max_message_size);
 	print_flow_table(out, cfg, ncpus);
 	fprintf(out, "IpFixCollectors: %zu\n", cfg->n_collectors);
 	for (size_t i = 0; i < cfg->n_collectors; i++) {

@@ -40,6 +40,9 @@
 #define CONFIG_MIN_POLL_MS	1000ULL		/* also the minimum IdleTimeout, TemplateRefresh */
 #define CONFIG_MIN_MESSAGE_SIZE	512		/* MaxMessageSize: RFC 7011 §10.3.3, no path MTU */
 #define CONFIG_MAX_MESSAGE_SIZE	65507		/* largest UDP payload over IPv4 */
+/* Defaults of the settings that the node decides, not the file (see collector.h, exporter.c). */
+#define CONFIG_MESSAGE_SIZE_PATH	0		/* MaxMessageSize: the path MTU's */
+#define CONFIG_DOMAIN_DERIVED	UINT64_MAX	/* ObservationDomainId: from the interface */
 #define CONFIG_MIN_FLOWS	1024		/* MaxFlows */
 #define CONFIG_MAX_FLOWS	16777216	/* 16 Mi: beyond, the per-CPU map needs gigabytes */
 #define CONFIG_DEFAULT_FLOW_MEMORY 64		/* MaxFlowMemory, MiB */
@@ -95,9 +98,9 @@ struct config {
 	uint64_t interval_ms;		/* 0: records only at flow end */
 	uint64_t poll_interval_ms;
 	uint64_t idle_timeout_ms;
-	uint32_t observation_domain_id;
+	uint64_t observation_domain_id;	/* 0..2^32-1, or CONFIG_DOMAIN_DERIVED */
 	uint64_t template_refresh_ms;
-	uint32_t max_message_size;
+	uint32_t max_message_size;	/* or CONFIG_MESSAGE_SIZE_PATH */
 	uint32_t max_flows;		/* 0: absent, the largest table within the budget */
 	uint32_t max_flow_memory_mib;	/* the flow table's kernel memory, possible CPUs counted */
 	struct collector_addr collectors[CONFIG_MAX_COLLECTORS];

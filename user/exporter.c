@@ -47,6 +47,7 @@
 #include "exporter.h"
 #include "flowtable.h"
 #include "flowvalue.h"
+#include "ifinfo.h"
 #include "log.h"
 #include "sizing.h"
 
@@ -91,8 +92,7 @@ struct exporter {
 	size_t del_n, del_cap;
 
 	struct collector_set collectors;
-	uint8_t *msgbuf;
-	size_t msgcap;
+	uint8_t *msgbuf;		/* IPFIX_MAX_MESSAGE: messages follow the collectors' paths */
 	struct ipfix_msg msg;
 	struct msg_payload payload;
 	struct fm_time now;
@@ -185,7 +185,7 @@ static void state_write(struct exporter *exp)
 
 static void msg_reset(struct exporter *exp)
 {
-	ipfix_msg_begin(&exp->msg, exp->msgbuf, exp->msgcap);
+	ipfix_msg_begin(&exp->msg, exp->msgbuf, collector_set_message_size(&exp->collectors));
 	exp->payload = (struct msg_payload){ 0 };
 }
 
@@ -537,6 +537,29 @@ static void evict_if_full(struct exporter *exp, uint64_t live)
 	free(vs.v);
 }
 
+/*
+ * Packets the kernel could not put in a flow, for the §4.2 record. The kernel stamps no time on
+ * them: the first and last times are those of the reads that saw the counter grow, so within a
+ * PollInterval after the packets (those counted before this daemon started: its first read).
+ */
+static void note_ignored(struct exporter *exp, const struct flowmeta_stats *prev)
+{
+	struct collector_ignored *ig = &exp->collectors.ignored;
+	uint64_t grew = exp->stats.kernel.table_full_packets - ig->packets;
+	uint64_t now_ms = fm_epoch_ms(&exp->now, exp->now.mono_ns);
+
+	if (exp->stats.kernel.table_full_packets <= ig->packets)
+		return;
+	if (!ig->first_ms)
+		ig->first_ms = now_ms;
+	ig->last_ms = now_ms;
+	ig->packets = exp->stats.kernel.table_full_packets;
+	ig->octets = exp->stats.kernel.table_full_octets;
+	if (exp->stats.polls && exp->stats.kernel.table_full_packets > prev->table_full_packets)
+		log_warnx("flow table full: %" PRIu64 " packets of new flows not metered since the "
+			  "last poll (reported as ignoredPacketTotalCount)", grew);
+}
+
 static void read_kernel_stats(struct exporter *exp)
 {
 	const __u32 zero = 0;
@@ -552,13 +575,7 @@ static void read_kernel_stats(struct exporter *exp)
 	}
 	flowmeta_stats_fold(percpu, exp->ncpus, &exp->stats.kernel);
 	free(percpu);
-	exp->collectors.kernel_not_sent_packets = exp->stats.kernel.table_full_packets;
-	exp->collectors.kernel_not_sent_octets = exp->stats.kernel.table_full_octets;
-	if (exp->stats.polls && exp->stats.kernel.table_full_packets > prev.table_full_packets)
-		log_warnx("flow table full: %" PRIu64 " packets of new flows not metered since the "
-			  "last poll (reported as notSentPacketTotalCount)",
-			  (uint64_t)(exp->stats.kernel.table_full_packets -
-				     prev.table_full_packets));
+	note_ignored(exp, &prev);
 }
 
 static void sweep_gone(void *ctx, const struct flow_key *key)
@@ -742,26 +759,53 @@ static void load_state(struct exporter *exp)
 			 flowtable_count(&exp->table));
 }
 
+/*
+ * Who this exporter is to collectors: the interface's name and description, and the Observation
+ * Domain, configured or derived from the interface (ifinfo.h). Read at start and at every reload:
+ * an address added since changes a derived domain (a new sequence stream, logged).
+ */
+static void read_identity(const struct exporter *exp, const struct config *cfg,
+			  struct collector_identity *id)
+{
+	const struct collector_identity *old = &exp->collectors.id;
+	struct ifinfo info;
+	int err = ifinfo_read(exp->ifindex, &info);
+
+	*id = (struct collector_identity){ .ifindex = exp->ifindex };
+	if (err)
+		log_warnx("interface %u: %s; no interface name for collectors", exp->ifindex,
+			  strerror(-err));
+	snprintf(id->ifname, sizeof(id->ifname), "%s", info.name);
+	snprintf(id->ifdesc, sizeof(id->ifdesc), "%s", info.description);
+	if (cfg->observation_domain_id != CONFIG_DOMAIN_DERIVED) {
+		id->observation_domain_id = (uint32_t)cfg->observation_domain_id;
+		return;
+	}
+	id->observation_domain_id = info.domain;
+	if (info.domain == old->observation_domain_id && old->ifindex)
+		return;
+	if (info.domain_from_address)
+		log_info("ObservationDomainId %" PRIu32 ", derived from %s on %s",
+			 info.domain, info.domain_source, info.name);
+	else
+		log_warnx("ObservationDomainId %" PRIu32 ", derived from %s: %s has no address, "
+			  "so nodes sharing this machine would share it; set ObservationDomainId",
+			  info.domain, info.domain_source, id->ifname[0] ? id->ifname : "the interface");
+}
+
 int exporter_configure(struct exporter *exp, const struct config *cfg, const struct fm_time *now)
 {
+	struct collector_identity id;
 	int err;
 
 	exp->now = *now;
-	if (exp->msgcap != cfg->max_message_size) {
-		uint8_t *buf;
-
-		exporter_flush(exp);
-		buf = malloc(cfg->max_message_size);
-		if (!buf)
-			return -ENOMEM;
-		free(exp->msgbuf);
-		exp->msgbuf = buf;
-		exp->msgcap = cfg->max_message_size;
-		msg_reset(exp);
-	}
-	err = collector_set_apply(&exp->collectors, cfg);
+	/* Records of the old settings leave first (a new domain must not carry them). */
+	exporter_flush(exp);
+	read_identity(exp, cfg, &id);
+	err = collector_set_apply(&exp->collectors, cfg, &id);
 	if (err)
 		return err;
+	msg_reset(exp);
 	exp->exporting = exp->collectors.n > 0;
 	exp->direction = cfg->direction;
 	exp->interval_ns = cfg->interval_ms * NSEC_PER_MSEC;
@@ -804,8 +848,10 @@ struct exporter *exporter_new(const struct flowmeta_maps *maps, unsigned int ifi
 	    grow_chunk(exp, chunk))
 		goto oom;
 	exp->one = calloc((size_t)exp->ncpus, sizeof(*exp->one));
-	if (!exp->one)
+	exp->msgbuf = malloc(IPFIX_MAX_MESSAGE);
+	if (!exp->one || !exp->msgbuf)
 		goto oom;
+	msg_reset(exp);
 	if (exp->state_fd >= 0)
 		load_state(exp);
 	if (exporter_configure(exp, cfg, now))

@@ -20,6 +20,13 @@
  *
  * Record sizes: IPv4 TCP 57, UDP 56, ICMP 54, other 52; IPv6 TCP 81, UDP 80, ICMP 78, other 76.
  *
+ * Options templates (scope first; README lists them): 264 metering statistics, 265 exporting
+ * reliability, 266 metering reliability (RFC 7011 §4.1, §4.3, §4.2), 267/268 the interface's name
+ * and description scoped by ingressInterface/egressInterface, 269 the sampling in force, 270/271
+ * the exporter's IPv4/IPv6 address. Records: 28, 44, 36, variable, 19, 8, 20 octets.
+ * interfaceName and interfaceDescription are variable-length strings (RFC 7011 §7: one length
+ * octet, at most IPFIX_STRING_MAX), so 267 and 268 records vary in size.
+ *
  * Sets are never padded (RFC 7011 §3.3.1 makes padding optional): records have a fixed size, and
  * collectors read unaligned fields anyway.
  */
@@ -45,21 +52,40 @@ enum ipfix_ie {
 	IPFIX_IE_sourceIPv6Address = 27,
 	IPFIX_IE_destinationIPv6Address = 28,
 	IPFIX_IE_icmpTypeCodeIPv4 = 32,
+	IPFIX_IE_samplingInterval = 34,
+	IPFIX_IE_samplingAlgorithm = 35,
 	IPFIX_IE_exportedOctetTotalCount = 40,
 	IPFIX_IE_exportedMessageTotalCount = 41,
 	IPFIX_IE_exportedFlowRecordTotalCount = 42,
 	IPFIX_IE_flowDirection = 61,
+	IPFIX_IE_interfaceName = 82,
+	IPFIX_IE_interfaceDescription = 83,
 	IPFIX_IE_forwardingStatus = 89,
+	IPFIX_IE_exporterIPv4Address = 130,
+	IPFIX_IE_exporterIPv6Address = 131,
 	IPFIX_IE_flowEndReason = 136,
 	IPFIX_IE_icmpTypeCodeIPv6 = 139,
 	IPFIX_IE_exportingProcessId = 144,
 	IPFIX_IE_observationDomainId = 149,
 	IPFIX_IE_flowStartMilliseconds = 152,
 	IPFIX_IE_flowEndMilliseconds = 153,
+	IPFIX_IE_ignoredPacketTotalCount = 164,
+	IPFIX_IE_ignoredOctetTotalCount = 165,
 	IPFIX_IE_notSentFlowTotalCount = 166,
 	IPFIX_IE_notSentPacketTotalCount = 167,
 	IPFIX_IE_notSentOctetTotalCount = 168,
+	IPFIX_IE_selectorAlgorithm = 304,
+	IPFIX_IE_samplingPacketInterval = 305,
+	IPFIX_IE_samplingPacketSpace = 306,
+	IPFIX_IE_observationTimeMilliseconds = 323,
 };
+
+/* A field length in a template that means "variable length" (RFC 7011 §3.2). */
+#define IPFIX_VARLEN	65535
+
+/* selectorAlgorithm 1, samplingAlgorithm 1: what "every packet" is called in each registry. */
+#define IPFIX_SELECTOR_SYSTEMATIC_COUNT	1
+#define IPFIX_SAMPLING_DETERMINISTIC	1
 
 struct ipfix_field {
 	uint16_t ie;
@@ -121,6 +147,41 @@ static const struct ipfix_field fields_exporting_stats[] = {
 	F(notSentFlowTotalCount, 8),
 	F(notSentPacketTotalCount, 8),
 	F(notSentOctetTotalCount, 8),
+	F(observationTimeMilliseconds, 8),	/* first flow not sent */
+	F(observationTimeMilliseconds, 8),	/* last flow not sent */
+};
+static const struct ipfix_field fields_metering_reliability[] = {
+	F(observationDomainId, 4),
+	F(ignoredPacketTotalCount, 8),
+	F(ignoredOctetTotalCount, 8),
+	F(observationTimeMilliseconds, 8),	/* first packet ignored */
+	F(observationTimeMilliseconds, 8),	/* last packet ignored */
+};
+static const struct ipfix_field fields_ingress_interface[] = {
+	F(ingressInterface, 4),
+	F(interfaceName, IPFIX_VARLEN),
+	F(interfaceDescription, IPFIX_VARLEN),
+};
+static const struct ipfix_field fields_egress_interface[] = {
+	F(egressInterface, 4),
+	F(interfaceName, IPFIX_VARLEN),
+	F(interfaceDescription, IPFIX_VARLEN),
+};
+static const struct ipfix_field fields_sampling[] = {
+	F(observationDomainId, 4),
+	F(samplingInterval, 4),
+	F(samplingAlgorithm, 1),
+	F(samplingPacketInterval, 4),
+	F(samplingPacketSpace, 4),
+	F(selectorAlgorithm, 2),
+};
+static const struct ipfix_field fields_exporter_ipv4[] = {
+	F(exportingProcessId, 4),
+	F(exporterIPv4Address, 4),
+};
+static const struct ipfix_field fields_exporter_ipv6[] = {
+	F(exportingProcessId, 4),
+	F(exporterIPv6Address, 16),
 };
 
 #define TEMPLATE(tid, f, scope) { (tid), sizeof(f) / sizeof((f)[0]), (scope), (f) }
@@ -138,11 +199,25 @@ static const struct ipfix_template flow_templates[] = {
 };
 #define FLOW_TEMPLATES (sizeof(flow_templates) / sizeof(flow_templates[0]))
 
-static const struct ipfix_template metering_stats_template =
-	TEMPLATE(IPFIX_TMPL_METERING_STATS, fields_metering_stats, 1);
-static const struct ipfix_template exporting_stats_template =
-	TEMPLATE(IPFIX_TMPL_EXPORTING_STATS, fields_exporting_stats, 1);
+/* Indexed by template ID - IPFIX_TMPL_METERING_STATS; every one with one scope field. */
+static const struct ipfix_template options_templates[IPFIX_OPTIONS_TEMPLATES] = {
+	TEMPLATE(IPFIX_TMPL_METERING_STATS, fields_metering_stats, 1),
+	TEMPLATE(IPFIX_TMPL_EXPORTING_STATS, fields_exporting_stats, 1),
+	TEMPLATE(IPFIX_TMPL_METERING_RELIABILITY, fields_metering_reliability, 1),
+	TEMPLATE(IPFIX_TMPL_INGRESS_INTERFACE, fields_ingress_interface, 1),
+	TEMPLATE(IPFIX_TMPL_EGRESS_INTERFACE, fields_egress_interface, 1),
+	TEMPLATE(IPFIX_TMPL_SAMPLING, fields_sampling, 1),
+	TEMPLATE(IPFIX_TMPL_EXPORTER_IPV4, fields_exporter_ipv4, 1),
+	TEMPLATE(IPFIX_TMPL_EXPORTER_IPV6, fields_exporter_ipv6, 1),
+};
 /* clang-format on */
+
+static const struct ipfix_template *options_template(uint16_t id)
+{
+	if (id < IPFIX_TMPL_METERING_STATS || id >= IPFIX_TMPL_METERING_STATS + IPFIX_OPTIONS_TEMPLATES)
+		return NULL;
+	return &options_templates[id - IPFIX_TMPL_METERING_STATS];
+}
 
 static inline void put_be16(uint8_t *p, uint16_t v)
 {
@@ -181,13 +256,17 @@ static inline void put_uint(uint8_t *p, uint64_t v, uint16_t len)
 	}
 }
 
+/* 0 for a template with a variable-length field. */
 static inline size_t data_record_len(const struct ipfix_template *t)
 {
 	size_t len = 0;
 
 #pragma GCC unroll 16
-	for (unsigned int i = 0; i < t->field_count; i++)
+	for (unsigned int i = 0; i < t->field_count; i++) {
+		if (t->fields[i].len == IPFIX_VARLEN)
+			return 0;
 		len += t->fields[i].len;
+	}
 	return len;
 }
 
@@ -229,16 +308,21 @@ uint16_t ipfix_template_for(const struct ipfix_flow *flow)
 	return idx < 0 ? 0 : flow_templates[idx].id;
 }
 
-size_t ipfix_record_len(uint16_t template_id)
+static const struct ipfix_template *flow_template(uint16_t id)
 {
 	for (size_t i = 0; i < FLOW_TEMPLATES; i++)
-		if (flow_templates[i].id == template_id)
-			return data_record_len(&flow_templates[i]);
-	if (template_id == IPFIX_TMPL_METERING_STATS)
-		return data_record_len(&metering_stats_template);
-	if (template_id == IPFIX_TMPL_EXPORTING_STATS)
-		return data_record_len(&exporting_stats_template);
-	return 0;
+		if (flow_templates[i].id == id)
+			return &flow_templates[i];
+	return NULL;
+}
+
+size_t ipfix_record_len(uint16_t template_id)
+{
+	const struct ipfix_template *t = flow_template(template_id);
+
+	if (!t)
+		t = options_template(template_id);
+	return t ? data_record_len(t) : 0;
 }
 
 void ipfix_msg_begin(struct ipfix_msg *msg, uint8_t *buf, size_t cap)
@@ -318,22 +402,21 @@ int ipfix_msg_add_templates(struct ipfix_msg *msg)
 
 int ipfix_msg_add_options_templates(struct ipfix_msg *msg)
 {
-	/* Each in its own set (pmacct mis-parses two in one); both or neither, so a retry in the
-	 * next message does not repeat one. */
-	static const struct ipfix_template *const opts[] = {
-		&metering_stats_template,
-		&exporting_stats_template,
-	};
+	/* Each in its own set (pmacct mis-parses two in one); all or none, so a retry in the next
+	 * message does not repeat one. */
 	size_t need = 0;
 
-	for (size_t i = 0; i < 2; i++)
-		need += IPFIX_SET_HEADER_LEN + template_record_len(opts[i]);
+	for (size_t i = 0; i < IPFIX_OPTIONS_TEMPLATES; i++)
+		need += IPFIX_SET_HEADER_LEN + template_record_len(&options_templates[i]);
 	if (need > msg->cap - msg->len)
 		return -ENOSPC;
-	for (size_t i = 0; i < 2; i++)
+	for (size_t i = 0; i < IPFIX_OPTIONS_TEMPLATES; i++) {
+		const struct ipfix_template *t = &options_templates[i];
+
 		put_template_record(msg_reserve(msg, IPFIX_SET_ID_OPTIONS_TEMPLATE,
-						template_record_len(opts[i]), true),
-				    opts[i]);
+						template_record_len(t), true),
+				    t);
+	}
 	return 0;
 }
 
@@ -443,17 +526,59 @@ int ipfix_msg_add_flow(struct ipfix_msg *msg, const struct ipfix_flow *flow)
 	}
 }
 
-/* An options data record; values[i] is the value of t->fields[i]. */
-static int add_options_record(struct ipfix_msg *msg, const struct ipfix_template *t,
-			      const uint64_t *values)
-{
-	uint8_t *p = msg_reserve(msg, t->id, data_record_len(t), false);
+/* The value of one field of an options record: an unsigned integer, or bytes (addresses, and
+ * the strings of variable-length fields). */
+struct opt_value {
+	uint64_t num;
+	const void *bytes;		/* NULL: num */
+	size_t len;			/* of bytes */
+};
 
+#define NUM(v)		{ .num = (v) }
+#define BYTES(p, n)	{ .bytes = (p), .len = (n) }
+
+/* Octets of s that go on the wire: at most IPFIX_STRING_MAX, not cutting a UTF-8 character. */
+static size_t string_len(const char *s)
+{
+	size_t len = s ? strlen(s) : 0;
+
+	if (len <= IPFIX_STRING_MAX)
+		return len;
+	len = IPFIX_STRING_MAX;
+	while (len && ((uint8_t)s[len] & 0xc0) == 0x80)	/* s[len] continues a character */
+		len--;
+	return len;
+}
+
+static size_t opt_field_len(const struct ipfix_field *f, const struct opt_value *v)
+{
+	return f->len == IPFIX_VARLEN ? 1 + v->len : f->len;
+}
+
+/* An options data record in a set of its own template; values[i] is the value of fields[i]. */
+static int add_options_record(struct ipfix_msg *msg, uint16_t template_id,
+			      const struct opt_value *values)
+{
+	const struct ipfix_template *t = options_template(template_id);
+	size_t len = 0;
+	uint8_t *p;
+
+	for (unsigned int i = 0; i < t->field_count; i++)
+		len += opt_field_len(&t->fields[i], &values[i]);
+	p = msg_reserve(msg, t->id, len, false);
 	if (!p)
 		return -ENOSPC;
 	for (unsigned int i = 0; i < t->field_count; i++) {
-		put_uint(p, values[i], t->fields[i].len);
-		p += t->fields[i].len;
+		const struct ipfix_field *f = &t->fields[i];
+		const struct opt_value *v = &values[i];
+
+		if (f->len == IPFIX_VARLEN)
+			*p++ = (uint8_t)v->len;	/* < 255: the short form (RFC 7011 §7) */
+		if (v->bytes)
+			memcpy(p, v->bytes, v->len);
+		else
+			put_uint(p, v->num, f->len);
+		p += opt_field_len(f, v) - (f->len == IPFIX_VARLEN);
 	}
 	msg->data_records++;
 	return 0;
@@ -461,26 +586,149 @@ static int add_options_record(struct ipfix_msg *msg, const struct ipfix_template
 
 int ipfix_msg_add_metering_stats(struct ipfix_msg *msg, const struct ipfix_metering_stats *s)
 {
-	const uint64_t values[] = {	/* in the order of fields_metering_stats */
-		s->observation_domain_id,
-		s->exported_messages,
-		s->exported_flow_records,
-		s->exported_octets,
+	const struct opt_value values[] = {	/* in the order of fields_metering_stats */
+		NUM(s->observation_domain_id),
+		NUM(s->exported_messages),
+		NUM(s->exported_flow_records),
+		NUM(s->exported_octets),
 	};
 
-	return add_options_record(msg, &metering_stats_template, values);
+	return add_options_record(msg, IPFIX_TMPL_METERING_STATS, values);
 }
 
 int ipfix_msg_add_exporting_stats(struct ipfix_msg *msg, const struct ipfix_exporting_stats *s)
 {
-	const uint64_t values[] = {	/* in the order of fields_exporting_stats */
-		s->exporting_process_id,
-		s->not_sent_flows,
-		s->not_sent_packets,
-		s->not_sent_octets,
+	const struct opt_value values[] = {	/* in the order of fields_exporting_stats */
+		NUM(s->exporting_process_id),
+		NUM(s->not_sent_flows),
+		NUM(s->not_sent_packets),
+		NUM(s->not_sent_octets),
+		NUM(s->first_not_sent_ms),
+		NUM(s->last_not_sent_ms),
 	};
 
-	return add_options_record(msg, &exporting_stats_template, values);
+	return add_options_record(msg, IPFIX_TMPL_EXPORTING_STATS, values);
+}
+
+int ipfix_msg_add_metering_reliability(struct ipfix_msg *msg,
+				       const struct ipfix_metering_reliability *r)
+{
+	const struct opt_value values[] = {	/* in the order of fields_metering_reliability */
+		NUM(r->observation_domain_id),
+		NUM(r->ignored_packets),
+		NUM(r->ignored_octets),
+		NUM(r->first_ignored_ms),
+		NUM(r->last_ignored_ms),
+	};
+
+	return add_options_record(msg, IPFIX_TMPL_METERING_RELIABILITY, values);
+}
+
+int ipfix_msg_add_interface(struct ipfix_msg *msg, const struct ipfix_interface *ifc, bool egress)
+{
+	const struct opt_value values[] = {	/* fields_ingress_interface, fields_egress_interface */
+		NUM(ifc->ifindex),
+		BYTES(ifc->name, string_len(ifc->name)),
+		BYTES(ifc->description, string_len(ifc->description)),
+	};
+
+	return add_options_record(msg, egress ? IPFIX_TMPL_EGRESS_INTERFACE
+					      : IPFIX_TMPL_INGRESS_INTERFACE,
+				  values);
+}
+
+int ipfix_msg_add_unsampled(struct ipfix_msg *msg, uint32_t observation_domain_id)
+{
+	const struct opt_value values[] = {	/* in the order of fields_sampling */
+		NUM(observation_domain_id),
+		NUM(1),				/* samplingInterval: every packet */
+		NUM(IPFIX_SAMPLING_DETERMINISTIC),
+		NUM(1),				/* samplingPacketInterval: 1 selected, */
+		NUM(0),				/* samplingPacketSpace: 0 skipped */
+		NUM(IPFIX_SELECTOR_SYSTEMATIC_COUNT),
+	};
+
+	return add_options_record(msg, IPFIX_TMPL_SAMPLING, values);
+}
+
+int ipfix_msg_add_exporter_addr(struct ipfix_msg *msg, const struct ipfix_exporter_addr *a)
+{
+	const struct opt_value values[] = {	/* fields_exporter_ipv4, fields_exporter_ipv6 */
+		NUM(a->exporting_process_id),
+		BYTES(a->addr, a->ip_version == 4 ? 4 : 16),
+	};
+
+	if (a->ip_version != 4 && a->ip_version != 6)
+		return -EINVAL;
+	return add_options_record(msg, a->ip_version == 4 ? IPFIX_TMPL_EXPORTER_IPV4
+							  : IPFIX_TMPL_EXPORTER_IPV6,
+				  values);
+}
+
+/* ---- slicing ---------------------------------------------------------------------------------- */
+
+static uint16_t get_be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint64_t get_be64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return be64toh(v);
+}
+
+/* Offset of the first field ie in a record of t; -1 when t has none. */
+static long field_offset(const struct ipfix_template *t, uint16_t ie)
+{
+	long off = 0;
+
+	for (unsigned int i = 0; i < t->field_count; off += t->fields[i++].len)
+		if (t->fields[i].ie == ie)
+			return off;
+	return -1;
+}
+
+int ipfix_msg_slice(const uint8_t *src, size_t len, struct ipfix_cursor *cur,
+		    struct ipfix_msg *dst, struct ipfix_flow_sums *sums)
+{
+	int copied = 0;
+
+	if (!cur->set)
+		cur->set = IPFIX_HEADER_LEN;
+	while (cur->set + IPFIX_SET_HEADER_LEN <= len) {
+		const uint8_t *set = src + cur->set;
+		uint16_t id = get_be16(set), set_len = get_be16(set + 2);
+		const struct ipfix_template *flow = flow_template(id);
+		size_t rec_len = ipfix_record_len(id), body = set_len - IPFIX_SET_HEADER_LEN;
+
+		if (set_len < IPFIX_SET_HEADER_LEN || cur->set + set_len > len || !rec_len ||
+		    body % rec_len)
+			return -EINVAL;
+		while (cur->record < body) {
+			const uint8_t *rec = set + IPFIX_SET_HEADER_LEN + cur->record;
+			uint8_t *p = msg_reserve(dst, id, rec_len, false);
+
+			if (!p)
+				return copied;
+			memcpy(p, rec, rec_len);
+			dst->data_records++;
+			cur->record += rec_len;
+			copied++;
+			if (flow && sums) {
+				sums->flows++;
+				sums->packets += get_be64(rec + field_offset(flow,
+								IPFIX_IE_packetDeltaCount));
+				sums->octets += get_be64(rec + field_offset(flow,
+								IPFIX_IE_octetDeltaCount));
+			}
+		}
+		cur->set += set_len;
+		cur->record = 0;
+	}
+	return copied;
 }
 
 size_t ipfix_msg_finish(struct ipfix_msg *msg, uint32_t export_time, uint32_t sequence,

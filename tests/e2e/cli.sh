@@ -95,7 +95,8 @@ test_check_defaults() {
 	lc_run "" check -c "$conf"
 	assert_eq "$LC_RC" 0 "exit status"
 	for line in "Enabled: true" "Direction: Both" "PollInterval: 60000 ms" "IdleTimeout: 60000 ms" \
-		"ObservationDomainId: 1" "TemplateRefresh: 60000 ms" "MaxMessageSize: 1400 bytes" \
+		"ObservationDomainId: derived from the interface's address" "TemplateRefresh: 60000 ms" \
+		"MaxMessageSize: path MTU of each collector" \
 		"MaxFlowMemory: 64 MiB" "IpFixCollectors: 0"; do
 		grep -qxF "$line" "$LC_OUT" || fail "check does not print \"$line\": $(tr '\n' '|' <"$LC_OUT")"
 	done

@@ -20,6 +20,15 @@
 
 static struct config cfg;
 static uint8_t data_buf[65535];
+/* Who the collectors are told exports (exporter.c reads it from the interface). */
+static struct collector_identity id = {
+	.observation_domain_id = 1,
+	.ifindex = 5,
+	.ifname = "wg0",
+	.ifdesc = "flowmeta overlay wg0 (wireguard)",
+};
+/* Options data records of each template message: 264..269, and 270 or 271. */
+#define OPTION_RECORDS	7
 
 /* A data message of n IPv4 TCP records of `packets` packets and 100 octets a packet each. */
 static struct ipfix_msg data_msg(int n, uint64_t packets, struct msg_payload *payload)
@@ -63,7 +72,8 @@ static void send_data(struct collector_set *set, int n, uint64_t packets, uint64
 
 static bool is_template_msg(const struct dec_msg *m)
 {
-	return m->template_records == 8 && m->options_template_records == 2;
+	return m->template_records == 8 && m->options_template_records == 8 &&
+	       m->data_records == OPTION_RECORDS;
 }
 
 static void first_message_carries_sequence_0_then_the_data_records_sent_before_each(void)
@@ -78,21 +88,21 @@ static void first_message_carries_sequence_0_then_the_data_records_sent_before_e
 	dec_config(&cfg);
 	dec_config_add(&cfg, "127.0.0.1", 4730);
 	collector_set_init(&set);
-	EXPECT_EQ(collector_set_apply(&set, &cfg), 0);
+	EXPECT_EQ(collector_set_apply(&set, &cfg, &id), 0);
 	collector_set_refresh(&set, 0);
 	send_data(&set, 3, 1, 1 * SEC);
 	send_data(&set, 5, 1, 2 * SEC);
 	EXPECT_EQ(dec_drain(d), 3);
 	EXPECT_EQ(d->errors, 0);
-	/* templates: 2 options data records; then 3 and 5 flow records */
+	/* templates: 7 options data records; then 3 and 5 flow records */
 	EXPECT_EQ(d->msgs[0].sequence, 0);
-	EXPECT_EQ(d->msgs[0].data_records, 2);
-	EXPECT_EQ(d->msgs[1].sequence, 2);
+	EXPECT_EQ(d->msgs[0].data_records, OPTION_RECORDS);
+	EXPECT_EQ(d->msgs[1].sequence, 7);
 	EXPECT_EQ(d->msgs[1].data_records, 3);
-	EXPECT_EQ(d->msgs[2].sequence, 5);
+	EXPECT_EQ(d->msgs[2].sequence, 10);
 	EXPECT_EQ(d->msgs[2].data_records, 5);
-	EXPECT_EQ(set.c[0]->sequence, 10);
-	EXPECT_EQ(set.c[0]->cnt.records, 10);
+	EXPECT_EQ(set.c[0]->sequence, 15);
+	EXPECT_EQ(set.c[0]->cnt.records, 15);
 	EXPECT_EQ(set.c[0]->cnt.flow_records, 8);
 	EXPECT_EQ(set.c[0]->cnt.messages, 3);
 	EXPECT_EQ(set.c[0]->cnt.octets,
@@ -116,11 +126,10 @@ static void templates_go_first_in_their_own_message_and_again_when_template_refr
 	dec_config(&cfg);
 	dec_config_add(&cfg, "127.0.0.1", 4730);
 	collector_set_init(&set);
-	collector_set_apply(&set, &cfg);
+	collector_set_apply(&set, &cfg, &id);
 	send_data(&set, 4, 1, 10 * SEC);
 	EXPECT_EQ(dec_drain(d), 2);
-	EXPECT_TRUE(is_template_msg(&d->msgs[0]));
-	EXPECT_EQ(d->msgs[0].data_records, 2);		/* the two statistics records only */
+	EXPECT_TRUE(is_template_msg(&d->msgs[0]));	/* the options records only */
 	EXPECT_EQ(d->msgs[1].template_records + d->msgs[1].options_template_records, 0);
 	EXPECT_EQ(d->msgs[1].data_records, 4);
 	EXPECT_EQ(collector_set_next_refresh(&set), 70 * SEC);
@@ -160,16 +169,18 @@ static void templates_take_two_messages_at_512_octets_both_before_the_data(void)
 	cfg.max_message_size = 512;
 	dec_config_add(&cfg, "127.0.0.1", 4730);
 	collector_set_init(&set);
-	collector_set_apply(&set, &cfg);
+	collector_set_apply(&set, &cfg, &id);
 	send_data(&set, 8, 1, 0);
 	EXPECT_EQ(dec_drain(d), 3);
 	EXPECT_EQ(d->msgs[0].template_records, 8);
 	EXPECT_EQ(d->msgs[0].options_template_records, 0);
 	EXPECT_EQ(d->msgs[0].length, 484);
-	EXPECT_EQ(d->msgs[1].options_template_records, 2);
-	EXPECT_EQ(d->msgs[1].data_records, 2);
+	/* 16 + 204 options templates + 245 of records (the interface ones 45 each) */
+	EXPECT_EQ(d->msgs[1].options_template_records, 8);
+	EXPECT_EQ(d->msgs[1].data_records, OPTION_RECORDS);
+	EXPECT_EQ(d->msgs[1].length, 465);
 	EXPECT_EQ(d->msgs[1].sequence, 0);
-	EXPECT_EQ(d->msgs[2].sequence, 2);
+	EXPECT_EQ(d->msgs[2].sequence, 7);
 	EXPECT_EQ(d->msgs[2].data_records, 8);
 	EXPECT_TRUE(d->msgs[2].length <= 512);
 	EXPECT_EQ(d->errors, 0);
@@ -188,20 +199,20 @@ static void ipv6_collector_gets_the_same_records_with_its_own_sequence(void)
 	dec_config(&cfg);
 	dec_config_add(&cfg, "127.0.0.1", 4731);
 	collector_set_init(&set);
-	collector_set_apply(&set, &cfg);
+	collector_set_apply(&set, &cfg, &id);
 	send_data(&set, 6, 2, 0);
 	dec_config_add(&cfg, "::1", 4732);		/* added later: its stream starts at 0 */
-	collector_set_apply(&set, &cfg);
+	collector_set_apply(&set, &cfg, &id);
 	send_data(&set, 7, 2, SEC);
 	EXPECT_EQ(dec_drain(d4), 4);	/* templates, data, templates again (reload), data */
 	EXPECT_EQ(dec_drain(d6), 2);	/* templates, data */
-	EXPECT_EQ(d4->msgs[3].sequence, 2 + 6 + 2);
+	EXPECT_EQ(d4->msgs[3].sequence, 7 + 6 + 7);
 	EXPECT_EQ(d6->msgs[0].sequence, 0);
-	EXPECT_EQ(d6->msgs[1].sequence, 2);
+	EXPECT_EQ(d6->msgs[1].sequence, 7);
 	EXPECT_EQ(d6->msgs[1].data_records, 7);
 	EXPECT_EQ(dec_flow_records(d6), 7);
-	EXPECT_EQ(d6->records[2].packets, 2);
-	EXPECT_EQ(d6->records[2].octets, 200);
+	EXPECT_EQ(d6->records[OPTION_RECORDS].packets, 2);
+	EXPECT_EQ(d6->records[OPTION_RECORDS].octets, 200);
 	EXPECT_EQ(d4->errors + d6->errors, 0);
 	collector_set_free(&set);
 out:
@@ -227,7 +238,7 @@ static bool collector_set_of_two(struct collector_set *set, const char *addr, ui
 	dec_config_add(&cfg, addr, port);
 	dec_config_add(&cfg, addr, PORT_LIVE);
 	collector_set_init(set);
-	EXPECT_EQ(collector_set_apply(set, &cfg), 0);
+	EXPECT_EQ(collector_set_apply(set, &cfg, &id), 0);
 	return true;
 }
 
@@ -235,7 +246,7 @@ static bool collector_set_of_two(struct collector_set *set, const char *addr, ui
 static void expect_undisturbed(struct decoder *live, const struct collector *c, uint32_t n_msgs,
 			       uint64_t flows)
 {
-	uint32_t seq = 2;
+	uint32_t seq = OPTION_RECORDS;
 
 	EXPECT_EQ(dec_drain(live), n_msgs);
 	EXPECT_EQ(live->errors, 0);
@@ -281,15 +292,15 @@ static void collector_without_listener_counts_exactly_its_messages_not_sent(cons
 	EXPECT_EQ(dead->cnt.send_errors, 20);
 	EXPECT_EQ(dead->cnt.messages + dead->cnt.flow_records + dead->cnt.octets, 0);
 	EXPECT_EQ(dead->cnt.template_messages, 0);
-	/* On the wire all the same: the sequence counts them (10 x 2 statistics + 200 flows). */
-	EXPECT_EQ(dead->cnt.records, 220);
-	EXPECT_EQ(dead->sequence, 220);
+	/* On the wire all the same: the sequence counts them (10 x 7 options + 200 flows). */
+	EXPECT_EQ(dead->cnt.records, 270);
+	EXPECT_EQ(dead->sequence, 270);
 	expect_undisturbed(live, set.c[1], 11, 200);
 	/* The last word at a stop: its refusal is known before the final counts are published. */
 	collector_set_send_statistics(&set, 10 * SEC);
 	EXPECT_EQ(dead->cnt.refused, 21);
 	EXPECT_EQ(dead->cnt.messages + dead->cnt.template_messages, 0);
-	EXPECT_EQ(dead->cnt.records, 222);
+	EXPECT_EQ(dead->cnt.records, 277);
 	collector_set_free(&set);
 	dec_close(live);
 }
@@ -331,8 +342,8 @@ static void collector_that_comes_back_loses_nothing(const char *addr, uint16_t p
 	send_data(&set, 4, 1, 4 * SEC);
 	EXPECT_EQ(dec_drain(d), 2);
 	EXPECT_TRUE(is_template_msg(&d->msgs[0]));
-	EXPECT_EQ(d->msgs[0].sequence, 3 * 2 + 15);	/* refused records went on the wire */
-	EXPECT_EQ(d->msgs[1].sequence, 3 * 2 + 15 + 2);
+	EXPECT_EQ(d->msgs[0].sequence, 3 * 7 + 15);	/* refused records went on the wire */
+	EXPECT_EQ(d->msgs[1].sequence, 3 * 7 + 15 + 7);
 	EXPECT_EQ(d->msgs[1].data_records, 4);
 	me = dec_last_options(d, IPFIX_TMPL_METERING_STATS);
 	ex = dec_last_options(d, IPFIX_TMPL_EXPORTING_STATS);
@@ -517,7 +528,7 @@ static void icmp_error_names_its_message_or_the_oldest_unconfirmed_one(void)
 	dec_config(&cfg);
 	dec_config_add(&cfg, "127.0.0.1", PORT_DEAD);
 	collector_set_init(&set);
-	collector_set_apply(&set, &cfg);
+	collector_set_apply(&set, &cfg, &id);
 	c = set.c[0];
 	send_data(&set, 3, 2, 0);			/* templates, then 3 records */
 	send_data(&set, 4, 2, SEC);
@@ -577,7 +588,7 @@ static void reload_keeps_unchanged_collectors_with_their_sequence_and_counters(v
 	dec_config_add(&cfg, "127.0.0.1", 4737);
 	dec_config_add(&cfg, "127.0.0.1", 4738);
 	collector_set_init(&set);
-	collector_set_apply(&set, &cfg);
+	collector_set_apply(&set, &cfg, &id);
 	send_data(&set, 5, 1, 0);
 	send_data(&set, 5, 1, SEC);
 	kept = set.c[1];
@@ -586,10 +597,10 @@ static void reload_keeps_unchanged_collectors_with_their_sequence_and_counters(v
 	dec_config_add(&cfg, "127.0.0.1", 4731);
 	dec_config_add(&cfg, "127.0.0.1", 4738);
 	snprintf(cfg.collectors[1].spec, sizeof(cfg.collectors[1].spec), "UDP/127.0.0.1:4738");
-	EXPECT_EQ(collector_set_apply(&set, &cfg), 0);
+	EXPECT_EQ(collector_set_apply(&set, &cfg, &id), 0);
 	EXPECT_EQ(set.n, 2);
 	EXPECT_TRUE(set.c[1] == kept);
-	EXPECT_EQ(kept->sequence, 12);
+	EXPECT_EQ(kept->sequence, 17);
 	EXPECT_EQ(kept->cnt.messages, 3);
 	dec_drain(a);
 	dec_drain(b);
@@ -600,11 +611,11 @@ static void reload_keeps_unchanged_collectors_with_their_sequence_and_counters(v
 	EXPECT_EQ(dec_drain(a), 0);		/* removed: gets nothing */
 	EXPECT_EQ(dec_drain(b), 2);
 	EXPECT_TRUE(is_template_msg(&b->msgs[0]));
-	EXPECT_EQ(b->msgs[0].sequence, 12);
-	EXPECT_EQ(b->msgs[1].sequence, 14);
+	EXPECT_EQ(b->msgs[0].sequence, 17);
+	EXPECT_EQ(b->msgs[1].sequence, 24);
 	EXPECT_EQ(dec_drain(c), 2);
 	EXPECT_EQ(c->msgs[0].sequence, 0);
-	EXPECT_EQ(c->msgs[1].sequence, 2);
+	EXPECT_EQ(c->msgs[1].sequence, 7);
 	EXPECT_EQ(b->errors + c->errors, 0);
 	collector_set_free(&set);
 out:
@@ -613,39 +624,101 @@ out:
 	dec_close(c);
 }
 
-static void statistics_records_carry_domain_counts_and_kernel_losses(void)
+/*
+ * Every options record of a template message, by value: the domain's counts (264), nothing not
+ * sent (265, no times), the kernel's table-full packets with their times (266: never in 265), the
+ * interface by ingress and egress scope (267, 268), every packet metered (269) and the address
+ * of the socket the collector sees (270).
+ */
+static void options_records_carry_domain_counts_losses_interface_sampling_and_address(void)
 {
+	struct collector_identity id77 = id;
 	struct collector_set set;
 	struct decoder *d = dec_open("127.0.0.1", 4730);
-	const struct dec_record *me, *ex;
+	const struct dec_record *me, *ex, *ig, *in, *out, *sa, *ad;
 
 	EXPECT_TRUE(d);
 	if (!d)
 		return;
 	dec_config(&cfg);
-	cfg.observation_domain_id = 77;
 	dec_config_add(&cfg, "127.0.0.1", 4730);
+	id77.observation_domain_id = 77;
 	collector_set_init(&set);
-	collector_set_apply(&set, &cfg);
+	collector_set_apply(&set, &cfg, &id77);
 	send_data(&set, 9, 1, 0);
-	set.kernel_not_sent_packets = 7;	/* flow table full in the kernel */
-	set.kernel_not_sent_octets = 700;
+	set.ignored = (struct collector_ignored){ 7, 700, 1700000001000, 1700000059000 };
 	collector_set_refresh(&set, 60 * SEC);
 	EXPECT_EQ(dec_drain(d), 3);
+	EXPECT_EQ(d->errors, 0);
 	me = dec_last_options(d, IPFIX_TMPL_METERING_STATS);
 	ex = dec_last_options(d, IPFIX_TMPL_EXPORTING_STATS);
-	EXPECT_TRUE(me && ex);
-	if (me && ex) {
-		EXPECT_EQ(me->odid, 77);
-		EXPECT_EQ(me->exported_messages, 2);	/* before the message carrying it */
-		EXPECT_EQ(me->exported_flows, 9);
-		EXPECT_EQ(me->exported_octets, (uint64_t)d->msgs[0].length + d->msgs[1].length);
-		EXPECT_EQ(ex->not_sent_flows, 0);
-		EXPECT_EQ(ex->not_sent_packets, 7);
-		EXPECT_EQ(ex->not_sent_octets, 700);
-	}
+	ig = dec_last_options(d, IPFIX_TMPL_METERING_RELIABILITY);
+	in = dec_last_options(d, IPFIX_TMPL_INGRESS_INTERFACE);
+	out = dec_last_options(d, IPFIX_TMPL_EGRESS_INTERFACE);
+	sa = dec_last_options(d, IPFIX_TMPL_SAMPLING);
+	ad = dec_last_options(d, IPFIX_TMPL_EXPORTER_IPV4);
+	if (!EXPECT_TRUE(me && ex && ig && in && out && sa && ad))
+		goto out;
+	EXPECT_EQ(dec_last_options(d, IPFIX_TMPL_EXPORTER_IPV6) == NULL, true);
+	EXPECT_EQ(me->odid, 77);
+	EXPECT_EQ(me->exported_messages, 2);	/* before the message carrying it */
+	EXPECT_EQ(me->exported_flows, 9);
+	EXPECT_EQ(me->exported_octets, (uint64_t)d->msgs[0].length + d->msgs[1].length);
+	EXPECT_EQ(ex->epid, (uint64_t)getpid());
+	EXPECT_EQ(ex->not_sent_flows + ex->not_sent_packets + ex->not_sent_octets, 0);
+	EXPECT_EQ(ex->n_obs, 2);
+	EXPECT_EQ(ex->obs_ms[0] + ex->obs_ms[1], 0);
+	EXPECT_EQ(ig->odid, 77);
+	EXPECT_EQ(ig->ignored_packets, 7);
+	EXPECT_EQ(ig->ignored_octets, 700);
+	EXPECT_EQ(ig->n_obs, 2);
+	EXPECT_EQ(ig->obs_ms[0], 1700000001000);
+	EXPECT_EQ(ig->obs_ms[1], 1700000059000);
+	EXPECT_EQ(in->ingress_if, 5);
+	EXPECT_EQ(out->egress_if, 5);
+	EXPECT_STR(in->ifname, "wg0");
+	EXPECT_STR(out->ifname, "wg0");
+	EXPECT_STR(in->ifdesc, "flowmeta overlay wg0 (wireguard)");
+	EXPECT_STR(out->ifdesc, "flowmeta overlay wg0 (wireguard)");
+	EXPECT_EQ(sa->odid, 77);
+	EXPECT_EQ(sa->sampling_interval, 1);
+	EXPECT_EQ(sa->sampling_algorithm, 1);
+	EXPECT_EQ(sa->packet_interval, 1);
+	EXPECT_EQ(sa->packet_space, 0);
+	EXPECT_EQ(sa->selector_algorithm, 1);
+	EXPECT_EQ(ad->epid, (uint64_t)getpid());
+	EXPECT_EQ(ad->exporter_version, 4);
+	EXPECT_MEM(ad->exporter_addr, ((const uint8_t[]){ 127, 0, 0, 1 }), 4);
 	for (uint32_t i = 0; i < d->n_msgs; i++)
 		EXPECT_EQ(d->msgs[i].odid, 77);
+out:
+	collector_set_free(&set);
+	dec_close(d);
+}
+
+/* An IPv6 collector is told the IPv6 address of its socket (271), not an IPv4 one. */
+static void ipv6_collector_gets_the_exporter_ipv6_address(void)
+{
+	static const uint8_t loopback6[16] = { [15] = 1 };
+	struct collector_set set;
+	struct decoder *d = dec_open("::1", 4732);
+	const struct dec_record *ad;
+
+	if (!EXPECT_TRUE(d))
+		return;
+	dec_config(&cfg);
+	dec_config_add(&cfg, "::1", 4732);
+	collector_set_init(&set);
+	collector_set_apply(&set, &cfg, &id);
+	collector_set_refresh(&set, 0);
+	EXPECT_EQ(dec_drain(d), 1);
+	EXPECT_TRUE(is_template_msg(&d->msgs[0]));
+	EXPECT_TRUE(dec_last_options(d, IPFIX_TMPL_EXPORTER_IPV4) == NULL);
+	ad = dec_last_options(d, IPFIX_TMPL_EXPORTER_IPV6);
+	if (EXPECT_TRUE(ad)) {
+		EXPECT_EQ(ad->exporter_version, 6);
+		EXPECT_MEM(ad->exporter_addr, loopback6, 16);
+	}
 	collector_set_free(&set);
 	dec_close(d);
 }
@@ -658,7 +731,7 @@ static void enabled_false_means_no_collector(void)
 	dec_config_add(&cfg, "127.0.0.1", 4730);
 	cfg.enabled = false;
 	collector_set_init(&set);
-	EXPECT_EQ(collector_set_apply(&set, &cfg), 0);
+	EXPECT_EQ(collector_set_apply(&set, &cfg, &id), 0);
 	EXPECT_EQ(set.n, 0);
 	EXPECT_EQ(collector_set_next_refresh(&set), UINT64_MAX);
 	collector_set_free(&set);
@@ -677,7 +750,8 @@ int main(void)
 	RUN_TEST(stale_socket_error_never_costs_the_next_message);
 	RUN_TEST(icmp_error_names_its_message_or_the_oldest_unconfirmed_one);
 	RUN_TEST(reload_keeps_unchanged_collectors_with_their_sequence_and_counters);
-	RUN_TEST(statistics_records_carry_domain_counts_and_kernel_losses);
+	RUN_TEST(options_records_carry_domain_counts_losses_interface_sampling_and_address);
+	RUN_TEST(ipv6_collector_gets_the_exporter_ipv6_address);
 	RUN_TEST(enabled_false_means_no_collector);
 	return check_exit_status();
 }

@@ -733,9 +733,9 @@ static void defaults_are_the_documented_values(void)
 	EXPECT_EQ(cfg.interval_ms, 0);
 	EXPECT_EQ(cfg.poll_interval_ms, 60000);
 	EXPECT_EQ(cfg.idle_timeout_ms, 60000);
-	EXPECT_EQ(cfg.observation_domain_id, 1);
+	EXPECT_EQ(cfg.observation_domain_id, CONFIG_DOMAIN_DERIVED);
 	EXPECT_EQ(cfg.template_refresh_ms, 60000);
-	EXPECT_EQ(cfg.max_message_size, 1400);
+	EXPECT_EQ(cfg.max_message_size, CONFIG_MESSAGE_SIZE_PATH);
 	EXPECT_EQ(cfg.max_flows, 0); /* absent: the largest table within MaxFlowMemory */
 	EXPECT_EQ(cfg.max_flow_memory_mib, 64);
 	EXPECT_EQ(cfg.n_collectors, 0);
@@ -1327,9 +1327,9 @@ static void print_shows_effective_settings(void)
 		"Interval: 60000 ms\n"
 		"PollInterval: 60000 ms\n"
 		"IdleTimeout: 60000 ms\n"
-		"ObservationDomainId: 1\n"
+		"ObservationDomainId: derived from the interface's address\n"
 		"TemplateRefresh: 60000 ms\n"
-		"MaxMessageSize: 1400 bytes\n"
+		"MaxMessageSize: path MTU of each collector\n"
 		"MaxFlows: 65536\n"
 		"MaxFlowMemory: 64 MiB\n"
 		"FlowTable: 65536 flows (the largest within MaxFlowMemory, at most 65536), 20.0 "
@@ -1377,6 +1377,15 @@ static void print_says_why_export_is_off(void)
 			      "metering still runs)\n");
 	EXPECT_CONTAINS(text, "\nAccessControl: enabled, 0 rules (all traffic is dropped)\n"
 			      "UntrustedPeers: 0\n");
+	free(text);
+
+	/* Configured values instead of the ones the node decides. */
+	LOAD_OK(FM("\"ObservationDomainId\":0,\"MaxMessageSize\":9000"));
+	out = open_memstream(&text, &len);
+	config_print(&cfg, 2, out);
+	fclose(out);
+	EXPECT_CONTAINS(text, "\nObservationDomainId: 0\n");
+	EXPECT_CONTAINS(text, "\nMaxMessageSize: 9000 bytes, capped by each collector's path MTU\n");
 	free(text);
 
 	LOAD_OK(FM("\"Enabled\":false,\"IpFixCollectors\":[\"Udp/127.0.0.1:4739\"]"));

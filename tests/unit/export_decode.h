@@ -5,6 +5,7 @@
  * real collector does) and decodes data records with them. Data for a template not yet received is
  * counted as an error, so a test sees an exporter that sends data before its templates; so is a
  * Data Set whose length is not a whole number of records (none of its records is decoded).
+ * Variable-length fields (RFC 7011 §7) are read with their length octets.
  * Loopback delivers a datagram into the receive queue before send() returns, so draining right
  * after the exporter's call gets everything it sent.
  */
@@ -37,6 +38,14 @@ struct dec_record {
 	/* options data records */
 	uint64_t odid, exported_messages, exported_flows, exported_octets;
 	uint64_t epid, not_sent_flows, not_sent_packets, not_sent_octets;
+	uint64_t ignored_packets, ignored_octets;
+	uint64_t obs_ms[2];		/* observationTimeMilliseconds, first and second in the record */
+	uint32_t n_obs;
+	char ifname[256], ifdesc[256];	/* interfaceName, interfaceDescription */
+	uint64_t sampling_interval, sampling_algorithm, packet_interval, packet_space;
+	uint64_t selector_algorithm;
+	uint8_t exporter_addr[16];	/* exporterIPv4Address (first 4 bytes) or IPv6Address */
+	uint8_t exporter_version;	/* 4, 6; 0: none */
 };
 
 struct dec_msg {
@@ -126,11 +135,29 @@ static inline uint64_t dec_uint(const uint8_t *p, uint16_t len)
 	return v;
 }
 
+static inline void dec_string(char *dst, const uint8_t *p, uint16_t len)
+{
+	memcpy(dst, p, len < 255 ? len : 255);
+	dst[len < 255 ? len : 255] = '\0';
+}
+
 static inline void dec_field(struct dec_record *r, uint16_t ie, const uint8_t *p, uint16_t len)
 {
 	uint64_t v = len <= 8 ? dec_uint(p, len) : 0;
 
 	switch (ie) {
+	case 82: dec_string(r->ifname, p, len); break;
+	case 83: dec_string(r->ifdesc, p, len); break;
+	case 164: r->ignored_packets = v; break;
+	case 165: r->ignored_octets = v; break;
+	case 323: if (r->n_obs < 2) r->obs_ms[r->n_obs++] = v; break;
+	case 34: r->sampling_interval = v; break;
+	case 35: r->sampling_algorithm = v; break;
+	case 305: r->packet_interval = v; break;
+	case 306: r->packet_space = v; break;
+	case 304: r->selector_algorithm = v; break;
+	case 130: memcpy(r->exporter_addr, p, 4); r->exporter_version = 4; break;
+	case 131: memcpy(r->exporter_addr, p, 16); r->exporter_version = 6; break;
 	case 152: r->start_ms = v; break;
 	case 153: r->end_ms = v; break;
 	case 1: r->octets = v; break;
@@ -190,24 +217,52 @@ static inline void dec_templates(struct decoder *d, struct dec_msg *m, const uin
 	}
 }
 
+/*
+ * Octets of the record at p (at most end - p) of template id, its variable-length fields read
+ * from their length octets; 0 when it overruns end.
+ */
+static inline size_t dec_record_len(const struct decoder *d, uint16_t id, const uint8_t *p,
+				    const uint8_t *end)
+{
+	size_t len = 0;
+
+	for (uint16_t i = 0; i < d->tmpl[id].n; i++) {
+		size_t f = d->tmpl[id].len[i];
+
+		if (f == 65535) {
+			if (p + len >= end)
+				return 0;
+			f = p[len] < 255 ? (size_t)1 + p[len]
+					 : (end - p - len >= 3 ? 3 + dec_uint(p + len + 1, 2) : 0);
+			if (!f)
+				return 0;
+		}
+		len += f;
+		if ((size_t)(end - p) < len)
+			return 0;
+	}
+	return len;
+}
+
 static inline void dec_data(struct decoder *d, struct dec_msg *m, uint16_t id, const uint8_t *p,
 			    const uint8_t *end)
 {
-	size_t rec_len = 0;
-
 	if (id >= DEC_MAX_TMPL || !d->tmpl[id].known) {
 		d->errors++;
 		return;
 	}
-	for (uint16_t i = 0; i < d->tmpl[id].n; i++)
-		rec_len += d->tmpl[id].len[i];
 	/*
 	 * flowmeta never pads a set (RFC 7011 §3.3.1 allows it, shorter than a record): bytes left
 	 * after the last whole record mean a set length that does not add up.
 	 */
-	if (!rec_len || (size_t)(end - p) % rec_len) {
-		d->errors++;
-		return;
+	for (const uint8_t *q = p; q < end;) {
+		size_t len = dec_record_len(d, id, q, end);
+
+		if (!len) {
+			d->errors++;
+			return;
+		}
+		q += len;
 	}
 	while (p < end) {
 		struct dec_record *r;
@@ -221,8 +276,14 @@ static inline void dec_data(struct decoder *d, struct dec_msg *m, uint16_t id, c
 		r->template_id = id;
 		r->msg_index = d->n_msgs;
 		for (uint16_t i = 0; i < d->tmpl[id].n; i++) {
-			dec_field(r, d->tmpl[id].ie[i], p, d->tmpl[id].len[i]);
-			p += d->tmpl[id].len[i];
+			uint16_t len = d->tmpl[id].len[i];
+
+			if (len == 65535) {
+				len = *p < 255 ? *p : (uint16_t)dec_uint(p + 1, 2);
+				p += *p < 255 ? 1 : 3;
+			}
+			dec_field(r, d->tmpl[id].ie[i], p, len);
+			p += len;
 		}
 		m->data_records++;
 	}
@@ -286,7 +347,7 @@ static inline size_t dec_flow_records(const struct decoder *d)
 	return n;
 }
 
-/* The last options data record of template id (264 metering, 265 exporting), or NULL. */
+/* The last options data record of template id (264..271), or NULL. */
 static inline const struct dec_record *dec_last_options(const struct decoder *d, uint16_t id)
 {
 	for (size_t i = d->n_records; i-- > 0;)

@@ -644,10 +644,15 @@ out:
 	env_close(&e);
 }
 
-static void kernel_table_full_counts_reach_the_collector_as_not_sent(void)
+/*
+ * Packets the kernel could not put in a flow reach the collector as RFC 7011 §4.2 ignored
+ * packets (template 266), with the times of the polls that saw them first and last; never as
+ * notSent* (265), which counts only records that were metered but not sent.
+ */
+static void kernel_table_full_counts_reach_the_collector_as_ignored_packets(void)
 {
 	struct flowmeta_stats *percpu = calloc((size_t)ncpus, sizeof(*percpu));
-	const struct dec_record *ex;
+	const struct dec_record *ex, *ig;
 	const __u32 zero = 0;
 	struct env e;
 
@@ -658,14 +663,23 @@ static void kernel_table_full_counts_reach_the_collector_as_not_sent(void)
 		percpu[c].table_full_octets = 300;
 	}
 	EXPECT_EQ(bpf_map_update_elem(e.maps.stats, &zero, percpu, BPF_ANY), 0);
+	poll_at(&e, T0 + 10 * SEC);		/* first seen */
+	poll_at(&e, T0 + 20 * SEC);		/* unchanged: the last time stays */
+	percpu[0].table_full_packets = 4;
+	percpu[0].table_full_octets = 450;
+	EXPECT_EQ(bpf_map_update_elem(e.maps.stats, &zero, percpu, BPF_ANY), 0);
+	poll_at(&e, T0 + 30 * SEC);		/* grew: the last time */
 	poll_at(&e, T0 + 60 * SEC);		/* TemplateRefresh due: templates and statistics */
 	ex = dec_last_options(e.d, IPFIX_TMPL_EXPORTING_STATS);
-	EXPECT_TRUE(ex);
-	if (ex) {
-		EXPECT_EQ(ex->not_sent_packets, 3 * (uint64_t)ncpus);
-		EXPECT_EQ(ex->not_sent_octets, 300 * (uint64_t)ncpus);
+	ig = dec_last_options(e.d, IPFIX_TMPL_METERING_RELIABILITY);
+	if (EXPECT_TRUE(ex && ig)) {
+		EXPECT_EQ(ex->not_sent_flows + ex->not_sent_packets + ex->not_sent_octets, 0);
+		EXPECT_EQ(ig->ignored_packets, 3 * (uint64_t)ncpus + 1);
+		EXPECT_EQ(ig->ignored_octets, 300 * (uint64_t)ncpus + 150);
+		EXPECT_EQ(ig->obs_ms[0], epoch_ms(T0 + 10 * SEC));
+		EXPECT_EQ(ig->obs_ms[1], epoch_ms(T0 + 30 * SEC));
 	}
-	EXPECT_EQ(exporter_get_stats(e.exp)->kernel.table_full_packets, 3 * (uint64_t)ncpus);
+	EXPECT_EQ(exporter_get_stats(e.exp)->kernel.table_full_packets, 3 * (uint64_t)ncpus + 1);
 out:
 	free(percpu);
 	env_close(&e);
@@ -884,7 +898,7 @@ int main(void)
 	RUN_TEST(export_state_lets_a_restarted_exporter_continue_without_double_counting);
 	RUN_TEST(export_state_of_an_earlier_flow_with_the_same_key_is_ignored);
 	RUN_TEST(ipv6_icmp_flow_gets_template_262_with_its_type_and_code);
-	RUN_TEST(kernel_table_full_counts_reach_the_collector_as_not_sent);
+	RUN_TEST(kernel_table_full_counts_reach_the_collector_as_ignored_packets);
 	RUN_TEST(no_collector_still_ends_flows_so_the_table_does_not_fill);
 	RUN_TEST(reload_applies_direction_and_interval_and_resends_templates);
 	RUN_TEST(decoder_fails_a_data_set_that_is_not_a_whole_number_of_records);

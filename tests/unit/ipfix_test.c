@@ -177,13 +177,72 @@
 
 #define OPT_TMPL_EXPORTING_STATS \
 	0x01, 0x09, /* Template ID 265: exporting reliability */ \
-	0x00, 0x04, /* Field Count 4 */ \
+	0x00, 0x06, /* Field Count 6 */ \
 	0x00, 0x01, /* Scope Field Count 1 */ \
 	0x00, 0x90, 0x00, 0x04, /* exportingProcessId 144, length 4 */ \
 	0x00, 0xa6, 0x00, 0x08, /* notSentFlowTotalCount 166, length 8 */ \
 	0x00, 0xa7, 0x00, 0x08, /* notSentPacketTotalCount 167, length 8 */ \
-	0x00, 0xa8, 0x00, 0x08, /* notSentOctetTotalCount 168, length 8 */
-/* 22 octets */
+	0x00, 0xa8, 0x00, 0x08, /* notSentOctetTotalCount 168, length 8 */ \
+	0x01, 0x43, 0x00, 0x08, /* observationTimeMilliseconds 323: first flow not sent */ \
+	0x01, 0x43, 0x00, 0x08, /* observationTimeMilliseconds 323: last flow not sent */
+/* 30 octets */
+
+#define OPT_TMPL_METERING_RELIABILITY \
+	0x01, 0x0a, /* Template ID 266: metering reliability (RFC 7011 4.2) */ \
+	0x00, 0x05, /* Field Count 5 */ \
+	0x00, 0x01, /* Scope Field Count 1 */ \
+	0x00, 0x95, 0x00, 0x04, /* observationDomainId 149, length 4 */ \
+	0x00, 0xa4, 0x00, 0x08, /* ignoredPacketTotalCount 164, length 8 */ \
+	0x00, 0xa5, 0x00, 0x08, /* ignoredOctetTotalCount 165, length 8 */ \
+	0x01, 0x43, 0x00, 0x08, /* observationTimeMilliseconds 323: first packet ignored */ \
+	0x01, 0x43, 0x00, 0x08, /* observationTimeMilliseconds 323: last packet ignored */
+/* 26 octets */
+
+#define OPT_TMPL_INGRESS_INTERFACE \
+	0x01, 0x0b, /* Template ID 267: interface, by ingressInterface */ \
+	0x00, 0x03, /* Field Count 3 */ \
+	0x00, 0x01, /* Scope Field Count 1 */ \
+	0x00, 0x0a, 0x00, 0x04, /* ingressInterface 10, length 4 */ \
+	0x00, 0x52, 0xff, 0xff, /* interfaceName 82, variable length */ \
+	0x00, 0x53, 0xff, 0xff, /* interfaceDescription 83, variable length */
+/* 18 octets */
+
+#define OPT_TMPL_EGRESS_INTERFACE \
+	0x01, 0x0c, /* Template ID 268: interface, by egressInterface */ \
+	0x00, 0x03, /* Field Count 3 */ \
+	0x00, 0x01, /* Scope Field Count 1 */ \
+	0x00, 0x0e, 0x00, 0x04, /* egressInterface 14, length 4 */ \
+	0x00, 0x52, 0xff, 0xff, /* interfaceName 82, variable length */ \
+	0x00, 0x53, 0xff, 0xff, /* interfaceDescription 83, variable length */
+/* 18 octets */
+
+#define OPT_TMPL_SAMPLING \
+	0x01, 0x0d, /* Template ID 269: sampling */ \
+	0x00, 0x06, /* Field Count 6 */ \
+	0x00, 0x01, /* Scope Field Count 1 */ \
+	0x00, 0x95, 0x00, 0x04, /* observationDomainId 149, length 4 */ \
+	0x00, 0x22, 0x00, 0x04, /* samplingInterval 34, length 4 */ \
+	0x00, 0x23, 0x00, 0x01, /* samplingAlgorithm 35, length 1 */ \
+	0x01, 0x31, 0x00, 0x04, /* samplingPacketInterval 305, length 4 */ \
+	0x01, 0x32, 0x00, 0x04, /* samplingPacketSpace 306, length 4 */ \
+	0x01, 0x30, 0x00, 0x02, /* selectorAlgorithm 304, length 2 */
+/* 30 octets */
+
+#define OPT_TMPL_EXPORTER_IPV4 \
+	0x01, 0x0e, /* Template ID 270: exporter IPv4 address */ \
+	0x00, 0x02, /* Field Count 2 */ \
+	0x00, 0x01, /* Scope Field Count 1 */ \
+	0x00, 0x90, 0x00, 0x04, /* exportingProcessId 144, length 4 */ \
+	0x00, 0x82, 0x00, 0x04, /* exporterIPv4Address 130, length 4 */
+/* 14 octets */
+
+#define OPT_TMPL_EXPORTER_IPV6 \
+	0x01, 0x0f, /* Template ID 271: exporter IPv6 address */ \
+	0x00, 0x02, /* Field Count 2 */ \
+	0x00, 0x01, /* Scope Field Count 1 */ \
+	0x00, 0x90, 0x00, 0x04, /* exportingProcessId 144, length 4 */ \
+	0x00, 0x83, 0x00, 0x10, /* exporterIPv6Address 131, length 16 */
+/* 14 octets */
 
 
 /* ---- Expected bytes: data records of the fixtures below ---- */
@@ -339,8 +398,45 @@
 	0x00, 0x00, 0x10, 0x92, /* exportingProcessId 4242 */ \
 	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, /* notSentFlowTotalCount 3 */ \
 	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46, /* notSentPacketTotalCount 70 */ \
-	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x23, 0x8c, /* notSentOctetTotalCount 9100 */
-/* 28 octets */
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x23, 0x8c, /* notSentOctetTotalCount 9100 */ \
+	0x00, 0x00, 0x01, 0x8b, 0xcf, 0xe5, 0xdd, 0x30, /* first not sent 1700000030000 */ \
+	0x00, 0x00, 0x01, 0x8b, 0xcf, 0xe6, 0x19, 0xbc, /* last not sent 1700000045500 */
+/* 44 octets */
+
+#define REC_METERING_RELIABILITY \
+	0x00, 0x00, 0x00, 0x01, /* observationDomainId 1 */ \
+	0x00, 0x00, 0x00, 0x00, 0x07, 0x5b, 0xcd, 0x15, /* ignoredPacketTotalCount 123456789 */ \
+	0x00, 0x00, 0x00, 0x02, 0x4c, 0xb0, 0x16, 0xea, /* ignoredOctetTotalCount 9876543210 */ \
+	0x00, 0x00, 0x01, 0x8b, 0xcf, 0xe5, 0x6b, 0xe8, /* first ignored 1700000001000 */ \
+	0x00, 0x00, 0x01, 0x8b, 0xcf, 0xe6, 0x4e, 0x78, /* last ignored 1700000059000 */
+/* 36 octets */
+
+#define REC_INTERFACE_WG0 \
+	0x00, 0x00, 0x00, 0x09, /* ingressInterface or egressInterface 9 */ \
+	0x03, 'w', 'g', '0', /* interfaceName: length 3, "wg0" */ \
+	0x0e, 'o', 'v', 'e', 'r', 'l', 'a', 'y', ' ', '(', 't', 'u', 'n', ')', ' ', \
+	/* interfaceDescription: length 14, "overlay (tun) " */
+/* 4 + 4 + 15 = 23 octets */
+
+#define REC_UNSAMPLED \
+	0x00, 0x00, 0x00, 0x01, /* observationDomainId 1 */ \
+	0x00, 0x00, 0x00, 0x01, /* samplingInterval 1 */ \
+	0x01, /* samplingAlgorithm 1: deterministic */ \
+	0x00, 0x00, 0x00, 0x01, /* samplingPacketInterval 1 */ \
+	0x00, 0x00, 0x00, 0x00, /* samplingPacketSpace 0 */ \
+	0x00, 0x01, /* selectorAlgorithm 1: systematic count-based */
+/* 19 octets */
+
+#define REC_EXPORTER_IPV4 \
+	0x00, 0x00, 0x10, 0x92, /* exportingProcessId 4242 */ \
+	0xc6, 0x12, 0x00, 0x01, /* exporterIPv4Address 198.18.0.1 */
+/* 8 octets */
+
+#define REC_EXPORTER_IPV6 \
+	0x00, 0x00, 0x10, 0x92, /* exportingProcessId 4242 */ \
+	0xfd, 0x00, 0x00, 0x64, 0x00, 0x00, 0x00, 0x00, /* exporterIPv6Address fd00:64::7 */ \
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07,
+/* 20 octets */
 
 /* ---- Fixtures: the flows behind the REC_* bytes ---- */
 
@@ -507,6 +603,22 @@ static const struct ipfix_exporting_stats exporting_stats = {
 	.not_sent_flows = 3,
 	.not_sent_packets = 70,
 	.not_sent_octets = 9100,
+	.first_not_sent_ms = 1700000030000,
+	.last_not_sent_ms = 1700000045500,
+};
+
+static const struct ipfix_metering_reliability metering_reliability = {
+	.observation_domain_id = 1,
+	.ignored_packets = 123456789,
+	.ignored_octets = 9876543210,
+	.first_ignored_ms = 1700000001000,
+	.last_ignored_ms = 1700000059000,
+};
+
+static const struct ipfix_interface wg0 = {
+	.ifindex = 9,
+	.name = "wg0",
+	.description = "overlay (tun) ",
 };
 
 /*
@@ -573,8 +685,8 @@ static void template_set_fits_a_512_byte_message_but_not_with_the_options_templa
 	ipfix_msg_begin(&msg, buf, IPFIX_MIN_MESSAGE);
 	EXPECT_EQ(ipfix_msg_add_templates(&msg), 0);
 	EXPECT_EQ(msg.len, 484);
-	/* 484 + 2 * 26 = 536 > 512: at MaxMessageSize 512 the options templates need a message of
-	 * their own, and are refused whole. */
+	/* 484 + 204 > 512: at MaxMessageSize 512 the options templates need a message of their
+	 * own, and are refused whole. */
 	EXPECT_EQ(ipfix_msg_add_options_templates(&msg), -ENOSPC);
 	EXPECT_EQ(msg.len, 484);
 	EXPECT_EQ(ipfix_msg_finish(&msg, EXPORT_TIME, SEQUENCE, DOMAIN), 484);
@@ -597,13 +709,31 @@ static void template_set_that_does_not_fit_is_refused_whole(void)
 static void options_templates_each_get_their_own_options_template_set(void)
 {
 	static const uint8_t want[] = {
-		HEADER(0x00, 0x44)	/* 68 = 16 + 26 + 26 */
+		HEADER(0x00, 0xdc)	/* 220 = 16 + 26 + 34 + 30 + 22 + 22 + 34 + 18 + 18 */
 		0x00, 0x03,		/* Set ID 3: Options Template Set */
 		0x00, 0x1a,		/* Set Length 26 = 4 + 22, no padding */
 		OPT_TMPL_METERING_STATS
-		0x00, 0x03,		/* Set ID 3: Options Template Set */
-		0x00, 0x1a,		/* Set Length 26 */
+		0x00, 0x03,
+		0x00, 0x22,		/* Set Length 34 = 4 + 30 */
 		OPT_TMPL_EXPORTING_STATS
+		0x00, 0x03,
+		0x00, 0x1e,		/* 30 = 4 + 26 */
+		OPT_TMPL_METERING_RELIABILITY
+		0x00, 0x03,
+		0x00, 0x16,		/* 22 = 4 + 18 */
+		OPT_TMPL_INGRESS_INTERFACE
+		0x00, 0x03,
+		0x00, 0x16,		/* 22 */
+		OPT_TMPL_EGRESS_INTERFACE
+		0x00, 0x03,
+		0x00, 0x22,		/* 34 = 4 + 30 */
+		OPT_TMPL_SAMPLING
+		0x00, 0x03,
+		0x00, 0x12,		/* 18 = 4 + 14 */
+		OPT_TMPL_EXPORTER_IPV4
+		0x00, 0x03,
+		0x00, 0x12,		/* 18 */
+		OPT_TMPL_EXPORTER_IPV6
 	};
 	struct ipfix_msg msg;
 
@@ -614,17 +744,17 @@ static void options_templates_each_get_their_own_options_template_set(void)
 	EXPECT_EQ(msg.data_records, 0);
 }
 
-static void options_templates_are_refused_whole_when_only_one_fits(void)
+static void options_templates_are_refused_whole_when_only_some_fit(void)
 {
 	struct ipfix_msg msg;
 
-	/* 16 + 26 fits one set, 16 + 26 + 25 not the second. */
-	ipfix_msg_begin(&msg, buf, 16 + 26 + 25);
+	/* One octet short of the eighth set: none goes in. */
+	ipfix_msg_begin(&msg, buf, 220 - 1);
 	EXPECT_EQ(ipfix_msg_add_options_templates(&msg), -ENOSPC);
 	EXPECT_EQ(msg.len, IPFIX_HEADER_LEN);
-	ipfix_msg_begin(&msg, buf, 16 + 26 + 26);
+	ipfix_msg_begin(&msg, buf, 220);
 	EXPECT_EQ(ipfix_msg_add_options_templates(&msg), 0);
-	EXPECT_EQ(msg.len, 68);
+	EXPECT_EQ(msg.len, 220);
 }
 
 /* ---- One data record of each template ---- */
@@ -746,9 +876,9 @@ static void metering_stats_are_a_template_264_record(void)
 static void exporting_stats_are_a_template_265_record(void)
 {
 	static const uint8_t want[] = {
-		HEADER(0x00, 0x30)	/* 48 = 16 + 4 + 28 */
+		HEADER(0x00, 0x40)	/* 64 = 16 + 4 + 44 */
 		0x01, 0x09,		/* Set ID 265 */
-		0x00, 0x20,		/* Set Length 32 */
+		0x00, 0x30,		/* Set Length 48 */
 		REC_EXPORTING_STATS
 	};
 	struct ipfix_msg msg;
@@ -759,13 +889,119 @@ static void exporting_stats_are_a_template_265_record(void)
 	EXPECT_MEM(buf, want, sizeof(want));
 }
 
+static void metering_reliability_is_a_template_266_record(void)
+{
+	static const uint8_t want[] = {
+		HEADER(0x00, 0x38)	/* 56 = 16 + 4 + 36 */
+		0x01, 0x0a,		/* Set ID 266 */
+		0x00, 0x28,		/* Set Length 40 */
+		REC_METERING_RELIABILITY
+	};
+	struct ipfix_msg msg;
+
+	ipfix_msg_begin(&msg, buf, 1400);
+	EXPECT_EQ(ipfix_msg_add_metering_reliability(&msg, &metering_reliability), 0);
+	EXPECT_EQ(ipfix_msg_finish(&msg, EXPORT_TIME, SEQUENCE, DOMAIN), sizeof(want));
+	EXPECT_MEM(buf, want, sizeof(want));
+	EXPECT_EQ(msg.data_records, 1);
+}
+
+static void interface_is_a_267_record_by_ingress_and_a_268_record_by_egress(void)
+{
+	static const uint8_t want[] = {
+		HEADER(0x00, 0x46)	/* 70 = 16 + 2 * (4 + 23) */
+		0x01, 0x0b,		/* Set ID 267 */
+		0x00, 0x1b,		/* Set Length 27 = 4 + 23 */
+		REC_INTERFACE_WG0
+		0x01, 0x0c,		/* Set ID 268 */
+		0x00, 0x1b,		/* Set Length 27 */
+		REC_INTERFACE_WG0
+	};
+	struct ipfix_msg msg;
+
+	ipfix_msg_begin(&msg, buf, 1400);
+	EXPECT_EQ(ipfix_msg_add_interface(&msg, &wg0, false), 0);
+	EXPECT_EQ(ipfix_msg_add_interface(&msg, &wg0, true), 0);
+	EXPECT_EQ(ipfix_msg_finish(&msg, EXPORT_TIME, SEQUENCE, DOMAIN), sizeof(want));
+	EXPECT_MEM(buf, want, sizeof(want));
+	EXPECT_EQ(msg.data_records, 2);
+}
+
+/* An interfaceDescription over 254 octets is cut to at most 254, not inside a character. */
+static void long_description_is_cut_at_a_character_boundary_within_254_octets(void)
+{
+	char desc[300];
+	struct ipfix_interface ifc = { .ifindex = 1, .name = "", .description = desc };
+	struct ipfix_msg msg;
+
+	/* 253 ASCII octets, then "é" (0xc3 0xa9) across the 254th and 255th: cut before it. */
+	memset(desc, 'a', 253);
+	desc[253] = (char)0xc3;
+	desc[254] = (char)0xa9;
+	desc[255] = '\0';
+	ipfix_msg_begin(&msg, buf, 1400);
+	EXPECT_EQ(ipfix_msg_add_interface(&msg, &ifc, false), 0);
+	EXPECT_EQ(ipfix_msg_finish(&msg, EXPORT_TIME, SEQUENCE, DOMAIN), 16 + 4 + 4 + 1 + 1 + 253);
+	EXPECT_EQ(buf[16 + 4 + 4], 0);		/* interfaceName: empty */
+	EXPECT_EQ(buf[16 + 4 + 4 + 1], 253);	/* interfaceDescription: 253 octets */
+	EXPECT_EQ(buf[16 + 4 + 4 + 2 + 252], 'a');
+	/* 254 ASCII octets and more: exactly 254. */
+	memset(desc, 'b', 299);
+	desc[299] = '\0';
+	ipfix_msg_begin(&msg, buf, 1400);
+	EXPECT_EQ(ipfix_msg_add_interface(&msg, &ifc, true), 0);
+	EXPECT_EQ(msg.len, 16 + 4 + 4 + 1 + 1 + 254);
+	EXPECT_EQ(buf[16 + 4 + 4 + 1], 254);
+}
+
+static void unsampled_is_a_template_269_record_interval_1_in_both_registries(void)
+{
+	static const uint8_t want[] = {
+		HEADER(0x00, 0x27)	/* 39 = 16 + 4 + 19 */
+		0x01, 0x0d,		/* Set ID 269 */
+		0x00, 0x17,		/* Set Length 23 */
+		REC_UNSAMPLED
+	};
+	struct ipfix_msg msg;
+
+	ipfix_msg_begin(&msg, buf, 1400);
+	EXPECT_EQ(ipfix_msg_add_unsampled(&msg, 1), 0);
+	EXPECT_EQ(ipfix_msg_finish(&msg, EXPORT_TIME, SEQUENCE, DOMAIN), sizeof(want));
+	EXPECT_MEM(buf, want, sizeof(want));
+}
+
+static void exporter_address_is_a_270_record_for_ipv4_and_271_for_ipv6(void)
+{
+	static const uint8_t want[] = {
+		HEADER(0x00, 0x34)	/* 52 = 16 + 4 + 8 + 4 + 20 */
+		0x01, 0x0e,		/* Set ID 270 */
+		0x00, 0x0c,		/* Set Length 12 */
+		REC_EXPORTER_IPV4
+		0x01, 0x0f,		/* Set ID 271 */
+		0x00, 0x18,		/* Set Length 24 */
+		REC_EXPORTER_IPV6
+	};
+	struct ipfix_exporter_addr v4 = { 4242, 4, { 198, 18, 0, 1 } };
+	struct ipfix_exporter_addr v6 = { 4242, 6, { 0xfd, 0, 0, 0x64, [15] = 7 } };
+	struct ipfix_exporter_addr bad = { 4242, 5, { 0 } };
+	struct ipfix_msg msg;
+
+	ipfix_msg_begin(&msg, buf, 1400);
+	EXPECT_EQ(ipfix_msg_add_exporter_addr(&msg, &v4), 0);
+	EXPECT_EQ(ipfix_msg_add_exporter_addr(&msg, &bad), -EINVAL);
+	EXPECT_EQ(ipfix_msg_add_exporter_addr(&msg, &v6), 0);
+	EXPECT_EQ(ipfix_msg_finish(&msg, EXPORT_TIME, SEQUENCE, DOMAIN), sizeof(want));
+	EXPECT_MEM(buf, want, sizeof(want));
+	EXPECT_EQ(msg.data_records, 2);
+}
+
 /* ---- Messages ---- */
 
 static void message_header_carries_length_export_time_sequence_and_domain(void)
 {
 	static const uint8_t want[] = {
 		0x00, 0x0a,		/* Version 10 */
-		0x00, 0xfa,		/* Length 250 = 16 + 118 + 84 + 32 */
+		0x01, 0x0a,		/* Length 266 = 16 + 118 + 84 + 48 */
 		0x6a, 0x1b, 0x2c, 0x3d,	/* Export Time 0x6a1b2c3d */
 		0x01, 0x02, 0x03, 0x04,	/* Sequence Number 0x01020304 */
 		0xa1, 0xb2, 0xc3, 0xd4,	/* Observation Domain ID 0xa1b2c3d4 */
@@ -777,7 +1013,7 @@ static void message_header_carries_length_export_time_sequence_and_domain(void)
 		0x00, 0x54,		/* Set Length 84 = 4 + 80 */
 		REC_IPV6_UDP
 		0x01, 0x09,		/* Set ID 265 */
-		0x00, 0x20,		/* Set Length 32 = 4 + 28 */
+		0x00, 0x30,		/* Set Length 48 = 4 + 44 */
 		REC_EXPORTING_STATS
 	};
 	struct ipfix_msg msg;
@@ -826,10 +1062,17 @@ static void templates_options_templates_and_data_never_share_a_set(void)
 	static const uint16_t want[][2] = {
 		{ 2, 468 },	/* the eight flow templates */
 		{ 3, 26 },	/* options template 264 */
-		{ 3, 26 },	/* options template 265 */
+		{ 3, 34 },	/* 265 */
+		{ 3, 30 },	/* 266 */
+		{ 3, 22 },	/* 267 */
+		{ 3, 22 },	/* 268 */
+		{ 3, 34 },	/* 269 */
+		{ 3, 18 },	/* 270 */
+		{ 3, 18 },	/* 271 */
 		{ 264, 32 },	/* metering statistics */
 		{ 256, 61 },	/* one IPv4 TCP record */
 	};
+	const size_t sets = sizeof(want) / sizeof(want[0]);
 	struct ipfix_msg msg;
 	size_t len, off = IPFIX_HEADER_LEN, n = 0;
 
@@ -839,8 +1082,8 @@ static void templates_options_templates_and_data_never_share_a_set(void)
 	EXPECT_EQ(ipfix_msg_add_metering_stats(&msg, &metering_stats), 0);
 	EXPECT_EQ(ipfix_msg_add_flow(&msg, &flow_ipv4_tcp), 0);
 	len = ipfix_msg_finish(&msg, EXPORT_TIME, SEQUENCE, DOMAIN);
-	EXPECT_EQ(len, 16 + 468 + 26 + 26 + 32 + 61);
-	while (off + IPFIX_SET_HEADER_LEN <= len && n < 5) {
+	EXPECT_EQ(len, 16 + 468 + 204 + 32 + 61);
+	while (off + IPFIX_SET_HEADER_LEN <= len && n < sets) {
 		uint16_t id = buf[off] << 8 | buf[off + 1], set_len = buf[off + 2] << 8 | buf[off + 3];
 
 		EXPECT_EQ(id, want[n][0]);
@@ -850,7 +1093,7 @@ static void templates_options_templates_and_data_never_share_a_set(void)
 		off += set_len;
 		n++;
 	}
-	EXPECT_EQ(n, 5);
+	EXPECT_EQ(n, sets);
 	EXPECT_EQ(off, len);
 }
 
@@ -869,12 +1112,12 @@ static void data_records_counts_flow_and_options_data_records_not_templates(void
 	EXPECT_EQ(ipfix_msg_add_metering_stats(&msg, &metering_stats), 0);
 	EXPECT_EQ(ipfix_msg_add_exporting_stats(&msg, &exporting_stats), 0);
 	EXPECT_EQ(msg.data_records, 5);
-	/* Each record above opened its own set: 536 + 61 + 82 + 56 + 32 + 32 = 799. Leave room for
+	/* Each record above opened its own set: 688 + 61 + 82 + 56 + 32 + 48 = 967. Leave room for
 	 * nothing more, so the next record is refused and must not be counted. */
-	msg.cap = 800;
+	msg.cap = 968;
 	EXPECT_EQ(ipfix_msg_add_flow(&msg, &flow_ipv6_tcp), -ENOSPC);
 	EXPECT_EQ(msg.data_records, 5);
-	EXPECT_EQ(msg.len, 799);
+	EXPECT_EQ(msg.len, 967);
 }
 
 /* ---- Running out of room ---- */
@@ -954,6 +1197,75 @@ static void buffer_larger_than_65535_bytes_is_used_up_to_65535(void)
 	EXPECT_EQ(big[2] << 8 | big[3], 65468);
 }
 
+/* ---- Slicing a message for a smaller path ---- */
+
+/*
+ * Three IPv4 TCP then two IPv6 UDP records, cut for a path that carries 134 octets: whole records
+ * in sets of their template, in order, with the flows' packet and octet sums; then nothing.
+ */
+static void message_is_sliced_into_whole_records_that_fit_in_order_with_their_sums(void)
+{
+	static const uint8_t want_first[] = {
+		HEADER(0x00, 0x86)	/* 134 = 16 + 4 + 2 * 57 */
+		0x01, 0x00,		/* Set ID 256 */
+		0x00, 0x76,		/* Set Length 118 */
+		REC_IPV4_TCP
+		REC_IPV4_TCP
+	};
+	static uint8_t src[1400], out[1400];
+	/* records of each slice, and the template of its (one) set */
+	static const struct { int records; uint16_t set; } want[] = {
+		{ 2, 256 }, { 1, 256 }, { 1, 261 }, { 1, 261 },
+	};
+	struct ipfix_cursor cur = { 0 };
+	struct ipfix_flow_sums sums = { 0 };
+	struct ipfix_msg msg, slice;
+	size_t len;
+
+	ipfix_msg_begin(&msg, src, 1400);
+	for (int i = 0; i < 3; i++)
+		EXPECT_EQ(ipfix_msg_add_flow(&msg, &flow_ipv4_tcp), 0);
+	for (int i = 0; i < 2; i++)
+		EXPECT_EQ(ipfix_msg_add_flow(&msg, &flow_ipv6_udp), 0);
+	len = ipfix_msg_finish(&msg, EXPORT_TIME, SEQUENCE, DOMAIN);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		ipfix_msg_begin(&slice, out, 134);
+		EXPECT_EQ(ipfix_msg_slice(src, len, &cur, &slice, &sums), want[i].records);
+		EXPECT_EQ(slice.data_records, want[i].records);
+		ipfix_msg_finish(&slice, EXPORT_TIME, SEQUENCE, DOMAIN);
+		EXPECT_EQ(out[16] << 8 | out[17], want[i].set);
+		if (!i)
+			EXPECT_MEM(out, want_first, sizeof(want_first));
+	}
+	ipfix_msg_begin(&slice, out, 134);
+	EXPECT_EQ(ipfix_msg_slice(src, len, &cur, &slice, &sums), 0);
+	EXPECT_TRUE(ipfix_msg_empty(&slice));
+	EXPECT_EQ(sums.flows, 5);
+	EXPECT_EQ(sums.packets, 3 * flow_ipv4_tcp.packets + 2 * flow_ipv6_udp.packets);
+	EXPECT_EQ(sums.octets, 3 * flow_ipv4_tcp.octets + 2 * flow_ipv6_udp.octets);
+}
+
+/* Template sets and strings cannot be cut at record boundaries: refused, nothing copied. */
+static void message_with_a_template_set_or_strings_is_not_sliced(void)
+{
+	static uint8_t src[1400], out[1400];
+	struct ipfix_cursor cur = { 0 };
+	struct ipfix_msg msg, slice;
+	size_t len;
+
+	ipfix_msg_begin(&msg, src, 1400);
+	EXPECT_EQ(ipfix_msg_add_templates(&msg), 0);
+	len = ipfix_msg_finish(&msg, EXPORT_TIME, SEQUENCE, DOMAIN);
+	ipfix_msg_begin(&slice, out, 512);
+	EXPECT_EQ(ipfix_msg_slice(src, len, &cur, &slice, NULL), -EINVAL);
+	EXPECT_TRUE(ipfix_msg_empty(&slice));
+	ipfix_msg_begin(&msg, src, 1400);
+	EXPECT_EQ(ipfix_msg_add_interface(&msg, &wg0, false), 0);
+	len = ipfix_msg_finish(&msg, EXPORT_TIME, SEQUENCE, DOMAIN);
+	cur = (struct ipfix_cursor){ 0 };
+	EXPECT_EQ(ipfix_msg_slice(src, len, &cur, &slice, NULL), -EINVAL);
+}
+
 /* ---- Template choice ---- */
 
 static void template_for_maps_ip_version_and_protocol(void)
@@ -1005,9 +1317,15 @@ static void record_len_gives_each_template_record_size(void)
 	EXPECT_EQ(ipfix_record_len(IPFIX_TMPL_IPV6_ICMP), 78);
 	EXPECT_EQ(ipfix_record_len(IPFIX_TMPL_IPV6_OTHER), 76);
 	EXPECT_EQ(ipfix_record_len(IPFIX_TMPL_METERING_STATS), 28);
-	EXPECT_EQ(ipfix_record_len(IPFIX_TMPL_EXPORTING_STATS), 28);
+	EXPECT_EQ(ipfix_record_len(IPFIX_TMPL_EXPORTING_STATS), 44);
+	EXPECT_EQ(ipfix_record_len(IPFIX_TMPL_METERING_RELIABILITY), 36);
+	EXPECT_EQ(ipfix_record_len(IPFIX_TMPL_INGRESS_INTERFACE), 0);	/* strings */
+	EXPECT_EQ(ipfix_record_len(IPFIX_TMPL_EGRESS_INTERFACE), 0);
+	EXPECT_EQ(ipfix_record_len(IPFIX_TMPL_SAMPLING), 19);
+	EXPECT_EQ(ipfix_record_len(IPFIX_TMPL_EXPORTER_IPV4), 8);
+	EXPECT_EQ(ipfix_record_len(IPFIX_TMPL_EXPORTER_IPV6), 20);
 	EXPECT_EQ(ipfix_record_len(255), 0);
-	EXPECT_EQ(ipfix_record_len(266), 0);
+	EXPECT_EQ(ipfix_record_len(272), 0);
 }
 
 int main(void)
@@ -1016,7 +1334,7 @@ int main(void)
 	RUN_TEST(template_set_fits_a_512_byte_message_but_not_with_the_options_templates);
 	RUN_TEST(template_set_that_does_not_fit_is_refused_whole);
 	RUN_TEST(options_templates_each_get_their_own_options_template_set);
-	RUN_TEST(options_templates_are_refused_whole_when_only_one_fits);
+	RUN_TEST(options_templates_are_refused_whole_when_only_some_fit);
 	RUN_TEST(ipv4_tcp_flow_is_a_template_256_record);
 	RUN_TEST(ipv4_udp_flow_is_a_template_257_record_without_tcp_flags);
 	RUN_TEST(ipv4_icmp_flow_is_a_template_258_record_with_type_and_code);
@@ -1027,6 +1345,11 @@ int main(void)
 	RUN_TEST(ipv6_sctp_flow_is_a_template_263_record_without_ports);
 	RUN_TEST(metering_stats_are_a_template_264_record);
 	RUN_TEST(exporting_stats_are_a_template_265_record);
+	RUN_TEST(metering_reliability_is_a_template_266_record);
+	RUN_TEST(interface_is_a_267_record_by_ingress_and_a_268_record_by_egress);
+	RUN_TEST(long_description_is_cut_at_a_character_boundary_within_254_octets);
+	RUN_TEST(unsampled_is_a_template_269_record_interval_1_in_both_registries);
+	RUN_TEST(exporter_address_is_a_270_record_for_ipv4_and_271_for_ipv6);
 	RUN_TEST(message_header_carries_length_export_time_sequence_and_domain);
 	RUN_TEST(record_of_another_template_opens_a_new_set_and_same_template_appends);
 	RUN_TEST(templates_options_templates_and_data_never_share_a_set);
@@ -1035,6 +1358,8 @@ int main(void)
 	RUN_TEST(record_filling_the_message_exactly_to_cap_fits_one_octet_less_does_not);
 	RUN_TEST(new_set_header_counts_against_cap);
 	RUN_TEST(buffer_larger_than_65535_bytes_is_used_up_to_65535);
+	RUN_TEST(message_is_sliced_into_whole_records_that_fit_in_order_with_their_sums);
+	RUN_TEST(message_with_a_template_set_or_strings_is_not_sliced);
 	RUN_TEST(template_for_maps_ip_version_and_protocol);
 	RUN_TEST(flow_of_unknown_ip_version_is_refused_and_leaves_the_message_alone);
 	RUN_TEST(record_len_gives_each_template_record_size);
