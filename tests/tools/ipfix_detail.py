@@ -26,7 +26,10 @@ A value the collector does not give is null.
 
 `messages` prints a JSON array, one object per IPFIX message, in arrival order:
   arrival_ms, length (IPFIX message length), seq, odid, export_s, sets (set IDs in order),
-  flow_records, options_records, options (list of {IE name: value} of its options data records).
+  flow_records, options_records, options (list of {IE name: value} of its options data records,
+  IANA names; "template": its template ID). Values are numbers, strings (names, addresses) or,
+  for observationTimeMilliseconds, epoch ms; an IE a record holds twice (the first and last
+  observationTimeMilliseconds) has the list of its values.
 
 `check` compares RECORDS (a `records` array) with EXPECTED, one line per expected record:
   src dst sport dport proto direction packets octets reason fwd t0_ms t1_ms
@@ -91,6 +94,41 @@ def epoch_ms_tshark(text):
 
 def num(value):
     return int(value, 0) if isinstance(value, str) else value
+
+
+def option_value(name, text):
+    """An options field as its IANA type says: a time in epoch ms, a number, or the text."""
+    if name == "observationTimeMilliseconds":
+        ms = epoch_ms_tshark(text)
+        return ms if ms is not None else epoch_ms_naive(text)
+    m = re.match(r"^\(len: \d+\) ?(.*)$", text)	# ipfixDump's strings
+    if m:
+        return m.group(1)
+    try:
+        return int(text, 0)
+    except ValueError:
+        return text
+
+
+def options_record(template_id, fields):
+    """{IANA name: value} of one options data record from its (name, text) fields in order; an IE
+    seen twice has the list of its values."""
+    out = {"template": template_id}
+    for name, text in fields:
+        value = option_value(name, text)
+        if name not in out:
+            out[name] = value
+        elif isinstance(out[name], list):
+            out[name].append(value)
+        else:
+            out[name] = [out[name], value]
+    return out
+
+
+def tshark_fields(pairs):
+    """(IANA name, text) of a tshark record's fields in order, repeats kept, subtrees left out."""
+    return [(ipfix_norm.TSHARK_OPTION_NAMES.get(k, k), v) for k, v in pairs
+            if not isinstance(v, list)]
 
 
 def record(norm_line, **extra):
@@ -173,8 +211,7 @@ def tshark_messages(path):
                     m["flow_records"] += 1
                 else:
                     m["options_records"] += 1
-                    m["options"].append({ipfix_norm.TSHARK_OPTION_NAMES.get(k, k): num(v)
-                                         for k, v in f.items()})
+                    m["options"].append(options_record(set_id, tshark_fields(pairs)))
         out.append(m)
     return out
 
@@ -183,7 +220,7 @@ def tshark_messages(path):
 
 def ipfixdump_messages_raw(path):
     """Per message: header fields, and its records in order as ("template" | "options template" |
-    "data", tid, {IE id: (name, value)})."""
+    "data", tid, {IE id: (name, value)}, [(name, value) in order, repeats kept])."""
     msgs = []
     msg = None
     rec = None
@@ -208,7 +245,7 @@ def ipfixdump_messages_raw(path):
                 continue
             m = re.match(r"^--- (template|options template|data) record", raw)
             if m:
-                rec = [m.group(1), None, {}]
+                rec = [m.group(1), None, {}, []]
                 msg["records"].append(rec)
                 continue
             m = re.search(r"tid:\s+(\d+)", raw)
@@ -218,6 +255,7 @@ def ipfixdump_messages_raw(path):
             m = ipfix_norm.FIELD_RE.match(raw)
             if rec is not None and rec[0] == "data" and m:
                 rec[2].setdefault(int(m.group(1)), (m.group(3), m.group(4)))
+                rec[3].append((m.group(3), m.group(4)))
     return msgs
 
 
@@ -228,7 +266,7 @@ def ipfixdump_time(fields, ie):
 def ipfixdump_records(path):
     out = []
     for i, msg in enumerate(ipfixdump_messages_raw(path)):
-        for kind, _, fields in msg["records"]:
+        for kind, _, fields, _ in msg["records"]:
             if kind != "data":
                 continue
             norm = ipfix_norm.ipfixdump_flow(fields)
@@ -250,7 +288,7 @@ def ipfixdump_messages(path):
                  export_s=h.get("export_s"), sets=[], flow_records=0, options_records=0,
                  options=[])
         last = None
-        for kind, tid, fields in msg["records"]:
+        for kind, tid, fields, ordered in msg["records"]:
             # ipfixDump shows records, not sets: a new set wherever the kind of set changes.
             set_id = {"template": 2, "options template": 3}.get(kind, tid)
             if set_id != last:
@@ -262,8 +300,7 @@ def ipfixdump_messages(path):
                 m["flow_records"] += 1
             else:
                 m["options_records"] += 1
-                m["options"].append({name: num(v) if v.strip().isdigit() else v
-                                     for name, v in fields.values()})
+                m["options"].append(options_record(tid, ordered))
         out.append(m)
     return out
 

@@ -37,6 +37,15 @@ TSHARK_OPTION_NAMES = {
     "cflow.packetsexp": "exportedMessageTotalCount", "cflow.flowsexp": "exportedFlowRecordTotalCount",
     "cflow.notsent_flows": "notSentFlowTotalCount", "cflow.notsent_packets": "notSentPacketTotalCount",
     "cflow.notsent_octets": "notSentOctetTotalCount", "cflow.flow_exporter": "exportingProcessId",
+    "cflow.ignore_packets": "ignoredPacketTotalCount", "cflow.ignore_octets": "ignoredOctetTotalCount",
+    "cflow.observation_time_milliseconds": "observationTimeMilliseconds",
+    "cflow.inputint": "ingressInterface", "cflow.outputint": "egressInterface",
+    "cflow.if_name": "interfaceName", "cflow.if_descr": "interfaceDescription",
+    "cflow.sampling_interval": "samplingInterval", "cflow.sampling_algorithm": "samplingAlgorithm",
+    "cflow.sampling_packet_interval": "samplingPacketInterval",
+    "cflow.sampling_packet_space": "samplingPacketSpace",
+    "cflow.selector_algorithm": "selectorAlgorithm",
+    "cflow.exporter_addr": "exporterIPv4Address", "cflow.exporter_addr_v6": "exporterIPv6Address",
 }
 
 

@@ -7,7 +7,11 @@
  * first, a stale error costs no message, and another collector never notices.
  */
 #include <errno.h>
+#include <net/if.h>
+#include <sched.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -723,6 +727,136 @@ static void ipv6_collector_gets_the_exporter_ipv6_address(void)
 	dec_close(d);
 }
 
+/* ---- the path MTU ---------------------------------------------------------------------------- */
+
+/* Set the MTU of lo (up) in this process's network namespace. */
+static bool set_lo_mtu(int mtu)
+{
+	struct ifreq ifr = { .ifr_name = "lo" };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ifr.ifr_flags = IFF_UP | IFF_LOOPBACK | IFF_RUNNING;
+	ok = !ioctl(fd, SIOCSIFFLAGS, &ifr);
+	ifr.ifr_mtu = mtu;
+	ok = ok && !ioctl(fd, SIOCSIFMTU, &ifr);
+	close(fd);
+	return ok;
+}
+
+/* Received messages no longer than max, with sequence numbers that count every record. */
+static void expect_whole_stream(const struct decoder *d, size_t max, uint32_t first_seq)
+{
+	uint32_t seq = first_seq;
+
+	for (uint32_t i = 0; i < d->n_msgs; i++) {
+		if (!EXPECT_TRUE(d->msgs[i].length <= max))
+			printf("     message %u: %u octets, path carries %zu\n", i, d->msgs[i].length,
+			       max);
+		EXPECT_EQ(d->msgs[i].sequence, seq);
+		seq += d->msgs[i].data_records;
+	}
+}
+
+/*
+ * In a network namespace of its own (a child process), lo's MTU set to 1280: messages of 1252
+ * octets (1280 - 20 - 8). A data message built bigger (before the path shrank) goes in slices that
+ * fit, every record once, in sequence. Then the MTU drops to 576 with nothing read since: send()
+ * says EMSGSIZE, the path is read again and the same message goes in 548-octet slices; a template
+ * message meeting the same is built again smaller. Nothing counts as not sent.
+ */
+static void path_mtu_body(void)
+{
+	struct collector_set set;
+	struct decoder *d;
+	struct collector *c;
+	struct msg_payload payload;
+	struct ipfix_msg msg;
+	uint64_t flows = 0;
+
+	if (unshare(CLONE_NEWNET) || !set_lo_mtu(1280))
+		SKIP_TEST("needs a network namespace of its own (root)");
+	d = dec_open("127.0.0.1", 4730);
+	if (!EXPECT_TRUE(d))
+		return;
+	dec_config(&cfg);
+	dec_config_add(&cfg, "127.0.0.1", 4730);
+	collector_set_init(&set);
+	collector_set_apply(&set, &cfg, &id);
+	c = set.c[0];
+	EXPECT_EQ(c->path_mtu, 1280);
+	EXPECT_EQ(c->max_message, 1252);
+	EXPECT_EQ(collector_set_message_size(&set), 1252);
+	collector_set_refresh(&set, 0);		/* the templates: 933 octets, one message */
+
+	/* 100 records of 57 octets in one 5720-octet message: 21 a slice, 5 slices. */
+	cfg.max_message_size = 8192;
+	msg = data_msg(100, 2, &payload);
+	EXPECT_EQ(msg.len, 5720);
+	collector_set_send(&set, &msg, &payload, SEC);
+	flows += 100;
+	EXPECT_EQ(dec_drain(d), 1 + 5);
+	EXPECT_EQ(d->msgs[5].data_records, 100 - 4 * 21);
+
+	/* The path shrinks; a 21-record message built for 1252 meets it: 9, 9 and 3 records. */
+	EXPECT_TRUE(set_lo_mtu(576));
+	cfg.max_message_size = 1252;
+	msg = data_msg(21, 2, &payload);
+	collector_set_send(&set, &msg, &payload, 2 * SEC);
+	flows += 21;
+	EXPECT_EQ(c->path_mtu, 576);
+	EXPECT_EQ(c->max_message, 548);
+	EXPECT_EQ(collector_set_message_size(&set), 548);
+	EXPECT_EQ(dec_drain(d), 3);
+
+	/* Built for 1252, the templates meet a 576 path: 484 octets, then the options. */
+	EXPECT_TRUE(set_lo_mtu(1280));
+	collector_set_refresh(&set, 3 * SEC);
+	EXPECT_EQ(c->max_message, 1252);
+	EXPECT_TRUE(set_lo_mtu(576));
+	collector_set_send_statistics(&set, 4 * SEC);
+	EXPECT_EQ(dec_drain(d), 2);
+	EXPECT_EQ(d->n_msgs, 1 + 5 + 3 + 2);
+	EXPECT_EQ(d->msgs[9].template_records, 8);
+	EXPECT_EQ(d->msgs[10].options_template_records, 8);
+	EXPECT_EQ(d->msgs[10].data_records, OPTION_RECORDS);
+
+	EXPECT_EQ(d->errors, 0);
+	expect_whole_stream(d, 1252, 0);
+	for (uint32_t i = 6; i < d->n_msgs; i++)
+		EXPECT_TRUE(d->msgs[i].length <= 548);
+	EXPECT_EQ(dec_flow_records(d), flows);
+	EXPECT_EQ(c->cnt.flow_records, flows);
+	EXPECT_EQ(c->cnt.messages, d->n_msgs);
+	EXPECT_EQ(c->cnt.send_errors + c->cnt.not_sent_flows, 0);
+	EXPECT_TRUE(!c->down);
+	for (size_t i = 0; i < d->n_records; i++)
+		if (d->records[i].template_id == IPFIX_TMPL_IPV4_TCP)
+			EXPECT_EQ(d->records[i].packets, 2);
+	collector_set_free(&set);
+	dec_close(d);
+}
+
+static void message_bigger_than_the_path_goes_in_slices_that_fit_nothing_lost(void)
+{
+	pid_t pid;
+	int status;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		path_mtu_body();
+		exit(check_case_failed ? 1 : check_case_skipped ? 77 : 0);
+	}
+	if (!EXPECT_TRUE(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status)))
+		return;
+	/* The child printed its own FAIL or SKIP line. */
+	check_case_failed = WEXITSTATUS(status) == 1;
+	check_case_skipped = WEXITSTATUS(status) == 77;
+}
+
 static void enabled_false_means_no_collector(void)
 {
 	struct collector_set set;
@@ -752,6 +886,7 @@ int main(void)
 	RUN_TEST(reload_keeps_unchanged_collectors_with_their_sequence_and_counters);
 	RUN_TEST(options_records_carry_domain_counts_losses_interface_sampling_and_address);
 	RUN_TEST(ipv6_collector_gets_the_exporter_ipv6_address);
+	RUN_TEST(message_bigger_than_the_path_goes_in_slices_that_fit_nothing_lost);
 	RUN_TEST(enabled_false_means_no_collector);
 	return check_exit_status();
 }
