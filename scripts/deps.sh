@@ -11,6 +11,7 @@ packages=(
 	# adversarial and datapath tests (issue 7)
 	# kernel memory and benchmarks (issue 8)
 	# IPFIX collectors and fleets (issue 9)
+	nftables
 	# Prometheus metrics (issue 10)
 	# Debian package (issue 10)
 	debhelper dpkg-dev lintian

@@ -25,7 +25,8 @@ run them with TZ=UTC (tests/lib.sh does).
 A value the collector does not give is null.
 
 `messages` prints a JSON array, one object per IPFIX message, in arrival order:
-  arrival_ms, length (IPFIX message length), seq, odid, export_s, sets (set IDs in order),
+  arrival_ms, src (the sender's "address:port", tshark given -J "frame ip ipv6 udp cflow"; else
+  null), length (IPFIX message length), seq, odid, export_s, sets (set IDs in order),
   flow_records, options_records, options (list of {IE name: value} of its options data records,
   IANA names; "template": its template ID). Values are numbers, strings (names, addresses) or,
   for observationTimeMilliseconds, epoch ms; an IE a record holds twice (the first and last
@@ -47,12 +48,13 @@ overlap the window. A record without flowEndReason (nfdump) takes the reason of 
 with its key. Prints "checked N" (records with a time to check), then each offender; exit 1 if
 any.
 
-`audit` checks a `messages` array from one collector, received whole: each Sequence Number is the
-number of data records (options records included) of the messages before it, and each §4.1
-metering statistics record counts exactly the messages, flow records and octets before it.
---joined: the collector came in the middle (it was down): its first message sets the base, the
-first sequence number and the counts of the statistics record it carries. Prints each problem;
-exit 1 if any.
+`audit` checks a `messages` array from one collector, received whole, stream by stream (the
+sender's address and port where known, and the Observation Domain): each Sequence Number is the
+number of data records (options records included) of the stream's messages before it, and each
+§4.1 metering statistics record counts exactly the messages, flow records and octets before it.
+--joined: the collector came in the middle (it was down): a stream's first message sets the base,
+the first sequence number and the counts of the statistics record it carries. Prints each
+problem; exit 1 if any.
 
 `series` sums up the records of one flow (interim records, then its end), in arrival order:
   packets octets records interim last_reason distinct_starts ends_increasing min_interim_gap_ms
@@ -173,12 +175,16 @@ def tshark_messages_raw(path):
         if cflow is None:
             continue
         arrival = round(float(get(fr, "frame.time_epoch")) * 1000) if fr else None
-        yield arrival, cflow
+        ip, udp = get(layers, "ip") or get(layers, "ipv6"), get(layers, "udp")
+        src = None
+        if ip and udp:
+            src = f'{get(ip, "ip.src") or get(ip, "ipv6.src")}:{get(udp, "udp.srcport")}'
+        yield arrival, cflow, src
 
 
 def tshark_records(path):
     out = []
-    for i, (arrival, cflow) in enumerate(tshark_messages_raw(path)):
+    for i, (arrival, cflow, _) in enumerate(tshark_messages_raw(path)):
         export_s = int(get(get(cflow, "cflow.timestamp_tree"), "cflow.exporttime"))
         for _, flows in tshark_sets(cflow):
             for pairs in flows:
@@ -198,8 +204,8 @@ def tshark_records(path):
 
 def tshark_messages(path):
     out = []
-    for arrival, cflow in tshark_messages_raw(path):
-        m = dict(arrival_ms=arrival, length=int(get(cflow, "cflow.len")),
+    for arrival, cflow, src in tshark_messages_raw(path):
+        m = dict(arrival_ms=arrival, src=src, length=int(get(cflow, "cflow.len")),
                  seq=int(get(cflow, "cflow.sequence")), odid=int(get(cflow, "cflow.od_id")),
                  export_s=int(get(get(cflow, "cflow.timestamp_tree"), "cflow.exporttime")),
                  sets=[], flow_records=0, options_records=0, options=[])
@@ -284,7 +290,8 @@ def ipfixdump_messages(path):
     out = []
     for msg in ipfixdump_messages_raw(path):
         h = msg["header"]
-        m = dict(arrival_ms=None, length=h.get("length"), seq=h.get("seq"), odid=h.get("odid"),
+        m = dict(arrival_ms=None, src=None, length=h.get("length"), seq=h.get("seq"),
+                 odid=h.get("odid"),
                  export_s=h.get("export_s"), sets=[], flow_records=0, options_records=0,
                  options=[])
         last = None
@@ -444,9 +451,16 @@ def timing(records_path, reason, lo, hi, since, expected_path):
     return 1 if late else 0
 
 
-def audit(messages_path, joined):
-    with open(messages_path) as fp:
-        msgs = json.load(fp)
+def streams(msgs):
+    """The messages of each stream, in order: sequence numbers count per transport session (the
+    sender's address and port, where known) and Observation Domain (RFC 7011 §3.1)."""
+    out = {}
+    for m in msgs:
+        out.setdefault((m.get("src"), m["odid"]), []).append(m)
+    return out
+
+
+def audit_stream(msgs, joined, name):
     problems = []
     records = flows = octets = sent = 0
     if joined and msgs:
@@ -458,19 +472,30 @@ def audit(messages_path, joined):
                                    first[0]["exportedOctetTotalCount"])
     for i, m in enumerate(msgs):
         if m["seq"] != records:
-            problems.append(f"message {i}: sequence number {m['seq']}, {records} data records "
-                            f"before it")
+            problems.append(f"{name}message {i}: sequence number {m['seq']}, {records} data "
+                            f"records before it")
         for o in m["options"]:
             if "exportedFlowRecordTotalCount" not in o:
                 continue
             got = (o["exportedMessageTotalCount"], o["exportedFlowRecordTotalCount"],
                    o["exportedOctetTotalCount"])
             if got != (sent + i, flows, octets):
-                problems.append(f"message {i}: metering statistics (messages, flow records, "
-                                f"octets) {got}, before it {(sent + i, flows, octets)}")
+                problems.append(f"{name}message {i}: metering statistics (messages, flow "
+                                f"records, octets) {got}, before it {(sent + i, flows, octets)}")
         records += m["flow_records"] + m["options_records"]
         flows += m["flow_records"]
         octets += m["length"]
+    return problems
+
+
+def audit(messages_path, joined):
+    with open(messages_path) as fp:
+        msgs = json.load(fp)
+    groups = streams(msgs)
+    problems = []
+    for (src, odid), group in groups.items():
+        name = f"stream {src or ''} domain {odid}: " if len(groups) > 1 else ""
+        problems += audit_stream(group, joined, name)
     for p in problems:
         print(p)
     return 1 if problems else 0
