@@ -901,7 +901,7 @@ fm_nfacctd_config() {	# DIR ADDR PORT
 		print_output_file[j]: $1/records.json
 		print_output_file_append[j]: true
 		print_refresh_time[j]: 1
-		aggregate[j]: src_host, dst_host, src_port, dst_port, proto, tcpflags, fm_dir, fm_end, fm_fwd, fm_icmp4, fm_icmp6
+		aggregate[j]: src_host, dst_host, src_port, dst_port, proto, tcpflags, fm_dir, fm_end, fm_fwd, fm_icmp4, fm_icmp6, export_proto_sysid, sampling_rate
 	EOF
 }
 
@@ -1015,7 +1015,7 @@ coll_details() {	# KIND PORT
 
 # Every IPFIX message the collector received, in order (tshark, ipfixdump): the JSON array of
 # tests/tools/ipfix_detail.py messages (length, sequence number, set IDs, record counts, the
-# options records' values; tshark also gives the arrival time).
+# options records' values; tshark also gives the arrival time and the sender's address and port).
 coll_messages() {	# KIND PORT
 	local key dir
 	key=$(fm_coll_key "$1" "$2")
@@ -1034,7 +1034,7 @@ coll_messages() {	# KIND PORT
 fm_detail_input() {	# KIND PORT DIR
 	case $1 in
 	tshark)
-		tshark -r "$3/cap.pcap" -d "udp.port==$2,cflow" -T json -J "frame cflow" \
+		tshark -r "$3/cap.pcap" -d "udp.port==$2,cflow" -T json -J "frame ip ipv6 udp cflow" \
 			>"$3/detail.json" 2>"$3/tshark.err"
 		FM_DETAIL_FILE=$3/detail.json
 		;;

@@ -80,7 +80,8 @@ test_check_good() {
 	[ ! -s "$LC_ERR" ] || fail "check wrote to stderr: $(head -n 2 "$LC_ERR")"
 	for line in "Enabled: true" "Direction: SendingToPeer" "Interval: 120000 ms" \
 		"PollInterval: 30000 ms" "IdleTimeout: 45000 ms" "ObservationDomainId: 7" \
-		"TemplateRefresh: 90000 ms" "MaxMessageSize: 1200 bytes" "MaxFlows: 4096" \
+		"TemplateRefresh: 90000 ms" \
+		"MaxMessageSize: 1200 bytes, capped by each collector's path MTU" "MaxFlows: 4096" \
 		"IpFixCollectors: 2" "Collector: Udp/127.0.0.1:4750" "Collector: Udp/[::1]:4751" \
 		"Export: on"; do
 		grep -qxF "$line" "$LC_OUT" || fail "check does not print \"$line\": $(tr '\n' '|' <"$LC_OUT")"
@@ -194,12 +195,16 @@ test_run_builtin_defaults() {
 	FM_NS_A=$LC_NS
 	lc_coll_start "$LC_PORT1" "$LC_NS"
 	lc_start "$LC_NS" "$LC_IF" --collector "$(coll_dest "$LC_PORT1")"
-	local defaults="poll 60000 ms, interval 0 ms, idle timeout 60000 ms, direction Both"
+	local defaults="poll 60000 ms, interval 0 ms, idle timeout 60000 ms, direction Both" domain
 	grep -q "^info: metering $LC_IF .*$defaults, 1 collector(s)\$" "$FM_LOG" ||
 		fail "not the built-in defaults: $(grep metering "$FM_LOG")"
 	wait_until 10 lc_has_templates "$LC_PORT1" 1 || fail "no templates at the collector"
-	assert_eq "$(lc_messages "$LC_PORT1" | awk '{print $1, $2, $3, $6}')" "0 0 1 0" \
-		"collector: one template message (index, sequence, domain 1, no flow record)"
+	# The interface has no address: the domain comes from the machine id and its name.
+	domain=$("$FM_PY" "$FM_TOOLS/ipfix_options.py" domain-machine "$LC_IF")
+	grep -q "^warning: ObservationDomainId $domain, derived from machine-id and $LC_IF: " \
+		"$FM_LOG" || fail "no warning about the domain: $(grep Domain "$FM_LOG")"
+	assert_eq "$(lc_messages "$LC_PORT1" | awk '{print $1, $2, $3, $6}')" "0 0 $domain 0" \
+		"collector: one template message (index, sequence, domain, no flow record)"
 	fm_stop "$FM_PID"
 	assert_eq "$FM_EXIT" 0 "exit status on SIGTERM"
 	lc_assert_nothing_attached "$LC_NS" "$LC_IF" "$(fm_pin_dir "$LC_IF")" "after SIGTERM"

@@ -48,13 +48,13 @@ overlap the window. A record without flowEndReason (nfdump) takes the reason of 
 with its key. Prints "checked N" (records with a time to check), then each offender; exit 1 if
 any.
 
-`audit` checks a `messages` array from one collector, received whole, stream by stream (the
-sender's address and port where known, and the Observation Domain): each Sequence Number is the
-number of data records (options records included) of the stream's messages before it, and each
-§4.1 metering statistics record counts exactly the messages, flow records and octets before it.
---joined: the collector came in the middle (it was down): a stream's first message sets the base,
-the first sequence number and the counts of the statistics record it carries. Prints each
-problem; exit 1 if any.
+`audit` checks a `messages` array from one collector, received whole, transport session by
+session (the sender's address and port, where known): each Sequence Number is the number of data
+records (options records included) of the session's messages of its Observation Domain before
+it, and each §4.1 metering statistics record counts exactly the session's messages, flow records
+and octets before it. --joined: the collector came in the middle (it was down): a session's first
+message sets the base, the counts of the statistics record it carries, and the first message of
+each domain its first sequence number. Prints each problem; exit 1 if any.
 
 `series` sums up the records of one flow (interim records, then its end), in arrival order:
   packets octets records interim last_reason distinct_starts ends_increasing min_interim_gap_ms
@@ -103,6 +103,8 @@ def option_value(name, text):
     if name == "observationTimeMilliseconds":
         ms = epoch_ms_tshark(text)
         return ms if ms is not None else epoch_ms_naive(text)
+    if name in ("exporterIPv4Address", "exporterIPv6Address"):
+        return ipaddress.ip_address(text).compressed	# ipfixDump writes IPv6 in full
     m = re.match(r"^\(len: \d+\) ?(.*)$", text)	# ipfixDump's strings
     if m:
         return m.group(1)
@@ -451,29 +453,34 @@ def timing(records_path, reason, lo, hi, since, expected_path):
     return 1 if late else 0
 
 
-def streams(msgs):
-    """The messages of each stream, in order: sequence numbers count per transport session (the
-    sender's address and port, where known) and Observation Domain (RFC 7011 §3.1)."""
+def sessions(msgs):
+    """The messages of each transport session (the sender's address and port, where known), in
+    order."""
     out = {}
     for m in msgs:
-        out.setdefault((m.get("src"), m["odid"]), []).append(m)
+        out.setdefault(m.get("src"), []).append(m)
     return out
 
 
-def audit_stream(msgs, joined, name):
+def audit_session(msgs, joined, name):
+    """Sequence numbers count per Observation Domain (RFC 7011 §3.1); the §4.1 statistics count
+    what the exporting process sent this collector since it started, whatever the domain."""
     problems = []
-    records = flows = octets = sent = 0
+    records = {}
+    flows = octets = sent = 0
     if joined and msgs:
-        records = msgs[0]["seq"]
         first = [o for o in msgs[0]["options"] if "exportedFlowRecordTotalCount" in o]
         if first:
             sent, flows, octets = (first[0]["exportedMessageTotalCount"],
                                    first[0]["exportedFlowRecordTotalCount"],
                                    first[0]["exportedOctetTotalCount"])
     for i, m in enumerate(msgs):
-        if m["seq"] != records:
-            problems.append(f"{name}message {i}: sequence number {m['seq']}, {records} data "
-                            f"records before it")
+        if joined and m["odid"] not in records:
+            records[m["odid"]] = m["seq"]	# where this collector came in
+        before = records.get(m["odid"], 0)
+        if m["seq"] != before:
+            problems.append(f"{name}message {i}: sequence number {m['seq']}, {before} data "
+                            f"records of domain {m['odid']} before it")
         for o in m["options"]:
             if "exportedFlowRecordTotalCount" not in o:
                 continue
@@ -482,7 +489,7 @@ def audit_stream(msgs, joined, name):
             if got != (sent + i, flows, octets):
                 problems.append(f"{name}message {i}: metering statistics (messages, flow "
                                 f"records, octets) {got}, before it {(sent + i, flows, octets)}")
-        records += m["flow_records"] + m["options_records"]
+        records[m["odid"]] = before + m["flow_records"] + m["options_records"]
         flows += m["flow_records"]
         octets += m["length"]
     return problems
@@ -491,11 +498,11 @@ def audit_stream(msgs, joined, name):
 def audit(messages_path, joined):
     with open(messages_path) as fp:
         msgs = json.load(fp)
-    groups = streams(msgs)
+    groups = sessions(msgs)
     problems = []
-    for (src, odid), group in groups.items():
-        name = f"stream {src or ''} domain {odid}: " if len(groups) > 1 else ""
-        problems += audit_stream(group, joined, name)
+    for src, group in groups.items():
+        name = f"session {src}: " if len(groups) > 1 else ""
+        problems += audit_session(group, joined, name)
     for p in problems:
         print(p)
     return 1 if problems else 0

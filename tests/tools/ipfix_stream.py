@@ -16,7 +16,8 @@ message held, and whether each sequence number is right.
   ipfix_stream.py slice FILE FROM TO OUT  # write messages FROM..TO-1 to OUT (TO "": to the end)
 
 A trailing incomplete message (the file is being written) is ignored. A data set whose template
-was not seen earlier in the file is an error: the collector could not decode it.
+was not seen earlier in the file is an error: the collector could not decode it; so is a data set
+that is not a whole number of records.
 """
 import struct
 import sys
@@ -39,17 +40,32 @@ def messages(data):
 
 
 def template_fields(body, pos, end, count):
-    """Sum of the field lengths of count fields starting at pos; returns (length, next pos)."""
-    total = 0
+    """The field lengths of count fields starting at pos (0xFFFF: variable length); returns
+    (lengths, next pos)."""
+    lengths = []
     for _ in range(count):
         if pos + 4 > end:
             raise ValueError("template record runs past its set")
         ie, flen = struct.unpack_from("!HH", body, pos)
-        if flen == 0xFFFF:
-            raise ValueError(f"variable-length field {ie & 0x7FFF} (not used by flowmeta)")
         pos += 8 if ie & 0x8000 else 4
-        total += flen
-    return total, pos
+        lengths.append(flen)
+    return lengths, pos
+
+
+def count_records(body, start, end, fields):
+    """Data records of a set whose template has these field lengths (RFC 7011 §7: a variable-length
+    field starts with its length, one octet, or 255 and two)."""
+    n, p = 0, start
+    while p < end:
+        for flen in fields:
+            if flen == 0xFFFF:
+                flen, p = (body[p], p + 1) if body[p] < 255 else \
+                    (struct.unpack_from("!H", body, p + 1)[0], p + 3)
+            p += flen
+        if p > end or not fields:
+            raise ValueError("data set length is not a whole number of records")
+        n += 1
+    return n
 
 
 def parse_message(body, lengths):
@@ -74,7 +90,7 @@ def parse_message(body, lengths):
         elif set_id >= 256:
             if set_id not in lengths:
                 raise ValueError(f"data set {set_id} before its template")
-            n = (end - start) // lengths[set_id]
+            n = count_records(body, start, end, lengths[set_id])
             data_records += n
             if set_id in FLOW_TEMPLATES:
                 flow_records += n
