@@ -1462,9 +1462,8 @@ static void packaging_example_is_valid_and_sets_every_key(void)
 		"Enabled",
 		"PollInterval",
 		"IdleTimeout",
-		"ObservationDomainId",
+		/* not ObservationDomainId, MaxMessageSize: the node derives them (checked below) */
 		"TemplateRefresh",
-		"MaxMessageSize",
 		"MaxFlowMemory", /* not MaxFlows: the budget sizes the table at any CPU count */
 		"AccessControl",
 		"TrustRequirements",
@@ -1486,6 +1485,9 @@ static void packaging_example_is_valid_and_sets_every_key(void)
 	EXPECT_EQ(cfg.interval_ms, 60000);
 	EXPECT_EQ(cfg.max_flows, 0);
 	EXPECT_EQ(cfg.max_flow_memory_mib, 64);
+	/* A fixed domain would merge every node that installs the example into one exporter. */
+	EXPECT_EQ(cfg.observation_domain_id, CONFIG_DOMAIN_DERIVED);
+	EXPECT_EQ(cfg.max_message_size, CONFIG_MESSAGE_SIZE_PATH);
 	/* Installed as /etc/flowmeta/flowmeta.json: it must not start dropping anyone's traffic. */
 	EXPECT_EQ(cfg.policy.acl_enabled, false);
 	EXPECT_EQ(cfg.policy.n_rules, 3);
