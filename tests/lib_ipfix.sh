@@ -61,13 +61,13 @@ ipx_expect_options() {	# MSGS WANT all|first|last WHAT
 # What nfcapd at PORT recorded of each exporter, one line each: "ADDRESS DOMAIN FLOWS
 # SEQUENCE_FAILURES" (nfdump -E; files complete after coll_stop).
 ipx_nfdump_exporters() {	# PORT
-	local dir f
+	local dir f line='.*IP: *\([^,]*\), version: 10, ID: \([0-9]*\), '
+	line+='Sequence failures: \([0-9]*\), packets: [0-9]*, flows: \([0-9]*\).*'
 	dir=${FM_COLL_DIR[$(fm_coll_key nfcapd "$1")]}
 	for f in "$dir"/flows/nfcapd.*; do
 		[ -e "$f" ] || continue
 		nfdump -E "$f" 2>/dev/null
-	done | sed -n 's/.*IP: *\([^,]*\), version: 10, ID: \([0-9]*\), Sequence failures: \([0-9]*\), packets: [0-9]*, flows: \([0-9]*\).*/\1 \2 \4 \3/p' |
-		sort
+	done | sed -n "s/$line/\1 \2 \4 \3/p" | sort
 }
 
 # The distinct (export_proto_sysid, sampling_rate) of nfacctd's records at PORT, one pair a line.

@@ -61,7 +61,6 @@
  * - A path too small even for IPFIX_MIN_MESSAGE (an IPv4 MTU under 540) lets the kernel
  *   fragment, with a warning: there is no smaller message to send.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -139,31 +138,19 @@ static int watch_errors(int fd, int family)
 	return setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one)) ? -errno : 0;
 }
 
-/* A collector at an IPv4-mapped IPv6 address: its socket speaks IPv4 on the wire. */
-static bool collector_ipv4_wire(const struct collector *c)
-{
-	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&c->addr.addr;
-
-	return c->addr.addr.ss_family == AF_INET ||
-	       IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr);
-}
-
 /* Whether the kernel may fragment this socket's datagrams: never (IP_PMTUDISC_DO), unless the
  * path cannot carry the smallest message whole (IP_PMTUDISC_WANT). */
 static int set_fragmenting(struct collector *c, bool fragment)
 {
 	int v4 = fragment ? IP_PMTUDISC_WANT : IP_PMTUDISC_DO;
-	int v6 = fragment ? IPV6_PMTUDISC_WANT : IPV6_PMTUDISC_DO;
+	int v6 = fragment ? IPV6_PMTUDISC_WANT : IPV6_PMTUDISC_DO, err;
 
 	c->fragmenting = fragment;
-	if (c->addr.addr.ss_family == AF_INET6) {
-		if (setsockopt(c->fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &v6, sizeof(v6)))
-			return -errno;
-		/* An IPv4-mapped collector's datagrams are IPv4 ones: best effort. */
-		setsockopt(c->fd, IPPROTO_IP, IP_MTU_DISCOVER, &v4, sizeof(v4));
-		return 0;
-	}
-	return setsockopt(c->fd, IPPROTO_IP, IP_MTU_DISCOVER, &v4, sizeof(v4)) ? -errno : 0;
+	if (c->addr.addr.ss_family == AF_INET6)
+		err = setsockopt(c->fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &v6, sizeof(v6));
+	else
+		err = setsockopt(c->fd, IPPROTO_IP, IP_MTU_DISCOVER, &v4, sizeof(v4));
+	return err ? -errno : 0;
 }
 
 /*
@@ -172,7 +159,8 @@ static int set_fragmenting(struct collector *c, bool fragment)
  */
 static void collector_read_path(struct collector *c)
 {
-	size_t headers = collector_ipv4_wire(c) ? 20 + 8 : 40 + 8, max = c->limit;
+	/* IP and UDP headers (config.c makes an IPv4-mapped collector an IPv4 one) */
+	size_t headers = c->addr.addr.ss_family == AF_INET6 ? 40 + 8 : 20 + 8, max = c->limit;
 	socklen_t len = sizeof(int);
 	bool fragment = false;
 	int mtu = 0, err;
@@ -637,9 +625,6 @@ static bool local_address(const struct collector *c, struct ipfix_exporter_addr 
 	if (c->local.ss_family == AF_INET) {
 		a->ip_version = 4;
 		memcpy(a->addr, &s4->sin_addr, 4);
-	} else if (c->local.ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
-		a->ip_version = 4;
-		memcpy(a->addr, &s6->sin6_addr.s6_addr[12], 4);
 	} else if (c->local.ss_family == AF_INET6) {
 		a->ip_version = 6;
 		memcpy(a->addr, &s6->sin6_addr, 16);

@@ -63,7 +63,7 @@ struct collector {
 	struct collector_addr addr;
 	int fd;				/* -1 until a socket could be opened and connected */
 	struct sockaddr_storage local;	/* the socket's own address: exporterIPv4/IPv6Address */
-	int path_mtu;			/* the route's MTU, learned PMTU included; <= 0 unknown */
+	int path_mtu;			/* the route's MTU, learned PMTU included; 0: unknown */
 	size_t limit;			/* MaxMessageSize, or COLLECTOR_DEFAULT_MESSAGE */
 	size_t max_message;		/* limit, capped by what path_mtu carries unfragmented */
 	bool fragmenting;		/* the path is too small for any message: fragments allowed */

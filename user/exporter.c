@@ -542,7 +542,7 @@ static void evict_if_full(struct exporter *exp, uint64_t live)
  * them: the first and last times are those of the reads that saw the counter grow, so within a
  * PollInterval after the packets (those counted before this daemon started: its first read).
  */
-static void note_ignored(struct exporter *exp, const struct flowmeta_stats *prev)
+static void note_ignored(struct exporter *exp)
 {
 	struct collector_ignored *ig = &exp->collectors.ignored;
 	uint64_t grew = exp->stats.kernel.table_full_packets - ig->packets;
@@ -555,7 +555,8 @@ static void note_ignored(struct exporter *exp, const struct flowmeta_stats *prev
 	ig->last_ms = now_ms;
 	ig->packets = exp->stats.kernel.table_full_packets;
 	ig->octets = exp->stats.kernel.table_full_octets;
-	if (exp->stats.polls && exp->stats.kernel.table_full_packets > prev->table_full_packets)
+	/* Not at the first poll: it also reads what was counted before this daemon started. */
+	if (exp->stats.polls)
 		log_warnx("flow table full: %" PRIu64 " packets of new flows not metered since the "
 			  "last poll (reported as ignoredPacketTotalCount)", grew);
 }
@@ -563,7 +564,7 @@ static void note_ignored(struct exporter *exp, const struct flowmeta_stats *prev
 static void read_kernel_stats(struct exporter *exp)
 {
 	const __u32 zero = 0;
-	struct flowmeta_stats *percpu, prev = exp->stats.kernel;
+	struct flowmeta_stats *percpu;
 
 	if (exp->stats_fd < 0)
 		return;
@@ -575,7 +576,7 @@ static void read_kernel_stats(struct exporter *exp)
 	}
 	flowmeta_stats_fold(percpu, exp->ncpus, &exp->stats.kernel);
 	free(percpu);
-	note_ignored(exp, &prev);
+	note_ignored(exp);
 }
 
 static void sweep_gone(void *ctx, const struct flow_key *key)

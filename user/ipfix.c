@@ -27,8 +27,8 @@
  * interfaceName and interfaceDescription are variable-length strings (RFC 7011 §7: one length
  * octet, at most IPFIX_STRING_MAX), so 267 and 268 records vary in size.
  *
- * Sets are never padded (RFC 7011 §3.3.1 makes padding optional): records have a fixed size, and
- * collectors read unaligned fields anyway.
+ * Sets are never padded (RFC 7011 §3.3.1 makes padding optional): records have a fixed size (but
+ * 267 and 268), and collectors read unaligned fields anyway.
  */
 #include <endian.h>
 #include <errno.h>
@@ -214,9 +214,9 @@ static const struct ipfix_template options_templates[IPFIX_OPTIONS_TEMPLATES] = 
 
 static const struct ipfix_template *options_template(uint16_t id)
 {
-	if (id < IPFIX_TMPL_METERING_STATS || id >= IPFIX_TMPL_METERING_STATS + IPFIX_OPTIONS_TEMPLATES)
-		return NULL;
-	return &options_templates[id - IPFIX_TMPL_METERING_STATS];
+	unsigned int i = (unsigned int)id - IPFIX_TMPL_METERING_STATS;	/* wraps below 264 */
+
+	return i < IPFIX_OPTIONS_TEMPLATES ? &options_templates[i] : NULL;
 }
 
 static inline void put_be16(uint8_t *p, uint16_t v)
@@ -665,7 +665,7 @@ int ipfix_msg_add_exporter_addr(struct ipfix_msg *msg, const struct ipfix_export
 				  values);
 }
 
-/* ---- slicing ---------------------------------------------------------------------------------- */
+/* ---- slicing --------------------------------------------------------------------------------- */
 
 static uint16_t get_be16(const uint8_t *p)
 {

@@ -20,9 +20,9 @@
 /*
  * RFC 7011 §10.3.3's message size for an unknown path MTU. Every single add below fits an empty
  * message this big (the largest, the flow template set, takes 484 octets with the header; the
- * options templates 220, the largest options record 94), so a sender whose messages are never
- * smaller always makes progress. collector.c checks the smallest MaxMessageSize (config.h, which
- * stays independent of this encoder) against it.
+ * options templates 220, the largest options record, an interface one with the longest strings,
+ * 295), so a sender whose messages are never smaller always makes progress. collector.c checks
+ * the smallest MaxMessageSize (config.h, which stays independent of this encoder) against it.
  */
 #define IPFIX_MIN_MESSAGE	512
 #define IPFIX_MAX_MESSAGE	65535
