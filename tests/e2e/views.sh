@@ -539,7 +539,7 @@ test_trouble_table_full() {
 	wait_for_line 15 "$FM_LOG" '^warning: flow table holds' "$FM_PID" ||
 		fail "no table-full warning: $(cat "$FM_LOG")"
 	assert_eq "$(grep '^warning: flow table' "$FM_LOG")" \
-		"warning: flow table full: 476 packets of new flows not metered since the last poll (reported as notSentPacketTotalCount)
+		"warning: flow table full: 476 packets of new flows not metered since the last poll (reported as ignoredPacketTotalCount)
 warning: flow table holds 1024 of 1024 entries: ended the 205 least recently seen flows (flowEndReason 5)" \
 		"warnings"
 	assert_eq "$(fm_status "$FM_NS_A" "$FM_IF_A" table_full_packets)" 476 "status table_full_packets"
