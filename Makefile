@@ -21,8 +21,8 @@ BPF_ARCH	:= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 CFLAGS		?= -O2 -g
 override CFLAGS	+= -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror \
 		   -D_GNU_SOURCE -DFLOWMETA_VERSION='"$(VERSION)"' -Iinclude -Iuser -I$(BUILD) \
-		   $(shell pkg-config --cflags libbpf json-c)
-LDLIBS		+= $(shell pkg-config --libs libbpf json-c) -lelf -lz
+		   $(shell pkg-config --cflags libbpf json-c libmicrohttpd)
+LDLIBS		+= $(shell pkg-config --libs libbpf json-c libmicrohttpd) -lelf -lz
 BPF_CFLAGS	:= -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Wall -Wextra -Werror \
 		   -Wno-unused-parameter -Iinclude -Ibpf -I/usr/include/$(MULTIARCH)
 
@@ -91,6 +91,8 @@ install: $(BUILD)/flowmeta
 		> $(DESTDIR)$(UNITDIR)/flowmeta@.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/flowmeta@.service
 	install -D -m 0644 packaging/flowmeta.json $(DESTDIR)$(PREFIX)/share/doc/flowmeta/flowmeta.json.example
+	install -D -m 0644 packaging/flowmeta-alerts.yml \
+		$(DESTDIR)$(PREFIX)/share/doc/flowmeta/flowmeta-alerts.yml
 	test -e $(DESTDIR)/etc/flowmeta/flowmeta.json || \
 		install -D -m 0644 packaging/flowmeta.json $(DESTDIR)/etc/flowmeta/flowmeta.json
 	install -D -m 0644 docs/flowmeta.8 $(DESTDIR)$(PREFIX)/share/man/man8/flowmeta.8

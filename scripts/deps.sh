@@ -13,6 +13,7 @@ packages=(
 	# IPFIX collectors and fleets (issue 9)
 	nftables
 	# Prometheus metrics (issue 10)
+	libmicrohttpd-dev prometheus curl
 	# Debian package (issue 10)
 	debhelper dpkg-dev lintian
 	# terminal views (issue 10)

@@ -64,6 +64,7 @@ static const char *const flow_keys[] = {
 	"MaxMessageSize",
 	"MaxFlows",
 	"MaxFlowMemory",
+	"MetricsListen",
 	"AccessControl",
 	"TrustRequirements",
 };
@@ -636,6 +637,68 @@ static int parse_collectors(struct loader *l, struct json_object *v)
 	return 0;
 }
 
+/* ---- MetricsListen ----------------------------------------------------------------------- */
+
+static int listen_error(char *err, size_t err_len, const char *what, const char *text,
+			const char *why)
+{
+	config_err(err, err_len, "%s: \"%.64s\": %s; expected ADDRESS:PORT or [IPv6]:PORT", what,
+		   text, why);
+	return -EINVAL;
+}
+
+int listen_parse(const char *what, const char *text, struct listen_addr *out, char *err,
+		 size_t err_len)
+{
+	const char *colon = strrchr(text, ':'), *host = text, *host_end = colon;
+	char addr[INET6_ADDRSTRLEN];
+	bool v6 = *text == '[';
+	uint8_t bytes[16];
+	uint16_t port;
+
+	memset(out, 0, sizeof(*out));
+	if (!colon)
+		return listen_error(err, err_len, what, text, "no \":PORT\"");
+	if (v6) {
+		host++;
+		if (colon == text || colon[-1] != ']')
+			return listen_error(err, err_len, what, text,
+					    "no \"]:PORT\" after the IPv6 address");
+		host_end = colon - 1;
+	} else if (memchr(text, ':', (size_t)(colon - text))) {
+		return listen_error(err, err_len, what, text, "an IPv6 address needs brackets");
+	}
+	if (host_end <= host || (size_t)(host_end - host) >= sizeof(addr))
+		return listen_error(err, err_len, what, text, "no address");
+	memcpy(addr, host, (size_t)(host_end - host));
+	addr[host_end - host] = '\0';
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, addr, bytes) != 1)
+		return listen_error(err, err_len, what, text,
+				    v6 ? "not an IPv6 address"
+				       : "not an IPv4 address (names are not resolved)");
+	if (!parse_port(colon + 1, strlen(colon + 1), 1, &port))
+		return listen_error(err, err_len, what, text,
+				    "the port is not a number from 1 to 65535");
+	if (v6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&out->addr;
+
+		*sin6 = (struct sockaddr_in6){ .sin6_family = AF_INET6, .sin6_port = htons(port) };
+		memcpy(&sin6->sin6_addr, bytes, 16);
+		out->addr_len = sizeof(*sin6);
+		inet_ntop(AF_INET6, bytes, addr, sizeof(addr));
+		snprintf(out->spec, sizeof(out->spec), "[%s]:%u", addr, port);
+	} else {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&out->addr;
+
+		*sin = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(port) };
+		memcpy(&sin->sin_addr, bytes, 4);
+		out->addr_len = sizeof(*sin);
+		inet_ntop(AF_INET, bytes, addr, sizeof(addr));
+		snprintf(out->spec, sizeof(out->spec), "%s:%u", addr, port);
+	}
+	return 0;
+}
+
 /* ---- prefixes, ports and the policy ------------------------------------------------------- */
 
 /* Clear the bits beyond p->len; true when any was set. */
@@ -1041,6 +1104,16 @@ static int load_flow_metadata(struct loader *l, struct json_object *fm)
 		if (!strcmp(s->key, "Interval"))
 			l->interval_set = true;
 	}
+	if (member(fm, "MetricsListen", &v)) {
+		static const char key[] = "FlowMetadata.MetricsListen";
+		const char *text;
+
+		err = parse_string(l, key, v, "a string \"ADDRESS:PORT\"", &text);
+		if (!err)
+			err = listen_parse(key, text, &cfg->metrics_listen, l->err, l->err_len);
+		if (err)
+			return err;
+	}
 	if (member(fm, "AccessControl", &v)) {
 		err = parse_access_control(l, v);
 		if (err)
@@ -1242,5 +1315,7 @@ void config_print(const struct config *cfg, unsigned int ncpus, FILE *out)
 		fprintf(out, "Export: off (no collector configured; metering still runs)\n");
 	else
 		fprintf(out, "Export: on\n");
+	fprintf(out, "MetricsListen: %s\n",
+		cfg->metrics_listen.addr_len ? cfg->metrics_listen.spec : "off");
 	print_policy(out, &cfg->policy);
 }

@@ -61,6 +61,13 @@ struct collector_addr {
 	socklen_t addr_len;
 };
 
+/* MetricsListen: where the Prometheus endpoint listens; addr_len 0 means off. */
+struct listen_addr {
+	char spec[64];			/* canonical "ADDRESS:PORT" or "[IPv6]:PORT" */
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+};
+
 /*
  * An IPv4 or IPv6 prefix; IPv4 in the first 4 bytes of addr, the rest zero (also when written
  * IPv4-mapped). Host bits beyond len are always zero (a prefix written with host bits set is
@@ -105,6 +112,7 @@ struct config {
 	uint32_t max_flow_memory_mib;	/* the flow table's kernel memory, possible CPUs counted */
 	struct collector_addr collectors[CONFIG_MAX_COLLECTORS];
 	size_t n_collectors;
+	struct listen_addr metrics_listen;
 	struct policy_config policy;
 };
 
@@ -135,6 +143,14 @@ int collector_parse(const char *spec, struct collector_addr *out, char *err, siz
  * address and port), -E2BIG when the list is full. err then holds "\"SPEC\": why".
  */
 int config_add_collector(struct config *cfg, const char *spec, char *err, size_t err_len);
+
+/*
+ * Parse MetricsListen's "ADDRESS:PORT" or "[IPv6]:PORT" (numeric, port 1..65535; 0.0.0.0 and [::]
+ * mean every address of that family); -EINVAL with "WHAT: \"TEXT\": why; expected ..." in err,
+ * WHAT naming where the text came from (the key path, or the option).
+ */
+int listen_parse(const char *what, const char *text, struct listen_addr *out, char *err,
+		 size_t err_len);
 
 /*
  * Whether two collector addresses are the same endpoint: family, address and port (and the IPv6

@@ -25,6 +25,7 @@
 #include "exporter.h"
 #include "flowmeta.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy.h"
 #include "status.h"
 
@@ -36,14 +37,16 @@ struct daemon {
 	struct attachment *att;
 	struct exporter *exp;
 	struct ring_buffer *events;
+	struct metrics *metrics;	/* NULL: MetricsListen off */
 	unsigned int ifindex;
 	int epfd;
 	int fd[FD_COUNT];
 };
 
 /*
- * Load the file over the defaults and add the --collector specs. A missing file is fine only when
- * it is the default path (built-in defaults then). Errors go to err as one line.
+ * Load the file over the defaults, add the --collector specs and put --metrics-listen over
+ * MetricsListen. A missing file is fine only when it is the default path (built-in defaults then).
+ * Errors go to err as one line.
  */
 static int load_config(const struct run_opts *opts, struct config *cfg, char *err, size_t len)
 {
@@ -57,6 +60,9 @@ static int load_config(const struct run_opts *opts, struct config *cfg, char *er
 		snprintf(err, len, "%s: no such file", opts->config_path);
 	for (int i = 0; !ret && i < opts->n_extra_collectors; i++)
 		ret = config_add_collector(cfg, opts->extra_collectors[i], err, len);
+	if (!ret && opts->metrics_listen)
+		ret = listen_parse("--metrics-listen", opts->metrics_listen, &cfg->metrics_listen,
+				   err, len);
 	return ret;
 }
 
@@ -107,10 +113,42 @@ static void arm_due_timer(struct daemon *d)
 		log_warnx("timerfd: %s; TCP ends and drops wait for the next poll", strerror(-err));
 }
 
+static bool listen_changed(const struct listen_addr *a, const struct listen_addr *b)
+{
+	if (!a->addr_len || !b->addr_len)
+		return a->addr_len != b->addr_len;
+	return !sockaddr_equal(&a->addr, &b->addr);
+}
+
+/*
+ * A new MetricsListen is bound before the reload changes anything, and the old server stops only
+ * once the reload succeeded: a reload that cannot bind keeps everything as it was. (So moving
+ * between a port's wildcard address and one of its own needs a restart: both cannot be bound.)
+ */
+static int start_new_metrics(struct daemon *d, const struct config *next, struct metrics **out)
+{
+	*out = NULL;
+	if (!listen_changed(&d->cfg->metrics_listen, &next->metrics_listen) ||
+	    !next->metrics_listen.addr_len)
+		return 0;
+	return metrics_start(&next->metrics_listen, d->opts->ifname, d->opts->pin_dir, out);
+}
+
+static void switch_metrics(struct daemon *d, const struct config *next, struct metrics *started)
+{
+	if (!listen_changed(&d->cfg->metrics_listen, &next->metrics_listen))
+		return;
+	if (d->metrics)
+		log_info("metrics: no longer serving %s", metrics_address(d->metrics)->spec);
+	metrics_stop(d->metrics);
+	d->metrics = started;
+}
+
 static void reload(struct daemon *d)
 {
 	char err[CONFIG_ERR_LEN] = "";
 	struct config *next = malloc(sizeof(*next));
+	struct metrics *metrics;
 	struct fm_time now;
 	bool poll_changed;
 	int ret;
@@ -125,6 +163,12 @@ static void reload(struct daemon *d)
 		free(next);
 		return;
 	}
+	/* metrics_start logged why. */
+	if (start_new_metrics(d, next, &metrics)) {
+		log_warnx("reload: keeping the current configuration");
+		free(next);
+		return;
+	}
 	if (next->max_flows != d->cfg->max_flows ||
 	    next->max_flow_memory_mib != d->cfg->max_flow_memory_mib)
 		log_warnx("reload: a new MaxFlows or MaxFlowMemory takes effect only at the next "
@@ -132,6 +176,7 @@ static void reload(struct daemon *d)
 	/* policy_apply logged why; the old policy is still in force. */
 	if (policy_apply(loader_maps(d->att), &next->policy)) {
 		log_warnx("reload: keeping the current configuration");
+		metrics_stop(metrics);
 		free(next);
 		return;
 	}
@@ -141,9 +186,11 @@ static void reload(struct daemon *d)
 		log_warnx("reload: %s; keeping the current configuration", strerror(-ret));
 		if (policy_apply(loader_maps(d->att), &d->cfg->policy))
 			log_warnx("reload: the new policy stays in force with the old export settings");
+		metrics_stop(metrics);
 		free(next);
 		return;
 	}
+	switch_metrics(d, next, metrics);
 	poll_changed = next->poll_interval_ms != d->cfg->poll_interval_ms;
 	free(d->cfg);
 	d->cfg = next;
@@ -329,6 +376,12 @@ int daemon_run(const struct run_opts *opts)
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
+	/* Before attaching: an address that cannot be served fails the start, nothing attached. */
+	if (d.cfg->metrics_listen.addr_len &&
+	    metrics_start(&d.cfg->metrics_listen, opts->ifname, opts->pin_dir, &d.metrics)) {
+		free(d.cfg);
+		return EXIT_RUNTIME;
+	}
 
 	lopts.max_flows = d.cfg->max_flows;
 	lopts.max_flow_memory = (uint64_t)d.cfg->max_flow_memory_mib << 20;
@@ -337,6 +390,7 @@ int daemon_run(const struct run_opts *opts)
 	ret = loader_attach(&lopts, &d.att);
 	if (ret) {
 		/* loader_attach logged the cause ("already running on IFACE" for -EBUSY). */
+		metrics_stop(d.metrics);
 		free(d.cfg);
 		return EXIT_RUNTIME;
 	}
@@ -353,6 +407,7 @@ int daemon_run(const struct run_opts *opts)
 			loader_abandon(d.att);
 		else
 			loader_detach(d.att);
+		metrics_stop(d.metrics);
 		free(d.cfg);
 		return EXIT_RUNTIME;
 	}
@@ -372,6 +427,7 @@ int daemon_run(const struct run_opts *opts)
 	log_totals(&d);
 	close_loop(&d);
 	exporter_free(d.exp);
+	metrics_stop(d.metrics);	/* the pins it reads are removed next */
 	/* With the interface gone the kernel already removed the programs: only the pins remain. */
 	if (loader_detach(d.att) && end == LOOP_STOP)
 		end = LOOP_ERROR;

@@ -19,6 +19,7 @@ struct run_opts {
 	bool config_path_given;		/* -c given: a missing file is an error */
 	const char *extra_collectors[CONFIG_MAX_COLLECTORS];	/* --collector, on top of the file */
 	int n_extra_collectors;
+	const char *metrics_listen;	/* --metrics-listen: replaces the file's MetricsListen */
 };
 
 /* Returns the process exit code (EXIT_OK, EXIT_RUNTIME, EXIT_USAGE). */

@@ -28,6 +28,8 @@ static void vlog(const char *level, const char *ansi, const char *fmt, va_list a
 	char msg[1024];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* The metrics server's thread logs too: a line is written whole. */
+	flockfile(stderr);
 	if (colour)
 		fprintf(stderr, "%s%s\033[0m: %s", ansi, level, msg);
 	else
@@ -35,6 +37,7 @@ static void vlog(const char *level, const char *ansi, const char *fmt, va_list a
 	if (errnum)
 		fprintf(stderr, ": %s", strerror(errnum));
 	fputc('\n', stderr);
+	funlockfile(stderr);
 }
 
 void log_err(const char *fmt, ...)

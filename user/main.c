@@ -39,14 +39,16 @@ struct cli {
 	int verbose;
 	const char *collectors[CONFIG_MAX_COLLECTORS];
 	int n_collectors;
+	const char *metrics_listen;
 };
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: flowmeta run    -i IFACE [-c FILE] [--hook tc|xdp] [--collector SPEC]...\n"
-		"                       [--pin-dir DIR] [-v]\n"
+		"                       [--metrics-listen ADDR:PORT] [--pin-dir DIR] [-v]\n"
 		"       flowmeta check  -c FILE [--collector SPEC]...\n"
+		"                       [--metrics-listen ADDR:PORT]\n"
 		"       flowmeta status -i IFACE [--pin-dir DIR] [--json]\n"
 		"       flowmeta flows  -i IFACE [--pin-dir DIR] [--sort packets|octets|last]\n"
 		"                       [--top N] [--json]\n"
@@ -60,6 +62,9 @@ static void usage(FILE *out)
 		"      --hook tc|xdp      ingress hook: TC clsact (default) or XDP; egress is TC\n"
 		"      --collector SPEC   add a collector, e.g. Udp/198.18.0.5:4739 or\n"
 		"                         Udp/[2001:db8::5]:4739\n"
+		"      --metrics-listen ADDR:PORT\n"
+		"                         serve Prometheus metrics (GET /metrics) there, e.g.\n"
+		"                         127.0.0.1:9739 or [::1]:9739; replaces MetricsListen\n"
 		"      --pin-dir DIR      pin directory (default %s/IFACE)\n"
 		"      --sort KEY         flows: most packets, octets or most recent first\n"
 		"      --top N            flows: only the first N (by octets without --sort);\n"
@@ -111,7 +116,7 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 {
 	enum {
 		OPT_HOOK = 256, OPT_COLLECTOR, OPT_PIN_DIR, OPT_JSON, OPT_VERSION, OPT_SORT,
-		OPT_TOP, OPT_INTERVAL, OPT_ONCE,
+		OPT_TOP, OPT_INTERVAL, OPT_ONCE, OPT_METRICS,
 	};
 	static const struct option options[] = {
 		{ "interface", required_argument, NULL, 'i' },
@@ -119,6 +124,7 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 		{ "hook", required_argument, NULL, OPT_HOOK },
 		{ "collector", required_argument, NULL, OPT_COLLECTOR },
 		{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
+		{ "metrics-listen", required_argument, NULL, OPT_METRICS },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "sort", required_argument, NULL, OPT_SORT },
 		{ "top", required_argument, NULL, OPT_TOP },
@@ -158,6 +164,9 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 			break;
 		case OPT_PIN_DIR:
 			cli->pin_dir = optarg;
+			break;
+		case OPT_METRICS:
+			cli->metrics_listen = optarg;
 			break;
 		case OPT_JSON:
 			cli->json = true;
@@ -260,6 +269,7 @@ static int cmd_run(const struct cli *cli)
 		.config_path = cli->config_path ? cli->config_path : CONFIG_DEFAULT_PATH,
 		.config_path_given = cli->config_path != NULL,
 		.n_extra_collectors = cli->n_collectors,
+		.metrics_listen = cli->metrics_listen,
 	};
 	int rc = require_interface(cli, true);
 
@@ -290,6 +300,9 @@ static int cmd_check(const struct cli *cli)
 		for (int i = 0; i < cli->n_collectors && !ret; i++)
 			ret = config_add_collector(cfg, cli->collectors[i], err, sizeof(err));
 	}
+	if (!ret && cli->metrics_listen)
+		ret = listen_parse("--metrics-listen", cli->metrics_listen, &cfg->metrics_listen,
+				   err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "error: %s\n", err);
 		free(cfg);

@@ -34,6 +34,7 @@ test_install_tree() {
 	local f mode
 	for f in "$PREFIX_DIR/sbin/flowmeta:755" "/etc/systemd/system/flowmeta@.service:644" \
 		"$PREFIX_DIR/share/doc/flowmeta/flowmeta.json.example:644" \
+		"$PREFIX_DIR/share/doc/flowmeta/flowmeta-alerts.yml:644" \
 		"/etc/flowmeta/flowmeta.json:644" "$PREFIX_DIR/share/man/man8/flowmeta.8:644"; do
 		mode=${f##*:}
 		f=$IN_DIR${f%:*}

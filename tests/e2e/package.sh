@@ -52,6 +52,7 @@ PK_FILES="/.
 /usr/share/doc/flowmeta/README.md.gz
 /usr/share/doc/flowmeta/changelog.gz
 /usr/share/doc/flowmeta/copyright
+/usr/share/doc/flowmeta/flowmeta-alerts.yml
 /usr/share/doc/flowmeta/flowmeta.json.example
 /usr/share/man
 /usr/share/man/man8

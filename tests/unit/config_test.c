@@ -176,7 +176,8 @@ static const struct bad_case bad_cases[] = {
 	{"bad_unknown_key_lists_the_known_ones", FM("\"ExportInterval\":60000"),
 	 "FlowMetadata.ExportInterval: unknown key; expected one of IpFixCollectors, Direction, "
 	 "Interval, Enabled, PollInterval, IdleTimeout, ObservationDomainId, TemplateRefresh, "
-	 "MaxMessageSize, MaxFlows, MaxFlowMemory, AccessControl or TrustRequirements"},
+	 "MaxMessageSize, MaxFlows, MaxFlowMemory, MetricsListen, AccessControl or "
+	 "TrustRequirements"},
 	{"bad_key_names_are_case_sensitive_with_hint", FM("\"interval\":60000"),
 	 "FlowMetadata.interval: unknown key (key names are case-sensitive: did you mean "
 	 "Interval?)"},
@@ -361,6 +362,31 @@ static const struct bad_case bad_cases[] = {
 	{"bad_collector_with_nul_character",
 	 FM("\"IpFixCollectors\":[\"Udp/1.2.3.4:4739\\u0000x\"]"),
 	 "FlowMetadata.IpFixCollectors[0]: \"Udp/1.2.3.4:4739\\u0000x\" contains a NUL character"},
+
+	/* MetricsListen */
+	{"bad_metrics_listen_number", FM("\"MetricsListen\":9739"),
+	 "FlowMetadata.MetricsListen: 9739 is an integer; expected a string \"ADDRESS:PORT\""},
+	{"bad_metrics_listen_without_port", FM("\"MetricsListen\":\"127.0.0.1\""),
+	 "FlowMetadata.MetricsListen: \"127.0.0.1\": no \":PORT\"; expected ADDRESS:PORT or "
+	 "[IPv6]:PORT"},
+	{"bad_metrics_listen_port_only", FM("\"MetricsListen\":\":9739\""),
+	 "FlowMetadata.MetricsListen: \":9739\": no address; expected ADDRESS:PORT or [IPv6]:PORT"},
+	{"bad_metrics_listen_port_zero", FM("\"MetricsListen\":\"127.0.0.1:0\""),
+	 "FlowMetadata.MetricsListen: \"127.0.0.1:0\": the port is not a number from 1 to 65535"},
+	{"bad_metrics_listen_port_above_65535", FM("\"MetricsListen\":\"127.0.0.1:65536\""),
+	 "FlowMetadata.MetricsListen: \"127.0.0.1:65536\": the port is not a number from 1 to "
+	 "65535"},
+	{"bad_metrics_listen_host_name_not_resolved", FM("\"MetricsListen\":\"localhost:9739\""),
+	 "FlowMetadata.MetricsListen: \"localhost:9739\": not an IPv4 address (names are not "
+	 "resolved)"},
+	{"bad_metrics_listen_ipv6_without_brackets", FM("\"MetricsListen\":\"::1:9739\""),
+	 "FlowMetadata.MetricsListen: \"::1:9739\": an IPv6 address needs brackets"},
+	{"bad_metrics_listen_ipv6_without_port", FM("\"MetricsListen\":\"[::1]\""),
+	 "FlowMetadata.MetricsListen: \"[::1]\": no \"]:PORT\" after the IPv6 address"},
+	{"bad_metrics_listen_ipv4_in_brackets", FM("\"MetricsListen\":\"[127.0.0.1]:9739\""),
+	 "FlowMetadata.MetricsListen: \"[127.0.0.1]:9739\": not an IPv6 address"},
+	{"bad_metrics_listen_with_transport", FM("\"MetricsListen\":\"Tcp/127.0.0.1:9739\""),
+	 "FlowMetadata.MetricsListen: \"Tcp/127.0.0.1:9739\": not an IPv4 address"},
 
 	/* AccessControl */
 	{"bad_access_control_boolean", FM("\"AccessControl\":true"),
@@ -1191,6 +1217,65 @@ static void add_collector_on_top_of_file(void)
 	EXPECT_EQ(cfg.n_collectors, CONFIG_MAX_COLLECTORS);
 }
 
+/* MetricsListen and listen_parse: both families, the wildcard addresses, a canonical spec. */
+static void expect_listen(const char *file, int line, const char *text, int family,
+			  const char *addr, unsigned int port, const char *spec)
+{
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&cfg.metrics_listen.addr;
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)&cfg.metrics_listen.addr;
+	char got[INET6_ADDRSTRLEN] = "";
+
+	check_u64(file, line, text, "0",
+		  listen_parse("MetricsListen", text, &cfg.metrics_listen, err, sizeof(err)), 0);
+	check_u64(file, line, "family", "want", cfg.metrics_listen.addr.ss_family, family);
+	if (family == AF_INET6) {
+		check_u64(file, line, "addr_len", "sockaddr_in6", cfg.metrics_listen.addr_len,
+			  sizeof(*sin6));
+		check_u64(file, line, "port", "want", ntohs(sin6->sin6_port), port);
+		inet_ntop(AF_INET6, &sin6->sin6_addr, got, sizeof(got));
+	} else {
+		check_u64(file, line, "addr_len", "sockaddr_in", cfg.metrics_listen.addr_len,
+			  sizeof(*sin));
+		check_u64(file, line, "port", "want", ntohs(sin->sin_port), port);
+		inet_ntop(AF_INET, &sin->sin_addr, got, sizeof(got));
+	}
+	check_true(file, line, addr, strcmp(got, addr) == 0);
+	check_true(file, line, spec, strcmp(cfg.metrics_listen.spec, spec) == 0);
+}
+
+#define EXPECT_LISTEN(text, family, addr, port, spec)                                              \
+	expect_listen(__FILE__, __LINE__, (text), (family), (addr), (port), (spec))
+
+static void metrics_listen_parses_both_families(void)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out;
+
+	config_defaults(&cfg);
+	EXPECT_EQ(cfg.metrics_listen.addr_len, 0);	/* absent: off */
+	LOAD_OK(FM("\"MetricsListen\":\"127.0.0.1:9739\""));
+	EXPECT_EQ(cfg.metrics_listen.addr_len, sizeof(struct sockaddr_in));
+	EXPECT_TEXT(cfg.metrics_listen.spec, "127.0.0.1:9739");
+	LOAD_OK(FM("\"MetricsListen\":\"[0:0::1]:9739\""));
+	out = open_memstream(&text, &len);
+	config_print(&cfg, 2, out);
+	fclose(out);
+	EXPECT_CONTAINS(text, "\nMetricsListen: [::1]:9739\n");
+	free(text);
+
+	EXPECT_LISTEN("198.18.0.1:1", AF_INET, "198.18.0.1", 1, "198.18.0.1:1");
+	EXPECT_LISTEN("0.0.0.0:65535", AF_INET, "0.0.0.0", 65535, "0.0.0.0:65535");
+	EXPECT_LISTEN("[::1]:9739", AF_INET6, "::1", 9739, "[::1]:9739");
+	EXPECT_LISTEN("[2001:DB8:0::5]:9739", AF_INET6, "2001:db8::5", 9739, "[2001:db8::5]:9739");
+	EXPECT_LISTEN("[::]:9739", AF_INET6, "::", 9739, "[::]:9739");
+	EXPECT_EQ(listen_parse("--metrics-listen", "127.0.0.1:+9739", &cfg.metrics_listen, err,
+			       sizeof(err)), -EINVAL);
+	EXPECT_TEXT(err, "--metrics-listen: \"127.0.0.1:+9739\": the port is not a number from 1 "
+			 "to 65535; expected ADDRESS:PORT or [IPv6]:PORT");
+	EXPECT_EQ(cfg.metrics_listen.addr_len, 0);
+}
+
 static void collector_parse_fills_sockaddr(void)
 {
 	struct collector_addr c;
@@ -1338,6 +1423,7 @@ static void print_shows_effective_settings(void)
 		"Collector: Udp/198.18.1.100:4739\n"
 		"Collector: Udp/[2001:db8::5]:4739\n"
 		"Export: on\n"
+		"MetricsListen: off\n"
 		"AccessControl: enabled, 3 rules\n"
 		"Rule[0]: Protocol Tcp, Ports 22, Direction Inbound, Peers 100.64.0.0/24 "
 		"fd7a:115c::/48, Description \"ssh from admins\"\n"
@@ -1547,6 +1633,7 @@ int main(void)
 
 	RUN_TEST(add_collector_on_top_of_file);
 	RUN_TEST(collector_parse_fills_sockaddr);
+	RUN_TEST(metrics_listen_parses_both_families);
 	RUN_TEST(prefix_parse_and_format_round_trip);
 	RUN_TEST(ipv4_mapped_peers_are_ipv4);
 
