@@ -45,11 +45,6 @@ mt_scrape() {	# NS FILE [ADDR:PORT]
 	assert_eq "$code" 200 "HTTP status of GET $(mt_url "${3:-}")"
 }
 
-# One sample line's value in a scrape FILE ("" when absent): the exact series, labels included.
-mt_value() {	# FILE SERIES
-	awk -v s="$2" '$1 == s { print $2 }' "$1"
-}
-
 # The Python expression EXPR over the strings a[0], a[1], ... is true (float comparisons).
 mt_true() {	# EXPR ARGS...
 	"$FM_PY" -c 'import sys; a = sys.argv[2:]; sys.exit(not eval(sys.argv[1]))' "$@"
@@ -58,13 +53,13 @@ mt_true() {	# EXPR ARGS...
 # ------------------------------------------------------------------------------------------------
 # Prometheus
 
-# Start Prometheus in NS scraping flowmeta at 127.0.0.1:MT_PORT every second, evaluating RULES
-# (default the shipped example rules) every second; ready once /-/ready answers 200.
-mt_prom_start() {	# NS [RULES]
-	local ns=$1 rules=${2:-$MT_RULES} dir=$FM_LOG_DIR/prometheus
+# Start Prometheus in NS scraping flowmeta at 127.0.0.1:MT_PORT every second and evaluating the
+# shipped example rules every second; ready once /-/ready answers 200.
+mt_prom_start() {	# NS
+	local ns=$1 dir=$FM_LOG_DIR/prometheus
 	MT_PROM_DIR=$dir
 	mkdir -p "$dir/data"
-	cp "$rules" "$dir/rules.yml"
+	cp "$MT_RULES" "$dir/rules.yml"
 	cat >"$dir/prometheus.yml" <<-EOF
 		global:
 		  scrape_interval: 1s

@@ -9,8 +9,8 @@
   metrics_tool.py frames IFACE SRCMAC DSTMAC KIND COUNT
 
 compare: STATUS_JSON is `flowmeta status --json`, QUERY_JSON Prometheus's answer to the instant
-query {__name__=~"flowmeta_.+"}. Every number and boolean of the status must be exactly one
-series with the value the status shows, and every flowmeta series must be one of the status's
+query {__name__=~"flowmeta_.+"}. Every number and boolean of the status (those of each table
+and each collector with its label) must be exactly one series with the value the status shows, and every flowmeta series must be one of the status's
 values (or the build and interface info). The mapping below is the test's own statement of what
 each status field is called in Prometheus, independent of user/metrics.c: a status field added
 without its metric, or a metric reading the wrong field, fails here. Prints "series=N" or the
