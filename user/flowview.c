@@ -149,6 +149,17 @@ static void tcp_flags_text(unsigned int flags, char *buf)
 	*p = '\0';
 }
 
+void flowview_widen(const struct flow_key *key, int *src_w, int *dst_w)
+{
+	char a[INET6_ADDRSTRLEN];
+	int len;
+
+	len = (int)strlen(flow_addr_format(key->src_addr, key->ip_version, a, sizeof(a)));
+	*src_w = len > *src_w ? len : *src_w;
+	len = (int)strlen(flow_addr_format(key->dst_addr, key->ip_version, a, sizeof(a)));
+	*dst_w = len > *dst_w ? len : *dst_w;
+}
+
 const char *flowview_protocol(const struct flow_key *key, char buf[8])
 {
 	const char *name = ip_protocol_name(key->protocol);
@@ -182,16 +193,8 @@ void flowview_print(FILE *out, const struct flowview_flow *flows, size_t n)
 	int src_w = 3, dst_w = 3;	/* "SRC", "DST" */
 	char line[512];
 
-	for (size_t i = 0; i < n; i++) {
-		const struct flow_key *key = &flows[i].key;
-		char a[INET6_ADDRSTRLEN];
-		int len;
-
-		len = (int)strlen(flow_addr_format(key->src_addr, key->ip_version, a, sizeof(a)));
-		src_w = len > src_w ? len : src_w;
-		len = (int)strlen(flow_addr_format(key->dst_addr, key->ip_version, a, sizeof(a)));
-		dst_w = len > dst_w ? len : dst_w;
-	}
+	for (size_t i = 0; i < n; i++)
+		flowview_widen(&flows[i].key, &src_w, &dst_w);
 	fprintf(out, "%-7s %-7s %-*s %5s %-*s %5s %10s %12s %-8s %-9s %s\n", "DIR", "PROTO", src_w,
 		"SRC", "SPORT", dst_w, "DST", "DPORT", "PACKETS", "OCTETS", "FLAGS", "VERDICT",
 		"ICMP");

@@ -53,6 +53,8 @@ json_object *flowview_json(const struct flowview_flow *f, const struct fm_time *
 
 /* The port columns of a flow: its ports, or "-" where the protocol has none (ICMP included). */
 void flowview_ports(const struct flow_key *key, char sport[8], char dport[8]);
+/* Widen the address columns, *src_w and *dst_w characters, to fit the addresses of key. */
+void flowview_widen(const struct flow_key *key, int *src_w, int *dst_w);
 /* The protocol column: its name ("tcp", "icmpv6"), or its number. */
 const char *flowview_protocol(const struct flow_key *key, char buf[8]);
 /* The ICMP column: the type and code of an ICMP or ICMPv6 flow by name, "" for other flows. */

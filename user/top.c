@@ -350,8 +350,11 @@ static void add_counter_lines(struct frame *fr, const struct sample *s, const st
 	char drops[48], full[48], lost[48], ended[16], records[16], colls[48];
 	char ipps[16], ibps[16], opps[16], obps[16];
 	__u32 capacity = s->st.tables[FLOW_TABLE_FLOWS].capacity;
+	struct rates same_daemon = *r;
 	int down = 0;
 
+	/* Another daemon started over: its counters began again, no rate against the last one's. */
+	same_daemon.known = r->known && d->pid == d0->pid;
 	for (int i = 0; i < s->st.n_collectors; i++)
 		down += s->st.collectors[i].down != 0;
 	if (s->st.n_collectors)
@@ -361,8 +364,10 @@ static void add_counter_lines(struct frame *fr, const struct sample *s, const st
 		snprintf(colls, sizeof(colls), "no collector");
 	add_line(fr, "flows %zu of %u (%.1f %%)   ended %s/s   records %s/s   %s", s->table.n,
 		 capacity, capacity ? 100.0 * (double)s->table.n / capacity : 0.0,
-		 si(per_second(r, d->flows_ended, d0->flows_ended), ended, sizeof(ended)),
-		 si(per_second(r, d->flow_records, d0->flow_records), records, sizeof(records)),
+		 si(per_second(&same_daemon, d->flows_ended, d0->flows_ended), ended,
+		    sizeof(ended)),
+		 si(per_second(&same_daemon, d->flow_records, d0->flow_records), records,
+		    sizeof(records)),
 		 colls);
 	add_line(fr, "drops %s   table full %s   events lost %s",
 		 counter(r, k->policy_dropped, k0->policy_dropped, drops, sizeof(drops)),
@@ -380,16 +385,8 @@ static void add_flow_lines(struct frame *fr, const struct rates *r, size_t max)
 	size_t n = r->n < max ? r->n : max;
 	int src_w = 3, dst_w = 3;
 
-	for (size_t i = 0; i < n; i++) {
-		const struct flow_key *key = &r->rows[i].f->key;
-		char a[INET6_ADDRSTRLEN];
-		int len;
-
-		len = (int)strlen(flow_addr_format(key->src_addr, key->ip_version, a, sizeof(a)));
-		src_w = len > src_w ? len : src_w;
-		len = (int)strlen(flow_addr_format(key->dst_addr, key->ip_version, a, sizeof(a)));
-		dst_w = len > dst_w ? len : dst_w;
-	}
+	for (size_t i = 0; i < n; i++)
+		flowview_widen(&r->rows[i].f->key, &src_w, &dst_w);
 	add_line(fr, "%s", "");
 	fr->bar = fr->lines;
 	add_line(fr, "%-7s %-6s %-*s %5s %-*s %5s %7s %7s %10s %12s %s", "DIR", "PROTO", src_w,
