@@ -408,6 +408,53 @@ test_top_nothing_pinned() {
 }
 
 # ------------------------------------------------------------------------------------------------
+# Is it working? What README's section says a newcomer sees in the first minute, with the default
+# timers and one collector.
+
+test_is_it_working() {
+	require_flowmeta
+	require_cmd socat ping ipfixDump
+	topo_overlay tun
+	VIEWS_CONF=$FM_LOG_DIR/flowmeta.json
+	printf '{"FlowMetadata": {}}\n' >"$VIEWS_CONF"
+	coll_start ipfixdump "$FM_NS_A" 4790
+	fm_start "$FM_NS_A" "$FM_IF_A" -c "$VIEWS_CONF" --collector Udp/127.0.0.1:4790
+	fm_wait_metering
+	grep -Eqx "info: metering $FM_IF_A \(ifindex [0-9]+\): poll 60000 ms, interval 0 ms, idle timeout 60000 ms, direction Both, 1 collector\(s\)" \
+		"$FM_LOG" || fail "no metering line: $(cat "$FM_LOG")"
+	grep -Eqx 'info: collector Udp/127\.0\.0\.1:4790: exporting IPFIX over UDP, messages of up to [0-9]+ octets \(path MTU [0-9]+\)' \
+		"$FM_LOG" || fail "no collector line: $(cat "$FM_LOG")"
+	grep -Eqx "info: ObservationDomainId [0-9]+, derived from $FM_A4 on $FM_IF_A" "$FM_LOG" ||
+		fail "no domain line: $(cat "$FM_LOG")"
+	! grep -Eq '^(warning|error): ' "$FM_LOG" || fail "warnings: $(grep -E '^(warning|error)' "$FM_LOG")"
+	# A ping a second, then the live view and the status.
+	local ping_log=$FM_LOG_DIR/ping.log ping_pid out=$FM_LOG_DIR/top.txt st=$FM_LOG_DIR/status.txt
+	bg_start "$ping_log" "$FM_NS_A" ping -n "$FM_B4"
+	ping_pid=$BG_PID
+	fm_cmd "$FM_NS_A" top "$FM_IF_A" --once --interval 3 >"$out"
+	grep -Eq "^flowmeta top $FM_IF_A: daemon running " "$out" || fail "top: $(cat "$out")"
+	grep -Eq '   collectors 1 up, 0 down$' "$out" || fail "top: $(cat "$out")"
+	grep -Eq '^egress  icmp   100\.64\.0\.1     - 100\.64\.0\.2     - +1 ' "$out" ||
+		fail "no echo-request row at 1 pkt/s: $(cat "$out")"
+	stop_pid "$ping_pid" INT 5
+	fm_cmd "$FM_NS_A" status "$FM_IF_A" >"$st"
+	local line
+	for line in 'running                yes' '  polls                0' \
+		'  exporting            yes' 'collector Udp/127.0.0.1:4790:' '  send_errors          0' \
+		'table_full_packets     0' 'events_lost            0'; do
+		grep -qxF -- "$line" "$st" || fail "status has no \"$line\": $(cat "$st")"
+	done
+	grep -Eqx '  updated              [0-9]+ s ago' "$st" || fail "status: $(cat "$st")"
+	grep -Eqx '  messages             [1-9][0-9]*' "$st" || fail "no message sent: $(cat "$st")"
+	# The templates at once, in the first message.
+	local first
+	first=$("$FM_PY" "$FM_TOOLS/ipfix_stream.py" messages \
+		"${FM_COLL_DIR[$(fm_coll_key ipfixdump 4790)]}/stream.ipfix" | head -n 1)
+	[ "$(echo "$first" | awk '{print $1, $2, ($4 > 0), $6}')" = "0 0 1 0" ] ||
+		fail "the first message is not templates only: $first"
+}
+
+# ------------------------------------------------------------------------------------------------
 # Troubleshooting: what flowmeta prints for the common failures. README's Troubleshooting section
 # quotes these lines: change both together.
 
@@ -617,6 +664,7 @@ run_test views_top_interval_exponent_exit_2 test_flows_bad_value \
 	'error: --interval: "1e3" is not a number of seconds from 0.1 to 3600' top -i lo --interval 1e3
 run_test views_top_interval_too_long_exit_2 test_flows_bad_value \
 	'error: --interval: "3601" is not a number of seconds from 0.1 to 3600' top -i lo --interval 3601
+run_test views_is_it_working_first_minute test_is_it_working
 run_test views_trouble_no_btf_says_so test_trouble_no_btf
 run_test views_trouble_no_bpffs_says_how test_trouble_no_bpffs
 run_test views_trouble_not_root_says_so test_trouble_not_root
