@@ -155,10 +155,12 @@ test_templates_and_statistics() {
 # on time. The down one's losses are counted in `flowmeta status`, exactly the traffic while it
 # was down, and so are the messages it did not get (ex_down_send_errors); when it comes back it
 # first gets the templates and an exporting-reliability record whose notSent counts are what it
-# missed, as status reports, then the very next records.
+# missed, as status reports, with the times of the first and last record it missed, then the very
+# next records.
 test_down_collector() {
-	local live=tshark live_port st=$FM_LOG_DIR/status.json missed back lost errors
+	local live=tshark live_port st=$FM_LOG_DIR/status.json missed back lost errors t0 first last
 	live_port=$(coll_port $live)
+	t0=$(now_ms)
 	# Collectors are listed in status in the configuration's order: live 0, down 1.
 	ex_setup tun $live none/$PORT_DOWN
 	ex_ping "$FM_NS_A" "$FM_B4" 4 100
@@ -200,6 +202,11 @@ test_down_collector() {
 	assert_eq "$missed" "$("$FM_PY" "$FM_TOOLS/jsonq.py" "$st" 'tuple(d["collectors"][1][k]
 		for k in ("not_sent_flows", "not_sent_packets", "not_sent_octets"))')" \
 		"returning collector's notSent flows/packets/octets vs flowmeta status"
+	# When the first and the last record it missed were found not sent: while it was down.
+	read -r first last <<<"$(msgq 'tuple([o["observationTimeMilliseconds"]
+		for o in d[0]["options"] if o["template"] == 265][0])')"
+	[ "$first" -ge "$t0" ] && [ "$first" -le "$last" ] && [ "$last" -le "$(now_ms)" ] ||
+		fail "returning collector: first/last not sent at $first/$last, test from $t0"
 	back=$FM_LOG_DIR/details-back.json
 	coll_details tshark $PORT_DOWN >"$back"
 	local all got

@@ -34,12 +34,15 @@ static struct collector_identity id = {
 /* Options data records of each template message: 264..269, and 270 or 271. */
 #define OPTION_RECORDS	7
 
-/* A data message of n IPv4 TCP records of `packets` packets and 100 octets a packet each. */
+/* A data message of n IPv4 TCP records of `packets` packets and 100 octets a packet each (as
+ * many as fit). */
 static struct ipfix_msg data_msg(int n, uint64_t packets, struct msg_payload *payload)
 {
 	struct ipfix_msg msg;
 
-	ipfix_msg_begin(&msg, data_buf, cfg.max_message_size);
+	/* As the exporter builds it: MaxMessageSize, or what a path of its own would allow. */
+	ipfix_msg_begin(&msg, data_buf,
+			cfg.max_message_size ? cfg.max_message_size : COLLECTOR_DEFAULT_MESSAGE);
 	*payload = (struct msg_payload){ 0 };
 	for (int i = 0; i < n; i++) {
 		struct ipfix_flow f = {
@@ -332,6 +335,7 @@ static void collector_that_comes_back_loses_nothing(const char *addr, uint16_t p
 	struct collector_set set;
 	struct decoder *live, *d;
 	struct collector *c;
+	uint64_t t0 = (uint64_t)time(NULL) * 1000;
 
 	if (!collector_set_of_two(&set, addr, port, &live))
 		return;
@@ -360,6 +364,10 @@ static void collector_that_comes_back_loses_nothing(const char *addr, uint16_t p
 		EXPECT_EQ(ex->not_sent_packets, 30);
 		EXPECT_EQ(ex->not_sent_octets, 3000);
 		EXPECT_EQ(ex->epid, (uint64_t)getpid());
+		/* When the first and the last of them were found not sent: since the start. */
+		EXPECT_EQ(ex->n_obs, 2);
+		EXPECT_TRUE(ex->obs_ms[0] >= t0 && ex->obs_ms[0] <= ex->obs_ms[1] &&
+			    ex->obs_ms[1] <= (uint64_t)time(NULL) * 1000 + 1000);
 	}
 	EXPECT_EQ(c->cnt.not_sent_flows, 15);
 	EXPECT_EQ(c->cnt.refused, 6);
@@ -460,15 +468,16 @@ static uint16_t inet_csum(const uint8_t *p, size_t len)
 }
 
 /*
- * Inject an ICMP port unreachable for c's socket (127.0.0.1 both ends), as a router would send
- * it: the quoted IPv4 and UDP headers, then quote_len octets of the UDP payload.
+ * Inject an ICMP destination unreachable of code (3 port unreachable, 4 fragmentation needed with
+ * the next hop's mtu) for c's socket (127.0.0.1 both ends), as a router would send it: the quoted
+ * IPv4 and UDP headers, then quote_len octets of the UDP payload.
  */
-static bool inject_port_unreachable(const struct collector *c, const uint8_t *quote,
-				    size_t quote_len)
+static bool inject_unreachable(const struct collector *c, uint8_t code, uint16_t mtu,
+			       const uint8_t *quote, size_t quote_len)
 {
 	struct sockaddr_in local, dst = { .sin_family = AF_INET };
 	socklen_t len = sizeof(local);
-	uint8_t pkt[8 + 20 + 8 + IPFIX_HEADER_LEN] = { 3, 3 };	/* type, code */
+	uint8_t pkt[8 + 20 + 8 + IPFIX_HEADER_LEN] = { 3, code, [6] = mtu >> 8, [7] = mtu & 0xff };
 	uint8_t *ip = pkt + 8, *udp = ip + 20;
 	size_t pkt_len = 8 + 20 + 8 + quote_len;
 	uint16_t csum;
@@ -478,7 +487,8 @@ static bool inject_port_unreachable(const struct collector *c, const uint8_t *qu
 	if (getsockname(c->fd, (struct sockaddr *)&local, &len))
 		return false;
 	ip[0] = 0x45;
-	ip[2] = 0x05, ip[3] = 0x78;				/* the original: 1400 octets */
+	ip[2] = 0x05, ip[3] = 0x78;			/* the original: 1400 octets */
+	ip[6] = code == 4 ? 0x40 : 0;			/* fragmentation needed: DF was set */
 	ip[8] = 64;
 	ip[9] = IPPROTO_UDP;
 	memcpy(ip + 12, &local.sin_addr, 4);
@@ -540,7 +550,7 @@ static void icmp_error_names_its_message_or_the_oldest_unconfirmed_one(void)
 	EXPECT_EQ(dec_drain(d), 4);
 	EXPECT_EQ(c->cnt.messages, 4);
 
-	if (!inject_port_unreachable(c, h, 0)) {
+	if (!inject_unreachable(c, 3, 0, h, 0)) {
 		SKIP_TEST("raw ICMP socket: no CAP_NET_RAW");
 		goto out;
 	}
@@ -551,7 +561,7 @@ static void icmp_error_names_its_message_or_the_oldest_unconfirmed_one(void)
 	EXPECT_TRUE(c->down);
 
 	header_of(&d->msgs[2], h);			/* the 4 records */
-	EXPECT_TRUE(inject_port_unreachable(c, h, sizeof(h)));
+	EXPECT_TRUE(inject_unreachable(c, 3, 0, h, sizeof(h)));
 	collector_set_refresh(&set, 3 * SEC);
 	EXPECT_EQ(c->cnt.refused, 2);
 	EXPECT_EQ(c->cnt.refused_unquoted, 1);
@@ -564,9 +574,9 @@ static void icmp_error_names_its_message_or_the_oldest_unconfirmed_one(void)
 
 	/* The same again names no message left: charged to the one after it, the 5 records.
 	 * Then nothing is left after them to charge. */
-	EXPECT_TRUE(inject_port_unreachable(c, h, sizeof(h)));
-	EXPECT_TRUE(inject_port_unreachable(c, h, 0));
-	EXPECT_TRUE(inject_port_unreachable(c, h, 0));
+	EXPECT_TRUE(inject_unreachable(c, 3, 0, h, sizeof(h)));
+	EXPECT_TRUE(inject_unreachable(c, 3, 0, h, 0));
+	EXPECT_TRUE(inject_unreachable(c, 3, 0, h, 0));
 	collector_set_refresh(&set, 3 * SEC);
 	EXPECT_EQ(c->cnt.refused, 5);
 	EXPECT_EQ(c->cnt.refused_unquoted, 4);
@@ -839,7 +849,71 @@ static void path_mtu_body(void)
 	dec_close(d);
 }
 
-static void message_bigger_than_the_path_goes_in_slices_that_fit_nothing_lost(void)
+/*
+ * A router beyond the first hop with a smaller link (an ICMP "fragmentation needed" naming MTU
+ * 1280, injected quoting one data message): that message is counted not sent, record for
+ * record, the collector is not down (no templates before the next message), and the next
+ * messages fit the 1280 path the kernel learned. In a network namespace of its own: the learned
+ * MTU stays on its loopback.
+ */
+static void path_shrunk_by_icmp_body(void)
+{
+	struct collector_set set;
+	struct decoder *d;
+	struct collector *c;
+	struct msg_payload payload;
+	struct ipfix_msg msg;
+	uint8_t h[IPFIX_HEADER_LEN];
+
+	if (unshare(CLONE_NEWNET) || !set_lo_mtu(65536))
+		SKIP_TEST("needs a network namespace of its own (root)");
+	d = dec_open("127.0.0.1", 4730);
+	if (!EXPECT_TRUE(d))
+		return;
+	dec_config(&cfg);
+	dec_config_add(&cfg, "127.0.0.1", 4730);
+	collector_set_init(&set);
+	collector_set_apply(&set, &cfg, &id);
+	c = set.c[0];
+	EXPECT_EQ(c->max_message, COLLECTOR_DEFAULT_MESSAGE);
+	send_data(&set, 5, 2, 0);			/* templates, 5 records */
+	send_data(&set, 7, 3, SEC);
+	EXPECT_EQ(dec_drain(d), 3);
+	header_of(&d->msgs[2], h);			/* the 7 records */
+	if (!inject_unreachable(c, 4, 1280, h, sizeof(h))) {
+		SKIP_TEST("raw ICMP socket: no CAP_NET_RAW");
+		goto out;
+	}
+	collector_set_refresh(&set, 2 * SEC);
+	EXPECT_EQ(c->cnt.refused, 1);
+	EXPECT_EQ(c->cnt.refused_unquoted, 0);
+	EXPECT_EQ(c->cnt.not_sent_flows, 7);
+	EXPECT_EQ(c->cnt.not_sent_packets, 21);
+	EXPECT_EQ(c->cnt.flow_records, 5);
+	EXPECT_TRUE(!c->down);
+	EXPECT_EQ(c->path_mtu, 1280);
+	EXPECT_EQ(c->max_message, 1252);
+	EXPECT_EQ(collector_set_message_size(&set), 1252);
+	/* Built before anyone knew (8192): the next data message goes in slices, no templates. */
+	msg = data_msg(40, 1, &payload);
+	collector_set_send(&set, &msg, &payload, 3 * SEC);
+	EXPECT_EQ(dec_drain(d), 2);			/* 21 + 19 records */
+	EXPECT_EQ(d->msgs[3].template_records + d->msgs[4].template_records, 0);
+	EXPECT_EQ(d->msgs[3].data_records + d->msgs[4].data_records, 40);
+	EXPECT_TRUE(d->msgs[3].length <= 1252 && d->msgs[4].length <= 1252);
+	EXPECT_EQ(c->cnt.not_sent_flows, 7);
+	EXPECT_EQ(c->cnt.flow_records, 5 + 40);
+	EXPECT_EQ(d->errors, 0);
+out:
+	collector_set_free(&set);
+	dec_close(d);
+}
+
+/*
+ * Run body in a child process with a network namespace of its own (its loopback's MTU and
+ * learned path MTUs never reach the host's). The child prints its own FAIL or SKIP line.
+ */
+static void in_own_netns(void (*body)(void))
 {
 	pid_t pid;
 	int status;
@@ -847,14 +921,23 @@ static void message_bigger_than_the_path_goes_in_slices_that_fit_nothing_lost(vo
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {
-		path_mtu_body();
+		body();
 		exit(check_case_failed ? 1 : check_case_skipped ? 77 : 0);
 	}
 	if (!EXPECT_TRUE(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status)))
 		return;
-	/* The child printed its own FAIL or SKIP line. */
 	check_case_failed = WEXITSTATUS(status) == 1;
 	check_case_skipped = WEXITSTATUS(status) == 77;
+}
+
+static void message_bigger_than_the_path_goes_in_slices_that_fit_nothing_lost(void)
+{
+	in_own_netns(path_mtu_body);
+}
+
+static void router_saying_fragmentation_needed_costs_one_message_collector_stays_up(void)
+{
+	in_own_netns(path_shrunk_by_icmp_body);
 }
 
 static void enabled_false_means_no_collector(void)
@@ -887,6 +970,7 @@ int main(void)
 	RUN_TEST(options_records_carry_domain_counts_losses_interface_sampling_and_address);
 	RUN_TEST(ipv6_collector_gets_the_exporter_ipv6_address);
 	RUN_TEST(message_bigger_than_the_path_goes_in_slices_that_fit_nothing_lost);
+	RUN_TEST(router_saying_fragmentation_needed_costs_one_message_collector_stays_up);
 	RUN_TEST(enabled_false_means_no_collector);
 	return check_exit_status();
 }
