@@ -704,9 +704,9 @@ static int add_template_step(const struct collector_set *set, const struct colle
 /*
  * The templates and the options records, in as few messages as the collector's max_message
  * allows (all of it takes about 1000 octets; at 512 the flow templates, 484, go alone, then the
- * options templates with the first records, then the rest). A path found smaller on the way
- * (SEND_SMALLER) has the message that did not fit built again, smaller. The error queue is read
- * first, so the statistics include every refusal known.
+ * options templates and records, 465 with a short interface description, in one or two more).
+ * A path found smaller on the way (SEND_SMALLER) has the message that did not fit built again,
+ * smaller. The error queue is read first, so the statistics include every refusal known.
  */
 static int collector_send_templates(struct collector_set *set, struct collector *c, uint64_t now_ns)
 {
