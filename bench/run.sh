@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # The `make bench` runner: runs every benchmark program in build/bench (the *_bench ones; the others
-# there are helpers, like udp_rate) and then bench/compare.sh, one after the other so they do not
+# there are helpers, like udp_flood) and then bench/compare.sh, one after the other so they do not
 # disturb each other's figures, and shows what each prints (its figures, targets and OK/MISSED). A
 # missed target is a result, not a failure: the exit status is 0 when every benchmark ran, 1 when
 # one failed to run (or none was built). Usage: bench/run.sh [PATTERN]
@@ -31,7 +31,7 @@ for bin in "$build"/bench/*_bench; do
 		run "${bin##*/}" "$bin"
 	fi
 done
-if [ -x "$build/bench/udp_rate" ]; then
+if [ -x "$build/bench/udp_flood" ]; then
 	run compare.sh "$top/bench/compare.sh"
 fi
 
