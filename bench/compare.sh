@@ -4,8 +4,11 @@
 # packet costs the host, the kernel's share and the process's share, every tool charged alike.
 #
 # Method (SPEC §9's saturation method). One sending namespace, one receiving namespace, and a veth
-# pair per target: "base" and "null" metered by nothing, one each for flowmeta, softflowd and
-# pmacctd, every tool metering only its own veth and exporting to a UDP sink on loopback. The
+# pair per target: "base" and "null" metered by nothing, "tc_empty" with an empty TC program on
+# clsact ingress (what the hook itself costs, bench_empty of build/bench.bpf.o, the way flowmeta
+# attaches), "tcx_empty" with the same on tcx ingress (build/bench/tcx_attach), one each for
+# flowmeta, softflowd and pmacctd, every tool metering only its own veth and exporting to a UDP
+# sink on loopback. The
 # sender (build/bench/udp_flood) is pinned to CPU 0 and sends 64-octet UDP payloads in 16 flows as
 # fast as that CPU allows, through packet sockets (no sending IP stack: less cost, less noise).
 # A veth delivers in softirq on the sending CPU, so CPU 0 does all of a packet's kernel work:
@@ -55,6 +58,8 @@ payload=64
 ns_tx=fmXcmpA ns_rx=fmXcmpB
 port_collector=4745
 pin_dir=/sys/fs/bpf/fmXcmp
+empty_pin=/sys/fs/bpf/fmXcmp_empty
+tcx_pin=/sys/fs/bpf/fmXcmp_tcx
 send_cpu=0 tool_cpu=1
 
 tmp=
@@ -80,6 +85,7 @@ cleanup() {
 		fi
 		ip netns del "$ns_tx" 2>/dev/null || true
 		ip netns del "$ns_rx" 2>/dev/null || true
+		rm -f "$empty_pin" "$tcx_pin"
 	fi
 	[ -n "$tmp" ] && rm -rf "$tmp"
 }
@@ -175,7 +181,7 @@ setup() {
 		nsenter --net="/run/netns/$n" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
 			net.ipv6.conf.default.disable_ipv6=1
 	done
-	for name in base null flowmeta $peers; do
+	for name in base null tc_empty tcx_empty flowmeta $peers; do
 		add_target "$name" $((k += 1))
 	done
 	bg_tool "$tmp/collector.log" python3 -c "$sink_py" "$port_collector"
@@ -205,6 +211,26 @@ EOF
 
 # Each tool's start: true once it meters, with pid_list[NAME] set; false with why[NAME] set.
 declare -A why
+
+# The empty TC program (the first of build/bench.bpf.o) on tc_empty's clsact ingress.
+start_tc_empty() {
+	rm -f "$empty_pin"
+	if bpftool prog load "$build/bench.bpf.o" "$empty_pin" type classifier >/dev/null 2>&1 &&
+	   in_rx tc qdisc add dev "${ifc[tc_empty]}" clsact &&
+	   in_rx tc filter add dev "${ifc[tc_empty]}" ingress prio 1 bpf direct-action \
+		pinned "$empty_pin"; then
+		return 0
+	fi
+	why[tc_empty]="could not attach an empty TC program"
+	return 1
+}
+
+start_tcx_empty() {
+	rm -f "$tcx_pin"
+	in_rx "$build/bench/tcx_attach" "${ifc[tcx_empty]}" "$tcx_pin" 2>"$tmp/tcx.log" && return 0
+	why[tcx_empty]=$(tail -n 1 "$tmp/tcx.log")
+	return 1
+}
 start_flowmeta() {
 	cat >"$tmp/flowmeta.json" <<EOF
 { "FlowMetadata": { "IpFixCollectors": [ "Udp/127.0.0.1:$port_collector" ],
@@ -325,17 +351,19 @@ main() {
 		echo "compare: skipped, needs two CPUs (the sender on one, the tools on the other)"
 		return 0
 	fi
-	for r in ip nsenter taskset setsid python3; do
+	for r in ip nsenter taskset setsid tc bpftool python3; do
 		command -v "$r" >/dev/null || { echo "compare: skipped, $r is missing"; return 0; }
 	done
-	if [ ! -x "$build/flowmeta" ] || [ ! -x "$build/bench/udp_flood" ]; then
+	if [ ! -x "$build/flowmeta" ] || [ ! -x "$build/bench/udp_flood" ] ||
+	   [ ! -x "$build/bench/tcx_attach" ] ||
+	   [ ! -f "$build/bench.bpf.o" ]; then
 		echo "compare: build flowmeta and the benchmarks first (make)" >&2
 		return 1
 	fi
 	tmp=$(mktemp -d /tmp/fmXcmp.XXXXXX)
 	setup
 	build_pcap_shim || echo "compare: no pcap timeout shim for softflowd (no C compiler)"
-	for name in flowmeta $peers; do
+	for name in tc_empty tcx_empty flowmeta $peers; do
 		"start_$name" || { pid_list[$name]=; echo "compare: $name ${why[$name]}"; }
 	done
 

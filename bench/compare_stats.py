@@ -20,6 +20,12 @@ import random
 import sys
 
 TARGETS = {"softflowd": (1 / 3, "1/3"), "pmacctd": (1 / 20, "1/20")}
+# Targets with no process, a kernel share only: what the method and the hook cost by themselves.
+FLOORS = {
+    "null": "the method's floor: two unmetered veths",
+    "tc_empty": "an empty TC program on clsact ingress: the hook alone",
+    "tcx_empty": "the same on tcx ingress (a BPF link)",
+}
 RESAMPLES = 2000
 
 
@@ -118,7 +124,8 @@ def main(argv):
     base = names[0]
     cyc = per_cycle(rounds, names)
     ncyc = len(cyc[names[1]]["k"])
-    tools = [n for n in names[1:] if n == "null" or seen[n]["counts"]]
+    tools = [n for n in names[1:]
+             if (n in FLOORS and not seen[n]["why"]) or seen[n]["counts"]]
 
     # The share of its packets a tool saw scales its process share: CPU per packet it handled.
     scale = {}
@@ -144,8 +151,8 @@ def main(argv):
     for n in tools:
         k, kw, p, t = point[n]
         ks = fmt(k, interval([x[0] for x in boot[n]]))
-        if n == "null":
-            print(f"  {'null (no tool)':<22}{ks:<26}(the method's floor: two unmetered veths)")
+        if n in FLOORS:
+            print(f"  {n:<22}{ks:<26}({FLOORS[n]})")
             continue
         ps = fmt(p, interval([x[2] for x in boot[n]]))
         ts = fmt(t, interval([x[3] for x in boot[n]]))
@@ -154,7 +161,7 @@ def main(argv):
         if n not in tools:
             print(f"  {n:<22}not measured: {seen[n]['why'] or 'no counts'}")
     wall = [f"{n} {fmt(point[n][1], interval([x[1] for x in boot[n]]))}"
-            for n in tools if n != "null"]
+            for n in tools if n not in FLOORS]
     if wall:
         print("  info: kernel share by the wall-clock rate instead: " + "; ".join(wall))
 
