@@ -8,9 +8,9 @@
 # clsact ingress (what the hook itself costs, bench_empty of build/bench.bpf.o, the way flowmeta
 # attaches), "tcx_empty" with the same on tcx ingress (build/bench/tcx_attach), one each for
 # flowmeta, softflowd and pmacctd, every tool metering only its own veth and exporting to a UDP
-# sink on loopback. The
-# sender (build/bench/udp_flood) is pinned to CPU 0 and sends 64-octet UDP payloads in 16 flows as
-# fast as that CPU allows, through packet sockets (no sending IP stack: less cost, less noise).
+# sink on loopback. The sender (build/bench/udp_flood) is pinned to CPU 0 and sends 64-octet UDP
+# payloads in 16 flows as fast as that CPU allows, through packet sockets (no sending IP stack:
+# less cost, less noise).
 # A veth delivers in softirq on the sending CPU, so CPU 0 does all of a packet's kernel work:
 # sending, the receive path, flowmeta's TC hook and programs, the copy into softflowd's and
 # pmacctd's AF_PACKET rings and the wake-ups of their readers. The frames are addressed to another
