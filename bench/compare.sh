@@ -73,10 +73,7 @@ in_rx() { nsenter --net="/run/netns/$ns_rx" "$@"; }
 cleanup() {
 	local p
 	for p in "${pids[@]}"; do
-		kill "$p" 2>/dev/null || true
-	done
-	for p in "${pids[@]}"; do
-		wait "$p" 2>/dev/null || true
+		stop_pid "$p"
 	done
 	if [ -n "$own_ns" ]; then
 		if [ -n "${ifc[flowmeta]:-}" ]; then
@@ -113,21 +110,23 @@ descendants() {	# PID
 	done
 }
 
-# Stop one of our background processes and whatever it forked (pmacctd's plugins).
+# Stop one of our background processes and whatever it forked (pmacctd's plugins), by pid: all
+# at once (pmacctd's core waits for its plugins otherwise), SIGKILL after 10 s.
 stop_pid() {	# PID
-	local i kids
+	local i p kids
 	kids=$(descendants "$1")
-	if kill -TERM "$1" 2>/dev/null; then
-		for i in $(seq 100); do
-			kill -0 "$1" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$1" 2>/dev/null || true
-	fi
-	wait "$1" 2>/dev/null || true
-	for i in $kids; do
-		kill -TERM "$i" 2>/dev/null || true
+	# shellcheck disable=SC2086  # kids: a list of pids
+	kill -TERM "$1" $kids 2>/dev/null || true
+	for i in $(seq 100); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
 	done
+	for p in "$1" $kids; do
+		if kill -0 "$p" 2>/dev/null; then
+			kill -KILL "$p" 2>/dev/null || true
+		fi
+	done
+	wait "$1" 2>/dev/null || true
 }
 
 # Poll CMD until it succeeds, for at most SECONDS; false when it never did.
@@ -265,13 +264,15 @@ start_softflowd() {
 	return 1
 }
 
-# pmacctd writes its capture counters to its log on SIGUSR1; the last such line's FIELD.
-pmacctd_stat() {	# FIELD
-	local before log=$tmp/pmacctd.log
+# pmacctd writes its capture counters to its log on SIGUSR1: "RECEIVED DROPPED" of that line.
+pmacctd_stat() {
+	local before log=$tmp/pmacctd.log line
 	before=$(grep -c 'received_packets=' "$log" || true)
 	kill -USR1 "${pid_list[pmacctd]%%,*}"
 	wait_until 5 lines_above "$log" 'received_packets=' "$before" || return 1
-	grep -o "$1=[0-9]*" "$log" | tail -n 1 | cut -d= -f2
+	line=$(grep 'received_packets=' "$log" | tail -n 1)
+	[[ $line =~ received_packets=([0-9]+).*dropped_packets=([0-9]+) ]] || return 1
+	echo "${BASH_REMATCH[1]} ${BASH_REMATCH[2]}"
 }
 
 start_pmacctd() {
@@ -316,16 +317,15 @@ print(sum(f["packets"] for f in flows), len(flows))') || return 1
 }
 
 seen_softflowd() {
-	local p
+	local p d i
 	p=$(softflowd_stat 'Packets processed') || return 1
-	echo "$p $(softflowd_stat 'Packets dropped' 2>/dev/null || echo 0)"
+	d=$(softflowd_stat 'Packets dropped by libpcap') || return 1
+	i=$(softflowd_stat 'Packets dropped by interface') || return 1
+	echo "$p $((d + i))"
 }
 
 seen_pmacctd() {
-	local r d
-	r=$(pmacctd_stat received_packets) || return 1
-	d=$(pmacctd_stat dropped_packets) || d=0
-	echo "$r $d"
+	pmacctd_stat
 }
 
 # Frames that reached NAME's veth on the receiving side.
@@ -342,7 +342,7 @@ seen_all() {	# NAME WANT
 }
 
 main() {
-	local r name args=() ksoftirqd sent seen
+	local r name args=() ksoftirqd sent seen pids_of
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "compare: skipped, needs root (network namespaces, BPF)"
 		return 0
@@ -368,9 +368,11 @@ main() {
 	done
 
 	ksoftirqd=$(pgrep -x "ksoftirqd/$send_cpu" || echo 0)
+	# NAME=IFACE,SRC,DST[/PIDS] of each target (add_target's numbering: names[r] is pair r + 1).
 	for r in "${!names[@]}"; do
 		name=${names[r]}
-		args+=("$name=fmXc$((r + 1))t,100.64.47.$((4 * r + 5)),100.64.47.$((4 * r + 6))${pid_list[$name]:+/${pid_list[$name]}}")
+		pids_of=${pid_list[$name]:+/${pid_list[$name]}}
+		args+=("$name=fmXc$((r + 1))t,100.64.47.$((4 * r + 5)),100.64.47.$((4 * r + 6))$pids_of")
 	done
 	echo "Exporter cost per packet, whole path: $((20 + 8 + payload))-octet IP packets in $flows" \
 	     "flows, saturating CPU $send_cpu; tools on CPU $tool_cpu; $cycles cycles of" \
