@@ -407,7 +407,7 @@ static struct bpf_object *peer_open(const char *path, __u32 max_flows, int *prog
 			PEER_MAP);
 		goto fail;
 	}
-	/* Its section, "classifier/tc_ingress", is the older spelling this libbpf no longer maps. */
+	/* Its section "classifier/tc_ingress" is an older spelling this libbpf does not map. */
 	bpf_program__set_type(prog, BPF_PROG_TYPE_SCHED_CLS);
 	bpf_map__set_max_entries(map, max_flows);
 	if (bpf_object__load(obj)) {
@@ -497,7 +497,8 @@ static bool singles_attempt(struct meter *m, struct pkt *p, __u32 *first, double
 		if (ns < 0 || created != SINGLE_FLOWS) {
 			if (ns >= 0)
 				fprintf(stderr, "bpf_bench: %s: a round of %d new flows made %ld\n",
-					m->peer_path ? PEER_PROG : "flowmeta", SINGLE_FLOWS, created);
+					m->peer_path ? PEER_PROG : "flowmeta", SINGLE_FLOWS,
+					created);
 			ok = false;
 		} else if (r == 0) {
 			if (*fresh < 0 || ns < *fresh)

@@ -178,13 +178,11 @@ def main(argv):
         print(f"  {name:<22}{r:.3f} [{lo:.3f}, {hi:.3f}]  target <= {tname} ({target:.3f})"
               f"  {verdict(lo, hi, target)}")
 
-    bad = 0
     for n in names:
         s = seen[n]
         line = f"  seen: {n:<10} {s['sent']} frames sent, {s['rx']} reached its veth"
         if s["rx"] != s["sent"] or totals.get(n) != s["sent"]:
             line += "  MISCOUNT"
-            bad += 1
         c = s["counts"]
         if n == fm and c:
             line += f"; {c[0]} in its flow table, {c[2]} flows"
@@ -199,7 +197,6 @@ def main(argv):
         elif ok is False:
             line += (f"  MISSED {s['sent'] - c[0]} of them: its figures cover what it saw,"
                      " it is not cheaper for missing packets")
-            bad += 1
         print(line)
     return 0
 

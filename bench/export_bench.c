@@ -369,8 +369,8 @@ static void print_split(const struct split *sp)
 	printf("  split of that poll (%.0f ms CPU, %" PRIu64 " records in %" PRIu64 " messages of "
 	       "up to %zu octets):\n", total, sp->records, sp->messages, sp->msg_size);
 	printf("    read %.0f ms (%.0f %%), decide %.0f ms (%.0f %%), encode %.0f ms (%.0f %%), "
-	       "send %.0f ms (%.0f %%)", ms[0], 100 * ms[0] / total, rest, 100 * rest / total, ms[1],
-	       100 * ms[1] / total, ms[2], 100 * ms[2] / total);
+	       "send %.0f ms (%.0f %%)", ms[0], 100 * ms[0] / total, rest, 100 * rest / total,
+	       ms[1], 100 * ms[1] / total, ms[2], 100 * ms[2] / total);
 	if (ms[3] > 0.5)
 		printf(", map writes %.0f ms (%.0f %%)", ms[3], 100 * ms[3] / total);
 	printf("\n");
@@ -404,9 +404,9 @@ static double percpu_buffers(unsigned int cpus, uint32_t max_entries)
 {
 	const struct htab_shape *shape = &flow_table_shapes[FLOW_TABLE_FLOWS];
 	uint32_t chunk = sizing_batch_keys(SIZING_BATCH_BYTES, shape, cpus, max_entries);
+	double values = (double)cpus * sizeof(struct flow_value);
 
-	return (double)chunk * (sizeof(struct flow_key) + (double)cpus * sizeof(struct flow_value)) +
-	       (double)cpus * sizeof(struct flow_value);
+	return (double)chunk * ((double)sizeof(struct flow_key) + values) + values;
 }
 
 /* In a child, so the 1M-flow run does not count in the peak. */

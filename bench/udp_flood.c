@@ -337,8 +337,8 @@ int main(int argc, char **argv)
 	}
 	for (int i = optind; i < argc; i++) {
 		if (parse_target(argv[i], &targets[ntargets])) {
-			fprintf(stderr, "udp_flood: bad target %s: expected NAME=IFACE,SRC,DST[/PID,...]\n",
-				argv[i]);
+			fprintf(stderr, "udp_flood: bad target %s: expected "
+				"NAME=IFACE,SRC,DST[/PID,...]\n", argv[i]);
 			return 2;
 		}
 		ntargets++;
