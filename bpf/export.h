@@ -99,6 +99,11 @@ static long apply_one(__u64 index, void *ctx)
 		in->result = INTENT_APPLIED;
 		return 0;
 	}
+	if (in->kind == INTENT_FORGET) {
+		bpf_map_delete_elem(&export_state, &in->key);
+		in->result = INTENT_APPLIED;
+		return 0;
+	}
 	sum.key = &in->key;
 	bpf_loop(a->ncpus, apply_sum_cpu, &sum, 0);
 	if (!sum.present) {

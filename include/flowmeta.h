@@ -281,7 +281,8 @@ _Static_assert(sizeof(struct drop_budget) == 16, "drop_budget layout is shared")
 #define FLOWMETA_JOURNAL_CHUNK		2048	/* message bytes are kept in chunks of this size */
 #define FLOWMETA_JOURNAL_CHUNKS		160	/* 320 KiB: the bytes of one transaction */
 #define FLOWMETA_JOURNAL_INTENTS	4096	/* map changes per transaction */
-#define FLOWMETA_JOURNAL_DGRAMS		(2 * FLOWMETA_JOURNAL_MSGS)	/* per collector */
+/* Per collector: a down collector gets the templates (up to 3 messages) before every message. */
+#define FLOWMETA_JOURNAL_DGRAMS		(4 * FLOWMETA_JOURNAL_MSGS)
 #define FLOWMETA_TRACE_SLOTS		64	/* sockets whose datagrams send_trace counts */
 #define FLOWMETA_JOURNAL_TEMPLATES	0xffff	/* journal_dgram.msg of a template message */
 
@@ -293,6 +294,7 @@ enum journal_state {
 enum export_intent_kind {
 	INTENT_EXPORTED = 1,	/* the flow goes on: export_state = state */
 	INTENT_END = 2,		/* the flow ended with these sums: delete it unless it grew since */
+	INTENT_FORGET = 3,	/* a state that belongs to no flow any more: delete it */
 };
 
 enum export_intent_result {
@@ -322,11 +324,16 @@ struct journal_msg {
 };
 _Static_assert(sizeof(struct journal_msg) == 40, "journal_msg layout is shared");
 
-/* One datagram a collector gets in the transaction, in send order. */
+/*
+ * One datagram a collector gets in the transaction, in send order: a template message, a data
+ * message, or one slice of a data message too big for the collector's path (slices of
+ * journal_collector.slice_size octets, numbered from 0).
+ */
 struct journal_dgram {
 	__u16 msg;		/* index in export_journal.msg, or FLOWMETA_JOURNAL_TEMPLATES */
-	__u16 stream;		/* 0: the Observation Domain's stream; 1: domain 0 (exporter stats) */
-	__u32 records;		/* data records it carries */
+	__u16 slice;		/* 0 for a whole message */
+	__u16 records;		/* data records it carries */
+	__u16 len;		/* its octets */
 };
 _Static_assert(sizeof(struct journal_dgram) == 8, "journal_dgram layout is shared");
 
@@ -346,8 +353,9 @@ struct journal_collector {
 	__u32 observation_domain_id;
 	__u32 trace_slot;	/* its socket's index in send_trace */
 	__u64 trace_before;	/* send_trace[trace_slot] before the transaction's first datagram */
-	__u32 seq[2];		/* next sequence number of each stream, before the transaction */
+	__u32 seq;		/* next sequence number, before the transaction (after, when idle) */
 	__u32 n_dgrams;
+	__u32 slice_size;	/* the collector's message size when its datagrams were planned */
 	__u32 pad2;
 	struct journal_counters cnt;	/* before the transaction */
 	struct journal_dgram dgram[FLOWMETA_JOURNAL_DGRAMS];

@@ -1,65 +1,65 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * The maps the exporter reads, created empty with bpf_map_create (no BPF program, nothing pinned)
- * for the exporter tests (tests/unit/exporter_test.c) and the export benchmark
- * (bench/export_bench.c), which fill them by hand: the flow table, the stats counters and the
- * export state, with the production key and value types. Every other map of struct flowmeta_maps
- * is absent (-1), as the exporter allows.
+ * The kernel objects the exporter works on, for the exporter tests (tests/unit/exporter_test.c)
+ * and the export benchmark (bench/export_bench.c), which fill the flow table by hand: the
+ * production skeleton loaded (no interface, nothing attached, nothing pinned) with a flow table of
+ * the size asked, so the maps, the export journal and the apply program are the real ones. One
+ * fixture at a time.
  */
 #ifndef FLOWMETA_TESTS_MAPS_FIXTURE_H
 #define FLOWMETA_TESTS_MAPS_FIXTURE_H
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdint.h>
 #include <unistd.h>
 
 #include "flowmeta.h"
+#include "flowmeta.skel.h"
 #include "loader.h"
 
-/* Close what maps_fixture_open() created; every map is absent (-1) afterwards. */
+static struct flowmeta *maps_fixture_skel;
+
+/* Close what maps_fixture_open() loaded; every map is absent (-1) afterwards. */
 static inline void maps_fixture_close(struct flowmeta_maps *m)
 {
-	int *fds[] = { &m->flows, &m->stats, &m->export_state };
-
-	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
-		if (*fds[i] >= 0)
-			close(*fds[i]);
-		*fds[i] = -1;
-	}
-}
-
-/* One map into *fd: 0, or a negative errno with *fd -1. */
-static inline int maps_fixture_create(int *fd, enum bpf_map_type type, const char *name,
-				      __u32 key_size, __u32 value_size, __u32 max_entries)
-{
-	*fd = bpf_map_create(type, name, key_size, value_size, max_entries, NULL);
-	if (*fd >= 0)
-		return 0;
-	*fd = -1;
-	return -errno;
+	flowmeta__destroy(maps_fixture_skel);
+	maps_fixture_skel = NULL;
+	*m = FLOWMETA_MAPS_NONE;
 }
 
 /*
- * The flow table (per-CPU hash) and export state (hash) of max_entries flows, and the stats
- * counters (per-CPU array of one). Returns 0, or a negative errno with nothing left open.
+ * The skeleton with a flow table and export state of max_entries flows; m gets the fds the
+ * exporter uses. Returns 0, or a negative errno with nothing left loaded.
  */
 static inline int maps_fixture_open(struct flowmeta_maps *m, uint32_t max_entries)
 {
+	struct flowmeta *s = flowmeta__open();
 	int err;
 
 	*m = FLOWMETA_MAPS_NONE;
-	err = maps_fixture_create(&m->flows, BPF_MAP_TYPE_PERCPU_HASH, "flows",
-				  sizeof(struct flow_key), sizeof(struct flow_value),
-				  max_entries) ?:
-	      maps_fixture_create(&m->stats, BPF_MAP_TYPE_PERCPU_ARRAY, "stats", sizeof(__u32),
-				  sizeof(struct flowmeta_stats), 1) ?:
-	      maps_fixture_create(&m->export_state, BPF_MAP_TYPE_HASH, "export_state",
-				  sizeof(struct flow_key), sizeof(struct flow_export_state),
-				  max_entries);
-	if (err)
-		maps_fixture_close(m);
-	return err;
+	if (!s)
+		return -errno;
+	bpf_map__set_max_entries(s->maps.flows, max_entries);
+	bpf_map__set_max_entries(s->maps.export_state, max_entries);
+	err = flowmeta__load(s);
+	if (err) {
+		flowmeta__destroy(s);
+		return err;
+	}
+	maps_fixture_skel = s;
+	m->flows = bpf_map__fd(s->maps.flows);
+	m->stats = bpf_map__fd(s->maps.stats);
+	m->export_state = bpf_map__fd(s->maps.export_state);
+	m->journal = bpf_map__fd(s->maps.journal);
+	m->journal_intents = bpf_map__fd(s->maps.journal_intents);
+	m->journal_chunks = bpf_map__fd(s->maps.journal_chunks);
+	m->send_trace = bpf_map__fd(s->maps.send_trace);
+	m->trace_socks = bpf_map__fd(s->maps.trace_socks);
+	m->prog_export_apply = bpf_program__fd(s->progs.flowmeta_export_apply);
+	m->prog_send_trace = bpf_program__fd(s->progs.flowmeta_send_trace);
+	return 0;
 }
 
 #endif /* FLOWMETA_TESTS_MAPS_FIXTURE_H */

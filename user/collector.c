@@ -60,6 +60,13 @@
  *   is not down; the next messages fit.
  * - A path too small even for IPFIX_MIN_MESSAGE (an IPv4 MTU under 540) lets the kernel
  *   fragment, with a warning: there is no smaller message to send.
+ *
+ * Plans (collector_set_transmit). What a collector gets from a batch is planned before anything
+ * is sent — templates where needed, each message whole or in slices of its path — and then sent
+ * exactly so, nothing after a datagram that did not leave: what left is a prefix of the plan,
+ * which is what the export journal's send trace can count (journal.h). So while a plan is sent
+ * (as_planned) nothing is cut or rebuilt on the way: a path that shrinks in between fails that
+ * datagram (not sent, counted), and the next batch is planned for the new path.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -72,7 +79,9 @@
 #include <linux/errqueue.h>	/* after <time.h>: it uses struct timespec */
 
 #include "collector.h"
+#include "journal.h"
 #include "log.h"
+#include "sendtrace.h"
 
 _Static_assert(CONFIG_MIN_MESSAGE_SIZE >= IPFIX_MIN_MESSAGE,
 	       "every step of the template message must fit the smallest MaxMessageSize");
@@ -103,8 +112,11 @@ int collector_set_init(struct collector_set *set)
 
 static void collector_close(struct collector *c)
 {
-	if (c->fd >= 0)
+	if (c->fd >= 0) {
+		if (c->trace)
+			sendtrace_forget(c->trace, c->fd);
 		close(c->fd);
+	}
 	free(c->ring);
 	free(c);
 }
@@ -193,6 +205,32 @@ static void collector_read_path(struct collector *c)
 	c->max_message = max;
 }
 
+/*
+ * The source port a resumed stream had: bound again, so a collector that keys exporters by address
+ * and port sees the same exporter. Taken by someone else meanwhile: any port, and said so.
+ */
+static void bind_resumed_port(struct collector *c, int fd)
+{
+	struct sockaddr_storage local = { .ss_family = c->addr.addr.ss_family };
+	socklen_t len;
+	int one = 1;
+
+	if (!c->resume_port)
+		return;
+	if (local.ss_family == AF_INET) {
+		((struct sockaddr_in *)&local)->sin_port = htons(c->resume_port);
+		len = sizeof(struct sockaddr_in);
+	} else {
+		((struct sockaddr_in6 *)&local)->sin6_port = htons(c->resume_port);
+		len = sizeof(struct sockaddr_in6);
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&local, len) < 0)
+		log_warnx("collector %s: source port %u of the earlier stream: %s; using another",
+			  c->addr.spec, c->resume_port, strerror(errno));
+	c->resume_port = 0;
+}
+
 /* Open and connect the socket: a connected UDP socket gets the ICMP errors of its datagrams. */
 static int collector_connect(struct collector *c)
 {
@@ -204,6 +242,7 @@ static int collector_connect(struct collector *c)
 		return -errno;
 	/* Best effort: a bigger buffer only absorbs bursts; the kernel caps it at wmem_max. */
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	bind_resumed_port(c, fd);
 	err = watch_errors(fd, sa->sa_family);
 	if (!err && connect(fd, sa, c->addr.addr_len) < 0)
 		err = -errno;
@@ -220,10 +259,63 @@ static int collector_connect(struct collector *c)
 		return err;
 	}
 	collector_read_path(c);
+	if (c->trace && sendtrace_watch(c->trace, fd, c->trace_slot))
+		log_warnx("collector %s: its datagrams are not traced", c->addr.spec);
 	return 0;
 }
 
-static struct collector *collector_new(const struct collector_addr *addr, size_t limit)
+/* The address, port and family of a collector as a journal entry names them. */
+static bool same_endpoint(const struct collector_addr *a, const struct journal_collector *e)
+{
+	const struct sockaddr_storage *ss = &a->addr;
+
+	if (ss->ss_family != e->family)
+		return false;
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *v4 = (const struct sockaddr_in *)ss;
+
+		return ntohs(v4->sin_port) == e->port && !memcmp(&v4->sin_addr, e->addr, 4);
+	}
+	const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)ss;
+
+	return ntohs(v6->sin6_port) == e->port && !memcmp(&v6->sin6_addr, e->addr, 16);
+}
+
+struct collector *collector_set_find(const struct collector_set *set,
+				     const struct journal_collector *e)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (e->observation_domain_id == set->id.observation_domain_id &&
+		    same_endpoint(&set->c[i]->addr, e))
+			return set->c[i];
+	return NULL;
+}
+
+/* The lowest send_trace slot no collector of the set (or being created) uses. */
+static uint32_t free_trace_slot(const struct collector_set *set, struct collector *const *next,
+				size_t n_next)
+{
+	uint64_t used = 0;
+
+	for (size_t i = 0; i < set->n; i++)
+		used |= 1ULL << set->c[i]->trace_slot;
+	for (size_t i = 0; i < n_next; i++)
+		if (next[i])
+			used |= 1ULL << next[i]->trace_slot;
+	for (uint32_t slot = 0; slot < FLOWMETA_TRACE_SLOTS; slot++)
+		if (!(used >> slot & 1))
+			return slot;
+	return 0;	/* not reached: more slots than collectors */
+}
+_Static_assert(FLOWMETA_TRACE_SLOTS == 64 && CONFIG_MAX_COLLECTORS <= 32,
+	       "a slot bitmap of 64 bits serves every collector of a set and of a reload");
+
+/*
+ * A new collector; it continues the stream of the resume entry with its address and domain (its
+ * sequence number, counters and source port), if the set has one.
+ */
+static struct collector *collector_new(struct collector_set *set, const struct collector_addr *addr,
+				       uint32_t domain, uint32_t slot)
 {
 	struct collector *c = calloc(1, sizeof(*c));
 	int err;
@@ -237,8 +329,24 @@ static struct collector *collector_new(const struct collector_addr *addr, size_t
 	}
 	c->addr = *addr;
 	c->fd = -1;
-	c->limit = limit;
-	c->max_message = limit;
+	c->limit = set->limit;
+	c->max_message = set->limit;
+	c->trace = set->trace;
+	c->trace_slot = slot;
+	for (uint32_t i = 0; i < set->n_resume; i++) {
+		const struct journal_collector *e = &set->resume[i];
+
+		if (e->observation_domain_id != domain || !same_endpoint(addr, e))
+			continue;
+		c->sequence = e->seq;
+		_Static_assert(sizeof(e->cnt) == sizeof(c->cnt),
+			       "journal_counters mirror collector_counters");
+		memcpy(&c->cnt, &e->cnt, sizeof(c->cnt));
+		c->resume_port = e->local_port;
+		log_info("collector %s: continuing the stream at sequence number %u from source "
+			 "port %u", c->addr.spec, c->sequence, e->local_port);
+		break;
+	}
 	err = collector_connect(c);
 	if (err) {
 		/* Kept and retried at each send: a missing route may come back. */
@@ -269,7 +377,8 @@ int collector_set_apply(struct collector_set *set, const struct config *cfg,
 		}
 		if (next[i])
 			continue;
-		next[i] = collector_new(&cfg->collectors[i], set->limit);
+		next[i] = collector_new(set, &cfg->collectors[i], id->observation_domain_id,
+					free_trace_slot(set, next, i));
 		if (!next[i]) {
 			for (size_t k = 0; k < i; k++)
 				if (created[k])
@@ -289,8 +398,9 @@ int collector_set_apply(struct collector_set *set, const struct config *cfg,
 			log_info("collector %s: exporting IPFIX over UDP, messages of up to %zu octets "
 				 "(path MTU %d)", next[i]->addr.spec, next[i]->max_message,
 				 next[i]->path_mtu);
-		/* Sequence numbers count per Observation Domain: a new domain, a new stream. */
-		if (id->observation_domain_id != set->id.observation_domain_id)
+		/* Sequence numbers count per Observation Domain: a new domain, a new stream (a new
+		 * collector's sequence is already that of its domain: 0, or its resumed stream's). */
+		if (!created[i] && id->observation_domain_id != set->id.observation_domain_id)
 			next[i]->sequence = 0;
 		next[i]->need_templates = true;
 		next[i]->limit = set->limit;
@@ -541,7 +651,7 @@ static int collector_send_msg(struct collector_set *set, struct collector *c,
 			return collector_failed(c, payload, -err);
 	}
 	collector_drain(c, now_ns);
-	if (msg->len > c->max_message && payload && !set->slicing)
+	if (msg->len > c->max_message && payload && !set->slicing && !set->as_planned)
 		return collector_send_sliced(set, c, msg, payload, now_ns);
 	len = ipfix_msg_finish(msg, (uint32_t)time(NULL), c->sequence, set->id.observation_domain_id);
 	n = send(c->fd, msg->buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -552,6 +662,11 @@ static int collector_send_msg(struct collector_set *set, struct collector *c,
 		n = send(c->fd, msg->buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 	}
 	if (n < 0 && errno == EMSGSIZE && path_shrank(c, len)) {
+		/* A plan is sent as it is: the path shrank since it was made (collector.c). */
+		if (set->as_planned) {
+			collector_not_sent(c, payload);
+			return -EMSGSIZE;
+		}
 		if (!payload)
 			return SEND_SMALLER;
 		if (!set->slicing)
@@ -705,22 +820,28 @@ static int add_template_step(const struct collector_set *set, const struct colle
  * The templates and the options records, in as few messages as the collector's max_message
  * allows (all of it takes about 1000 octets; at 512 the flow templates, 484, go alone, then the
  * options templates and records, 465 with a short interface description, in one or two more).
- * A path found smaller on the way (SEND_SMALLER) has the message that did not fit built again,
- * smaller. The error queue is read first, so the statistics include every refusal known.
+ * A path found smaller on the way (SEND_SMALLER, outside a plan) has the message that did not fit
+ * built again, smaller. The error queue is read first, so the statistics include every refusal
+ * known. With plan, nothing is sent: each message is entered there instead (built again when the
+ * plan is sent: the same messages, the latest counts). After a message that did not leave, the
+ * rest are not tried (send_planned): they count not sent.
  */
-static int collector_send_templates(struct collector_set *set, struct collector *c, uint64_t now_ns)
+static int collector_send_templates(struct collector_set *set, struct collector *c, uint64_t now_ns,
+				    struct journal_collector *plan)
 {
 	enum template_step step = STEP_TEMPLATES, first = STEP_TEMPLATES;
 	struct ipfix_msg msg;
 	int err = 0;
 
-	collector_drain(c, now_ns);
-	c->templates_due_ns = now_ns + set->template_refresh_ns;
-	/* Cleared first: a failure or refusal from here on sets it again. */
-	c->need_templates = false;
+	if (!plan) {
+		collector_drain(c, now_ns);
+		c->templates_due_ns = now_ns + set->template_refresh_ns;
+		/* Cleared first: a failure or refusal from here on sets it again. */
+		c->need_templates = false;
+	}
 	ipfix_msg_begin(&msg, set->buf, c->max_message);
 	for (;;) {
-		int add = step < STEPS ? add_template_step(set, c, &msg, step) : -ENOSPC, sent;
+		int add = step < STEPS ? add_template_step(set, c, &msg, step) : -ENOSPC, sent = 0;
 
 		if (!add) {
 			step++;
@@ -729,10 +850,19 @@ static int collector_send_templates(struct collector_set *set, struct collector 
 		if (add != -ENOSPC || (ipfix_msg_empty(&msg) && step < STEPS)) {
 			log_warnx("collector %s: templates do not fit %zu-octet messages",
 				  c->addr.spec, c->max_message);
-			c->need_templates = true;
+			if (!plan)
+				c->need_templates = true;
 			return add;
 		}
-		sent = ipfix_msg_empty(&msg) ? 0 : collector_send_msg(set, c, &msg, NULL, now_ns);
+		if (ipfix_msg_empty(&msg))
+			;
+		else if (plan)
+			sent = journal_add_dgram(plan, FLOWMETA_JOURNAL_TEMPLATES, 0,
+						 msg.data_records, msg.len);
+		else if (err && set->as_planned)
+			collector_not_sent(c, NULL);
+		else
+			sent = collector_send_msg(set, c, &msg, NULL, now_ns);
 		if (sent == SEND_SMALLER)
 			step = first;		/* the same steps, in smaller messages */
 		else
@@ -750,40 +880,248 @@ static bool refresh_due(const struct collector *c, uint64_t now_ns)
 	return (c->need_templates && !c->down) || now_ns >= c->templates_due_ns;
 }
 
-void collector_set_send(struct collector_set *set, struct ipfix_msg *msg,
-			const struct msg_payload *payload, uint64_t now_ns)
+/* Whether collector c gets message i of a batch: all of them, unless it is owed some only. */
+static bool batch_for(const struct collector *c, uint32_t i)
 {
+	return !c->owed_only || (c->owed >> i & 1);
+}
+
+static bool batch_has_data(const struct collector *c, const struct collector_batch *b)
+{
+	for (uint32_t i = 0; i < b->n; i++)
+		if (batch_for(c, i))
+			return true;
+	return false;
+}
+
+/*
+ * Templates before this collector's data: a down collector gets them before every message, so the
+ * first one it takes has them; without data, only when the refresh is due.
+ */
+static bool templates_first(const struct collector *c, bool data, uint64_t now_ns)
+{
+	if (data)
+		return c->down || c->need_templates || now_ns >= c->templates_due_ns;
+	return refresh_due(c, now_ns);
+}
+
+/* Where a collector's stream stands, as the journal keeps it. */
+static void collector_state(const struct collector *c, uint32_t domain, struct journal_collector *e)
+{
+	const struct sockaddr_storage *ss = &c->addr.addr;
+
+	e->family = (uint8_t)ss->ss_family;
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+
+		memcpy(e->addr, &a->sin_addr, 4);
+		e->port = ntohs(a->sin_port);
+	} else {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+
+		memcpy(e->addr, &a->sin6_addr, 16);
+		e->port = ntohs(a->sin6_port);
+	}
+	if (c->fd >= 0 && c->local.ss_family == AF_INET) {
+		memcpy(e->local_addr, &((const struct sockaddr_in *)&c->local)->sin_addr, 4);
+		e->local_port = ntohs(((const struct sockaddr_in *)&c->local)->sin_port);
+	} else if (c->fd >= 0 && c->local.ss_family == AF_INET6) {
+		memcpy(e->local_addr, &((const struct sockaddr_in6 *)&c->local)->sin6_addr, 16);
+		e->local_port = ntohs(((const struct sockaddr_in6 *)&c->local)->sin6_port);
+	}
+	e->observation_domain_id = domain;
+	e->trace_slot = c->trace_slot;
+	e->seq = c->sequence;
+	memcpy(&e->cnt, &c->cnt, sizeof(e->cnt));
+}
+
+/* Data message m of a batch into e: whole, or in slices that fit e->slice_size. */
+static void plan_message(struct collector_set *set, const struct collector_batch *b, uint32_t m,
+			 struct journal_collector *e)
+{
+	const struct ipfix_msg *msg = &b->msgs[m];
+	struct ipfix_cursor cur = { 0 };
+	uint16_t k = 0;
+
+	if (msg->len <= e->slice_size) {
+		journal_add_dgram(e, (uint16_t)m, 0, msg->data_records, msg->len);
+		return;
+	}
+	for (;;) {
+		struct ipfix_flow_sums sums = { 0 };
+		struct ipfix_msg slice;
+
+		ipfix_msg_begin(&slice, set->slice_buf, e->slice_size);
+		if (ipfix_msg_slice(msg->buf, msg->len, &cur, &slice, &sums) <= 0)
+			break;
+		journal_add_dgram(e, (uint16_t)m, k++, slice.data_records, slice.len);
+	}
+}
+
+/*
+ * What this collector gets from a batch, in order, into e: the templates first where it needs
+ * them (before every message while it is down), then its messages. Its path is read first: the
+ * plan is made for the path as it is now.
+ */
+static void plan_datagrams(struct collector_set *set, struct collector *c,
+			   const struct collector_batch *b, struct journal_collector *e,
+			   uint64_t now_ns)
+{
+	bool data, tmpl;
+
+	collector_drain(c, now_ns);
+	collector_read_path(c);
+	data = batch_has_data(c, b);
+	tmpl = templates_first(c, data, now_ns);
+	e->n_dgrams = 0;
+	e->slice_size = (uint32_t)c->max_message;
+	if (tmpl && !data)
+		collector_send_templates(set, c, now_ns, e);
+	for (uint32_t m = 0; m < b->n; m++) {
+		if (!batch_for(c, m))
+			continue;
+		if (tmpl && (!e->n_dgrams || c->down))
+			collector_send_templates(set, c, now_ns, e);
+		plan_message(set, b, m, e);
+	}
+}
+
+/*
+ * Send exactly what was planned, in order, and nothing after the first datagram that did not
+ * leave (counted not sent with the rest): what left is then always a prefix of the plan, which is
+ * what the send trace counts (journal.h). A template message is the whole group of template
+ * datagrams planned together (built again now: the same messages, the latest counts); the slices
+ * of a message are cut again as planned.
+ */
+static void send_planned(struct collector_set *set, struct collector *c,
+			 const struct collector_batch *b, const struct journal_collector *e,
+			 uint64_t now_ns)
+{
+	bool failed = false, group_untried = false;
+	struct ipfix_cursor cur = { 0 };
+
+	set->as_planned = true;
+	for (uint32_t d = 0; d < e->n_dgrams; d++) {
+		const struct journal_dgram *g = &e->dgram[d];
+		struct ipfix_flow_sums sums = { 0 };
+		struct ipfix_msg slice, *msg;
+		struct msg_payload pl;
+
+		if (g->msg == FLOWMETA_JOURNAL_TEMPLATES) {
+			/* The first of a group sends (and accounts) it all, unless an earlier
+			 * datagram failed: then each of the group counts not sent. */
+			if (!(d && e->dgram[d - 1].msg == FLOWMETA_JOURNAL_TEMPLATES)) {
+				group_untried = failed;
+				if (!failed)
+					failed = collector_send_templates(set, c, now_ns, NULL) != 0;
+			}
+			if (group_untried)
+				collector_not_sent(c, NULL);
+			continue;
+		}
+		msg = &b->msgs[g->msg];
+		pl = b->payloads[g->msg];
+		if (msg->len > e->slice_size) {
+			if (!g->slice)
+				cur = (struct ipfix_cursor){ 0 };
+			ipfix_msg_begin(&slice, set->slice_buf, e->slice_size);
+			if (ipfix_msg_slice(msg->buf, msg->len, &cur, &slice, &sums) <= 0)
+				continue;	/* not reached: the plan cut the same slices */
+			msg = &slice;
+			pl = (struct msg_payload){ sums.flows, sums.packets, sums.octets };
+		}
+		/* No collector decodes data before its templates. */
+		if (failed)
+			collector_not_sent(c, &pl);
+		else
+			failed = collector_send_msg(set, c, msg, &pl, now_ns) != 0;
+	}
+	set->as_planned = false;
+}
+
+void collector_set_transmit(struct collector_set *set, const struct collector_batch *b,
+			    struct journal *jr, uint64_t now_ns, bool traced)
+{
+	for (uint32_t m = 0; m < b->n; m++)
+		ipfix_msg_finish(&b->msgs[m], 0, 0, 0);	/* sets closed: slices read them */
+	for (size_t i = 0; i < set->n; i++) {
+		struct collector *c = set->c[i];
+		struct journal_collector *e = jr ? journal_collector(jr, (uint32_t)i) : &set->plan[i];
+
+		collector_state(c, set->id.observation_domain_id, e);
+		e->trace_before = traced && jr ? journal_trace_count(jr, c->trace_slot) : 0;
+		plan_datagrams(set, c, b, e, now_ns);
+	}
+	if (jr) {
+		int err = journal_commit(jr, traced);
+
+		/* Sent all the same: the counts are right while this daemon lives. */
+		if (err)
+			log_warnx("export journal: committing transaction %llu: %s; a crash now "
+				  "could lose or repeat its records", (unsigned long long)jr->hdr.txn,
+				  strerror(-err));
+	}
 	for (size_t i = 0; i < set->n; i++) {
 		struct collector *c = set->c[i];
 
-		collector_drain(c, now_ns);
-		/* A down collector: before every message, so the first one it takes has them. */
-		if ((c->down || c->need_templates || now_ns >= c->templates_due_ns) &&
-		    collector_send_templates(set, c, now_ns)) {
-			collector_not_sent(c, payload);
-			continue;
-		}
-		collector_send_msg(set, c, msg, payload, now_ns);
+		send_planned(set, c, b, jr ? &jr->hdr.coll[i] : &set->plan[i], now_ns);
+		c->owed_only = false;
+		c->owed = 0;
 	}
+}
+
+void collector_set_record(const struct collector_set *set, struct journal *jr)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		struct journal_collector *e = journal_collector(jr, (uint32_t)i);
+
+		collector_state(set->c[i], set->id.observation_domain_id, e);
+		e->n_dgrams = 0;
+	}
+	jr->hdr.n_collectors = (uint32_t)set->n;
+}
+
+void collector_set_drain(struct collector_set *set, uint64_t now_ns)
+{
+	for (size_t i = 0; i < set->n; i++)
+		collector_drain(set->c[i], now_ns);
+}
+
+bool collector_set_refresh_due(const struct collector_set *set, uint64_t now_ns)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (refresh_due(set->c[i], now_ns))
+			return true;
+	return false;
+}
+
+void collector_set_force_refresh(struct collector_set *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		set->c[i]->templates_due_ns = 0;
+}
+
+void collector_set_send(struct collector_set *set, struct ipfix_msg *msg,
+			const struct msg_payload *payload, uint64_t now_ns)
+{
+	const struct collector_batch b = { .n = 1, .msgs = msg, .payloads = payload };
+
+	collector_set_transmit(set, &b, NULL, now_ns, false);
 }
 
 void collector_set_refresh(struct collector_set *set, uint64_t now_ns)
 {
-	for (size_t i = 0; i < set->n; i++) {
-		collector_drain(set->c[i], now_ns);
-		collector_read_path(set->c[i]);
-		if (refresh_due(set->c[i], now_ns))
-			collector_send_templates(set, set->c[i], now_ns);
-	}
+	const struct collector_batch none = { 0 };
+
+	collector_set_transmit(set, &none, NULL, now_ns, false);
 }
 
 void collector_set_send_statistics(struct collector_set *set, uint64_t now_ns)
 {
-	for (size_t i = 0; i < set->n; i++)
-		collector_send_templates(set, set->c[i], now_ns);
+	collector_set_force_refresh(set);
+	collector_set_refresh(set, now_ns);
 	/* The last counts published: with the refusals known by now (a local one's at once). */
-	for (size_t i = 0; i < set->n; i++)
-		collector_drain(set->c[i], now_ns);
+	collector_set_drain(set, now_ns);
 }
 
 uint64_t collector_set_next_refresh(const struct collector_set *set)

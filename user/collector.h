@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 
 #include "config.h"
+#include "flowmeta.h"
 #include "ipfix.h"
 
 /*
@@ -80,6 +81,12 @@ struct collector {
 	uint64_t probe_ns;		/* when the probe was sent */
 	uint64_t first_not_sent_ms;	/* epoch ms a flow record was first counted not sent; 0 */
 	uint64_t last_not_sent_ms;	/* ... last */
+	/* Recovering an interrupted transaction: only the messages it is owed (bit i: message i). */
+	bool owed_only;
+	uint64_t owed;
+	uint32_t trace_slot;		/* its socket's send_trace slot */
+	struct sendtrace *trace;	/* NULL: untraced */
+	uint16_t resume_port;		/* local port of the stream it continues; 0: any */
 };
 
 /*
@@ -124,8 +131,26 @@ struct collector_set {
 	uint8_t *buf;			/* template messages are built here */
 	uint8_t *slice_buf;		/* the slices of a message too big for a path */
 	bool slicing;			/* slice_buf in use */
+	bool as_planned;		/* sending a journal's plan: no message is cut or rebuilt */
 	struct collector_ignored ignored;	/* set by the exporter at each poll */
+	/* Where the streams of an earlier daemon stand: a collector created with the same address
+	 * and domain continues its sequence and counters from its entry, on the same source port. */
+	struct journal_collector resume[CONFIG_MAX_COLLECTORS];
+	uint32_t n_resume;
+	/* What each collector gets from a batch sent without a journal. */
+	struct journal_collector plan[CONFIG_MAX_COLLECTORS];
+	struct sendtrace *trace;	/* collector sockets are watched by it (NULL: untraced) */
 };
+
+/* Finished data messages to send to every collector, with what each carries. */
+struct collector_batch {
+	uint32_t n;
+	struct ipfix_msg *msgs;
+	const struct msg_payload *payloads;
+};
+
+struct journal;
+struct sendtrace;
 
 /* An empty set; -ENOMEM. */
 int collector_set_init(struct collector_set *set);
@@ -152,18 +177,38 @@ int collector_set_apply(struct collector_set *set, const struct config *cfg,
 size_t collector_set_message_size(const struct collector_set *set);
 
 /*
- * Send a finished-or-open data message to every collector, each with its own sequence number and
- * the current Export Time, preceded by the templates where a collector needs them (first message,
- * after a reload, while it is down, or TemplateRefresh elapsed). Each collector's error queue is
- * read before each message. now_ns is CLOCK_MONOTONIC.
+ * Send a batch to every collector: each gets the templates first where it needs them (first
+ * message, after a reload, while it is down: before every message, TemplateRefresh elapsed;
+ * without data only when the refresh is due), then the batch's messages (during a recovery only
+ * those it is owed), each stamped with its own sequence number and the current Export Time; a
+ * message larger than a collector's path goes in slices that fit. Each collector's error queue is
+ * read and its path MTU read again first. What each collector gets is planned first, then sent
+ * exactly as planned, nothing after a datagram that did not leave. With jr, every plan is entered
+ * in the transaction and jr is committed before the first datagram leaves (traced: send_trace
+ * counts them). now_ns is CLOCK_MONOTONIC.
  */
+void collector_set_transmit(struct collector_set *set, const struct collector_batch *b,
+			    struct journal *jr, uint64_t now_ns, bool traced);
+/* Every collector's stream as it stands now, into the transaction's entries (before finishing). */
+void collector_set_record(const struct collector_set *set, struct journal *jr);
+/* Read every collector's error queue: the refusals since the last look; probes that settled. */
+void collector_set_drain(struct collector_set *set, uint64_t now_ns);
+/* Whether some collector's templates are due (timer, or needed and not down). */
+bool collector_set_refresh_due(const struct collector_set *set, uint64_t now_ns);
+/* Make every collector's templates due now (the last word at a stop). */
+void collector_set_force_refresh(struct collector_set *set);
+/* The collector of a journal entry (same address, port and domain); NULL when none. */
+struct collector *collector_set_find(const struct collector_set *set,
+				     const struct journal_collector *e);
+
+/* One message to every collector, without a journal (collector_set_transmit of a batch of one). */
 void collector_set_send(struct collector_set *set, struct ipfix_msg *msg,
 			const struct msg_payload *payload, uint64_t now_ns);
 
 /*
  * Read every collector's error queue (the refusals since the last look; a down collector whose
  * probe settled is back), then send the templates to every collector that needs them and is not
- * down, or whose TemplateRefresh has elapsed. Call it at every poll and tick.
+ * down, or whose TemplateRefresh has elapsed. Without a journal.
  */
 void collector_set_refresh(struct collector_set *set, uint64_t now_ns);
 

@@ -18,23 +18,30 @@
  * - Table full: when the map holds >= 90% of max_entries after the poll, the least recently seen
  *   flows end with flowEndReason 5 until it holds under 80%. The gap between the watermarks keeps
  *   the eviction from running at every poll, and keeps room for the new flows of one poll interval.
- * A flow ends with bpf_map_lookup_and_delete_elem, which reads and deletes atomically: a packet
- * that arrives after it creates a new entry and is counted there. The final record carries the
- * final counts minus what interim records already exported.
+ * A flow ends in two steps: its end record is built from what a read of the map found, and the
+ * flow is deleted only after the record has been sent, by the kernel program that applies the
+ * transaction (user/journal.c), and only if no packet arrived in between; a flow that grew goes
+ * on, and its new packets are exported later. The final record carries the final counts minus
+ * what interim records already exported.
  *
- * Zero-delta rule: a record whose flow has no packet since its previous record is not sent, neither
- * interim nor final. It would carry no traffic, and collectors count every record as a flow.
+ * Zero-delta rule: an interim record whose flow has no packet since its previous record is not
+ * sent: it would carry no traffic, and collectors count every record as a flow. An end record is
+ * sent whenever the flow had a record before, even with zero counts (SPEC §5: a collector must
+ * never be left holding a flow whose last record says it is still active).
  *
  * Direction filter, Enabled false and no collector: no record is encoded, but flows still end
  * (idle, TCP end, table full) and are deleted, so the kernel table does not fill. Drop records
  * ignore the Direction filter.
  *
- * Restart exactness: the sums exported by interim records live in the flowtable and in the pinned
- * export_state map. The map is written after the message carrying the records is sent (one batch
- * update per message) and entries are deleted when their flow ends. A state is trusted only if its
- * last export is not before the flow's first packet and its sums do not exceed the flow's:
- * otherwise it belongs to an earlier flow with the same key (a daemon killed between ending a flow
- * and deleting its state) and is dropped.
+ * Crash safety: every record and every map change it stands for go through one journal
+ * transaction (user/journal.h): the messages and intents are written to the pinned journal before
+ * the first datagram leaves, the intents are applied in the kernel after the datagrams left, and
+ * a restarted daemon finishes an interrupted transaction before anything else: it sends each
+ * collector what the send trace says it did not get, and applies the intents again. The sums
+ * exported by interim records live in the flowtable and in the pinned export_state map, which
+ * only the apply program writes. A state is trusted only if its last export is not before the
+ * flow's first packet and its sums do not exceed the flow's: otherwise it belongs to an earlier
+ * flow with the same key and is forgotten.
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -48,7 +55,9 @@
 #include "flowtable.h"
 #include "flowvalue.h"
 #include "ifinfo.h"
+#include "journal.h"
 #include "log.h"
+#include "sendtrace.h"
 #include "sizing.h"
 
 #define EXPORTER_DUE_MAX	4096	/* scheduled flows per kind; the poll catches the rest */
@@ -84,12 +93,12 @@ struct exporter {
 	struct flowtable table;
 	uint32_t gen;
 
-	/* export_state writes waiting for the message that carries their records to be sent */
-	struct flow_key *upd_keys;
-	struct flow_export_state *upd_vals;
-	size_t upd_n, upd_cap;
-	struct flow_key *del_keys;
-	size_t del_n, del_cap;
+	/* The open transaction: the journal holds its closed messages and their intents; the
+	 * intents of the records in the message being built wait here until it is closed. */
+	struct journal jr;
+	struct sendtrace trace;
+	struct export_intent *open_intents;
+	size_t open_n, open_cap;
 
 	struct collector_set collectors;
 	uint8_t *msgbuf;		/* IPFIX_MAX_MESSAGE: messages follow the collectors' paths */
@@ -101,7 +110,7 @@ struct exporter {
 	struct exporter_stats stats;
 };
 
-/* ---- export_state writes --------------------------------------------------------------------- */
+/* ---- transactions ---------------------------------------------------------------------------- */
 
 static int grow_array(void **arr, size_t *cap, size_t elem, size_t need)
 {
@@ -120,85 +129,164 @@ static int grow_array(void **arr, size_t *cap, size_t elem, size_t need)
 	return 0;
 }
 
-static void state_queue_update(struct exporter *exp, const struct flow_key *key,
-			       const struct flow_export_state *val)
-{
-	size_t keys_cap = exp->upd_cap;
-
-	if (exp->state_fd < 0)
-		return;
-	/* Two arrays (the batch update takes keys and values apart) grown to the same capacity. */
-	if (grow_array((void **)&exp->upd_keys, &keys_cap, sizeof(*key), exp->upd_n + 1) ||
-	    grow_array((void **)&exp->upd_vals, &exp->upd_cap, sizeof(*val), keys_cap)) {
-		exp->stats.map_errors++;
-		return;
-	}
-	exp->upd_keys[exp->upd_n] = *key;
-	exp->upd_vals[exp->upd_n++] = *val;
-}
-
-static void state_queue_delete(struct exporter *exp, const struct flow_key *key)
-{
-	if (exp->state_fd < 0)
-		return;
-	if (grow_array((void **)&exp->del_keys, &exp->del_cap, sizeof(*key), exp->del_n + 1)) {
-		exp->stats.map_errors++;
-		return;
-	}
-	exp->del_keys[exp->del_n++] = *key;
-}
-
-static void state_write(struct exporter *exp)
-{
-	if (exp->upd_n) {
-		__u32 count = (__u32)exp->upd_n;
-
-		int err = bpf_map_update_batch(exp->state_fd, exp->upd_keys, exp->upd_vals, &count,
-					       NULL);
-
-		if (err) {
-			exp->stats.map_errors++;
-			log_warn("export_state: writing %zu entries", exp->upd_n);
-		}
-		exp->upd_n = 0;
-	}
-	/* Updates first: a flow with an interim record and its end in one message ends deleted. A
-	 * delete batch stops at a missing key: skip it and go on. */
-	for (size_t i = 0; i < exp->del_n;) {
-		__u32 count = (__u32)(exp->del_n - i);
-		int err = bpf_map_delete_batch(exp->state_fd, exp->del_keys + i, &count, NULL);
-
-		i += count;
-		if (!err)
-			break;
-		if (err != -ENOENT) {
-			exp->stats.map_errors++;
-			log_warn("export_state: deleting %zu entries", exp->del_n - i);
-			break;
-		}
-		i++;
-	}
-	exp->del_n = 0;
-}
-
-/* ---- messages -------------------------------------------------------------------------------- */
-
 static void msg_reset(struct exporter *exp)
 {
 	ipfix_msg_begin(&exp->msg, exp->msgbuf, collector_set_message_size(&exp->collectors));
 	exp->payload = (struct msg_payload){ 0 };
+	exp->open_n = 0;
 }
 
-/* Send the message being built (if any) to every collector, then record what it exported. */
-static void exporter_flush(struct exporter *exp)
+static void exporter_commit(struct exporter *exp);
+
+/* A map change that goes with no record of the open message: straight into the transaction. */
+static void txn_intent(struct exporter *exp, const struct flow_key *key,
+		       const struct flow_export_state *state, enum export_intent_kind kind)
 {
-	if (!ipfix_msg_empty(&exp->msg)) {
-		collector_set_send(&exp->collectors, &exp->msg, &exp->payload, exp->now.mono_ns);
-		msg_reset(exp);
+	if (journal_add_intent(&exp->jr, key, state, kind) == -ENOSPC) {
+		exporter_commit(exp);
+		journal_add_intent(&exp->jr, key, state, kind);
 	}
-	if (exp->state_fd >= 0)
-		state_write(exp);
 }
+
+/* The map change of a record in the open message: it joins the transaction with the message. */
+static void open_intent(struct exporter *exp, const struct flow_key *key,
+			const struct flow_export_state *state, enum export_intent_kind kind)
+{
+	if (grow_array((void **)&exp->open_intents, &exp->open_cap, sizeof(*exp->open_intents),
+		       exp->open_n + 1)) {
+		exp->stats.map_errors++;
+		return;
+	}
+	exp->open_intents[exp->open_n++] = (struct export_intent){ .key = *key, .state = *state,
+								   .kind = kind };
+}
+
+/*
+ * Move the open message and its intents into the transaction (committing the transaction first
+ * when they do not fit), and start a new message.
+ */
+static void close_msg(struct exporter *exp)
+{
+	size_t len;
+	int idx;
+
+	if (ipfix_msg_empty(&exp->msg))
+		return;
+	len = ipfix_msg_finish(&exp->msg, 0, 0, 0);
+	if (!journal_has_room(&exp->jr, len, (uint32_t)exp->open_n)) {
+		struct ipfix_msg keep = exp->msg;
+
+		/* The commit must not take the open message: it is not in the journal yet. */
+		exp->msg.len = IPFIX_HEADER_LEN;
+		exporter_commit(exp);
+		exp->msg = keep;
+	}
+	idx = journal_add_msg(&exp->jr, exp->msgbuf, len, exp->msg.data_records,
+			      exp->payload.flows, exp->payload.packets, exp->payload.octets);
+	if (idx < 0) {
+		exp->stats.encode_errors++;
+		log_warnx("export journal: a %zu-octet message does not fit: %s", len,
+			  strerror(-idx));
+	} else {
+		for (size_t i = 0; i < exp->open_n; i++)
+			journal_add_intent(&exp->jr, &exp->open_intents[i].key,
+					   &exp->open_intents[i].state, exp->open_intents[i].kind);
+	}
+	msg_reset(exp);
+}
+
+/* What the kernel did with the transaction's intents: the flowtable follows. */
+static void txn_results(struct exporter *exp)
+{
+	const struct journal *jr = &exp->jr;
+
+	for (uint32_t i = 0; i < jr->hdr.n_intents; i++) {
+		const struct export_intent *in = &jr->intents[i];
+		struct flow_state *st;
+
+		if (in->kind != INTENT_END)
+			continue;
+		st = flowtable_find(&exp->table, &in->key);
+		if (!st)
+			continue;
+		if (in->result != INTENT_GREW) {
+			flowtable_remove(&exp->table, st);
+			continue;
+		}
+		/* Packets arrived since its end record: it goes on from what that exported. */
+		exp->stats.ends_grown++;
+		st->ending = 0;
+		st->packets = in->state.packets;
+		st->octets = in->state.octets;
+		st->last_export_ns = in->state.last_export_ns;
+	}
+}
+
+/* The transaction's messages, as they are in the journal, to every collector. */
+static void transmit(struct exporter *exp)
+{
+	struct ipfix_msg msgs[FLOWMETA_JOURNAL_MSGS];
+	struct msg_payload payloads[FLOWMETA_JOURNAL_MSGS];
+	struct journal *jr = &exp->jr;
+	struct collector_batch b = { .n = jr->hdr.n_msgs, .msgs = msgs, .payloads = payloads };
+
+	for (uint32_t i = 0; i < b.n; i++) {
+		const struct journal_msg *m = &jr->hdr.msg[i];
+
+		msgs[i] = (struct ipfix_msg){ .buf = (uint8_t *)journal_msg_bytes(jr, i),
+					      .cap = m->len, .len = m->len,
+					      .data_records = m->records };
+		payloads[i] = (struct msg_payload){ m->flows, m->packets, m->octets };
+	}
+	collector_set_transmit(&exp->collectors, &b, jr, exp->now.mono_ns,
+			       sendtrace_active(&exp->trace));
+}
+
+/*
+ * The transaction: its messages to every collector (the journal committed before the first
+ * datagram leaves), its intents applied in the kernel, the journal marked complete.
+ */
+static void exporter_commit(struct exporter *exp)
+{
+	int err;
+
+	close_msg(exp);
+	if (journal_empty(&exp->jr))
+		return;
+	transmit(exp);
+	err = journal_apply(&exp->jr);
+	if (err) {
+		exp->stats.map_errors++;
+		log_warnx("export journal: applying transaction %llu: %s",
+			  (unsigned long long)exp->jr.hdr.txn, strerror(-err));
+	}
+	txn_results(exp);
+	collector_set_record(&exp->collectors, &exp->jr);
+	err = journal_finish(&exp->jr);
+	if (err) {
+		exp->stats.map_errors++;
+		log_warnx("export journal: finishing transaction %llu: %s",
+			  (unsigned long long)exp->jr.hdr.txn, strerror(-err));
+	}
+	journal_begin(&exp->jr);
+}
+
+/* Templates due somewhere (timer, reload, a collector back): a transaction of their own. */
+static void exporter_refresh(struct exporter *exp)
+{
+	exporter_commit(exp);
+	/* The refusals known before anything is published or decided (a down collector back). */
+	collector_set_drain(&exp->collectors, exp->now.mono_ns);
+	if (!collector_set_refresh_due(&exp->collectors, exp->now.mono_ns))
+		return;
+	transmit(exp);
+	collector_set_record(&exp->collectors, &exp->jr);
+	if (journal_finish(&exp->jr))
+		exp->stats.map_errors++;
+	journal_begin(&exp->jr);
+}
+
+/* ---- messages -------------------------------------------------------------------------------- */
 
 static uint8_t forwarding_status(uint8_t verdict)
 {
@@ -212,7 +300,8 @@ static uint8_t forwarding_status(uint8_t verdict)
 	}
 }
 
-static void emit_record(struct exporter *exp, const struct flow_key *key,
+/* A record into the open message; false when the encoder refused it (counted, logged once). */
+static bool emit_record(struct exporter *exp, const struct flow_key *key,
 			const struct flow_value *v, uint64_t packets, uint64_t octets,
 			uint8_t reason)
 {
@@ -238,7 +327,7 @@ static void emit_record(struct exporter *exp, const struct flow_key *key,
 	memcpy(f.dst_addr, key->dst_addr, sizeof(f.dst_addr));
 	err = ipfix_msg_add_flow(&exp->msg, &f);
 	if (err == -ENOSPC) {
-		exporter_flush(exp);
+		close_msg(exp);
 		err = ipfix_msg_add_flow(&exp->msg, &f);
 	}
 	if (err) {
@@ -250,7 +339,7 @@ static void emit_record(struct exporter *exp, const struct flow_key *key,
 			log_warnx("record %s: not encoded: %s (further ones only counted)",
 				  flow_key_format(key, text, sizeof(text)), strerror(-err));
 		}
-		return;
+		return false;
 	}
 	exp->payload.flows++;
 	exp->payload.packets += packets;
@@ -263,6 +352,7 @@ static void emit_record(struct exporter *exp, const struct flow_key *key,
 			  flow_key_format(key, text, sizeof(text)), flow_verdict_name(key->verdict),
 			  packets, octets, reason);
 	}
+	return true;
 }
 
 /* ---- per-flow decisions ---------------------------------------------------------------------- */
@@ -283,18 +373,31 @@ static bool exportable(const struct exporter *exp, const struct flow_key *key)
 	}
 }
 
+/* The map's time is not before the flow's last packet (the poll time can be, for a flow the batch
+ * read found after the poll started): a restarted daemon checks it against first_seen. */
+static struct flow_export_state state_now(const struct exporter *exp, const struct flow_value *v)
+{
+	return (struct flow_export_state){
+		.packets = v->packets,
+		.octets = v->octets,
+		.last_export_ns = v->last_seen_ns > exp->now.mono_ns ? v->last_seen_ns
+								   : exp->now.mono_ns,
+	};
+}
+
 /* The export state of a flow, or NULL when it has exported nothing (or the state was stale). */
 static struct flow_state *exported_state(struct exporter *exp, const struct flow_key *key,
 					 const struct flow_value *v)
 {
 	struct flow_state *st = flowtable_find(&exp->table, key);
+	const struct flow_export_state none = { 0 };
 
 	if (!st || !st->loaded)
 		return st;
 	if (st->last_export_ns < v->first_seen_ns || st->packets > v->packets ||
 	    st->octets > v->octets) {
 		exp->stats.stale_states++;
-		state_queue_delete(exp, key);
+		txn_intent(exp, key, &none, INTENT_FORGET);
 		flowtable_remove(&exp->table, st);
 		return NULL;
 	}
@@ -302,37 +405,44 @@ static struct flow_state *exported_state(struct exporter *exp, const struct flow
 	return st;
 }
 
-static void end_flow(struct exporter *exp, const struct flow_key *key, uint8_t reason)
+/*
+ * End a flow whose folded value a read just gave: its end record (with what is new since its last
+ * record; zero counts too when it had one, so its last record says how it ended), and the intent
+ * that deletes it once the record has left. A flow whose end is already in the open transaction
+ * (a duplicate hint) is left alone.
+ */
+static void end_flow(struct exporter *exp, const struct flow_key *key, const struct flow_value *v,
+		     uint8_t reason)
 {
-	struct flow_value v;
-	struct flow_state *st;
+	struct flow_export_state done = state_now(exp, v);
+	struct flow_state *st = exported_state(exp, key, v);
 	uint64_t packets, octets;
-	int err;
+	bool had_record = st && (st->packets || st->last_export_ns);
 
-	err = bpf_map_lookup_and_delete_elem(exp->flows_fd, key, exp->one);
-	if (err) {
-		/* Gone already (a duplicate hint): nothing left to export. */
-		if (err != -ENOENT) {
-			exp->stats.map_errors++;
-			log_warn("flows: lookup and delete");
-		}
+	if (st && st->ending)
+		return;
+	packets = v->packets - (st ? st->packets : 0);
+	octets = v->octets - (st ? st->octets : 0);
+	exp->stats.ended[reason]++;
+	if (!exportable(exp, key)) {
+		exp->stats.filtered++;
+		txn_intent(exp, key, &done, INTENT_END);
+	} else if (!packets && !had_record) {
+		exp->stats.zero_delta++;
+		txn_intent(exp, key, &done, INTENT_END);
+	} else if (emit_record(exp, key, v, packets, octets, reason)) {
+		open_intent(exp, key, &done, INTENT_END);
+	} else {
+		txn_intent(exp, key, &done, INTENT_END);
+	}
+	/* Found again: a commit on the way (a full message or journal) may have moved it. */
+	st = flowtable_insert(&exp->table, key);
+	if (!st) {
+		exp->stats.map_errors++;
 		return;
 	}
-	flow_value_fold(exp->one, exp->ncpus, &v);
-	st = exported_state(exp, key, &v);
-	packets = v.packets - (st ? st->packets : 0);
-	octets = v.octets - (st ? st->octets : 0);
-	exp->stats.ended[reason]++;
-	if (!exportable(exp, key))
-		exp->stats.filtered++;
-	else if (!packets)
-		exp->stats.zero_delta++;
-	else
-		emit_record(exp, key, &v, packets, octets, reason);
-	if (st) {
-		flowtable_remove(&exp->table, st);
-		state_queue_delete(exp, key);
-	}
+	st->ending = 1;
+	st->seen = exp->gen;
 }
 
 static void interim_record(struct exporter *exp, const struct flow_key *key,
@@ -340,8 +450,10 @@ static void interim_record(struct exporter *exp, const struct flow_key *key,
 {
 	uint64_t packets = v->packets - (st ? st->packets : 0);
 	uint64_t octets = v->octets - (st ? st->octets : 0);
-	struct flow_export_state saved;
+	struct flow_export_state saved = state_now(exp, v);
 
+	if (st && st->ending)
+		return;
 	if (!exportable(exp, key)) {
 		exp->stats.filtered++;
 		return;
@@ -350,9 +462,11 @@ static void interim_record(struct exporter *exp, const struct flow_key *key,
 		exp->stats.zero_delta++;
 		return;
 	}
-	emit_record(exp, key, v, packets, octets, IPFIX_END_ACTIVE);
-	if (!st)
-		st = flowtable_insert(&exp->table, key);
+	if (!emit_record(exp, key, v, packets, octets, IPFIX_END_ACTIVE))
+		return;
+	open_intent(exp, key, &saved, INTENT_EXPORTED);
+	/* Found again: a commit on the way (a full message or journal) may have moved it. */
+	st = flowtable_insert(&exp->table, key);
 	if (!st) {
 		exp->stats.map_errors++;
 		return;
@@ -361,16 +475,6 @@ static void interim_record(struct exporter *exp, const struct flow_key *key,
 	st->octets = v->octets;
 	st->last_export_ns = exp->now.mono_ns;
 	st->seen = exp->gen;
-	/* The map's time is not before the flow's last packet (the poll time can be, for a flow
-	 * the batch read found after the poll started): a restarted daemon checks it against
-	 * first_seen. */
-	saved = (struct flow_export_state){
-		.packets = v->packets,
-		.octets = v->octets,
-		.last_export_ns = v->last_seen_ns > exp->now.mono_ns ? v->last_seen_ns
-								   : exp->now.mono_ns,
-	};
-	state_queue_update(exp, key, &saved);
 }
 
 static void due_push(struct exporter *exp, struct due_list *l, const struct flow_key *key,
@@ -403,7 +507,7 @@ static void poll_flow(struct exporter *exp, const struct flow_key *key,
 		st->seen = exp->gen;
 	if (v.end_flags & (FLOW_END_FIN | FLOW_END_RST)) {
 		if (since(now, v.last_seen_ns) >= EXPORTER_TCP_END_GRACE_NS) {
-			end_flow(exp, key, IPFIX_END_DETECTED);
+			end_flow(exp, key, &v, IPFIX_END_DETECTED);
 			(*live)--;
 		} else {
 			due_push(exp, &exp->tcp_end, key,
@@ -412,7 +516,7 @@ static void poll_flow(struct exporter *exp, const struct flow_key *key,
 		return;
 	}
 	if (since(now, v.last_seen_ns) >= exp->idle_ns) {
-		end_flow(exp, key, IPFIX_END_IDLE);
+		end_flow(exp, key, &v, IPFIX_END_IDLE);
 		(*live)--;
 		return;
 	}
@@ -447,10 +551,11 @@ static int grow_chunk(struct exporter *exp, uint32_t chunk)
 }
 
 /*
- * Call fn for every flow in the map, read (or read and deleted) in batches. The hash map's batch
- * cursor is a bucket index: deleting entries already returned does not disturb it.
+ * Call fn for every flow in the map, read in batches. The hash map's batch cursor is a bucket
+ * index: entries deleted meanwhile (a transaction applied in the middle of the scan) do not
+ * disturb it.
  */
-static int scan_flows(struct exporter *exp, bool delete, flow_fn fn, void *ctx)
+static int scan_flows(struct exporter *exp, flow_fn fn, void *ctx)
 {
 	__u32 in = 0, out = 0;
 	bool first = true;
@@ -459,14 +564,8 @@ static int scan_flows(struct exporter *exp, bool delete, flow_fn fn, void *ctx)
 		__u32 count = exp->chunk;
 		int err;
 
-		void *cursor = first ? NULL : &in;
-
-		if (delete)
-			err = bpf_map_lookup_and_delete_batch(exp->flows_fd, cursor, &out,
-							      exp->keys, exp->values, &count, NULL);
-		else
-			err = bpf_map_lookup_batch(exp->flows_fd, cursor, &out, exp->keys,
-						   exp->values, &count, NULL);
+		err = bpf_map_lookup_batch(exp->flows_fd, first ? NULL : &in, &out, exp->keys,
+					   exp->values, &count, NULL);
 		if (err && err != -ENOENT) {
 			/* One bucket holds more keys than a chunk: retry with a bigger one. */
 			if (err == -ENOSPC && !count && !grow_chunk(exp, exp->chunk * 2))
@@ -487,8 +586,8 @@ static int scan_flows(struct exporter *exp, bool delete, flow_fn fn, void *ctx)
 }
 
 struct victim {
-	uint64_t last_seen_ns;
 	struct flow_key key;
+	struct flow_value v;
 };
 
 struct victims {
@@ -504,15 +603,16 @@ static void collect_victim(struct exporter *exp, const struct flow_key *key,
 
 	if (grow_array((void **)&vs->v, &vs->cap, sizeof(*vs->v), vs->n + 1))
 		return;
-	flow_value_fold(percpu, exp->ncpus, &v);
-	vs->v[vs->n++] = (struct victim){ v.last_seen_ns, *key };
+	if (!flow_value_fold(percpu, exp->ncpus, &v))
+		return;
+	vs->v[vs->n++] = (struct victim){ *key, v };
 }
 
 static int victim_cmp(const void *a, const void *b)
 {
 	const struct victim *x = a, *y = b;
 
-	return x->last_seen_ns < y->last_seen_ns ? -1 : x->last_seen_ns > y->last_seen_ns;
+	return x->v.last_seen_ns < y->v.last_seen_ns ? -1 : x->v.last_seen_ns > y->v.last_seen_ns;
 }
 
 /* End the least recently seen flows (flowEndReason 5) when the map is at the high watermark. */
@@ -524,14 +624,15 @@ static void evict_if_full(struct exporter *exp, uint64_t live)
 	if (!max || live * 100 < max * EXPORTER_TABLE_HIGH_PCT)
 		return;
 	keep = (max * EXPORTER_TABLE_LOW_PCT - 1) / 100;	/* most entries under LOW% */
-	if (scan_flows(exp, false, collect_victim, &vs)) {
+	if (scan_flows(exp, collect_victim, &vs)) {
 		exp->stats.map_errors++;
 		log_warn("flows: reading the map for eviction");
 	}
 	n = vs.n > keep ? vs.n - keep : 0;
 	qsort(vs.v, vs.n, sizeof(*vs.v), victim_cmp);
 	for (size_t i = 0; i < n; i++)
-		end_flow(exp, &vs.v[i].key, IPFIX_END_LACK_OF_RESOURCES);
+		end_flow(exp, &vs.v[i].key, &vs.v[i].v, IPFIX_END_LACK_OF_RESOURCES);
+	exporter_commit(exp);
 	log_warnx("flow table holds %" PRIu64 " of %" PRIu64 " entries: ended the %" PRIu64
 		  " least recently seen flows (flowEndReason 5)", live, max, n);
 	free(vs.v);
@@ -579,12 +680,15 @@ static void read_kernel_stats(struct exporter *exp)
 	note_ignored(exp);
 }
 
+/* The open transaction holds no end here (committed before the sweep): a commit the forgetting
+ * triggers changes nothing in the flowtable the sweep walks. */
 static void sweep_gone(void *ctx, const struct flow_key *key)
 {
 	struct exporter *exp = ctx;
+	const struct flow_export_state none = { 0 };
 
 	exp->stats.stale_states++;
-	state_queue_delete(exp, key);
+	txn_intent(exp, key, &none, INTENT_FORGET);
 }
 
 int exporter_poll(struct exporter *exp, const struct fm_time *now)
@@ -595,7 +699,9 @@ int exporter_poll(struct exporter *exp, const struct fm_time *now)
 	exp->now = *now;
 	exp->gen++;
 	read_kernel_stats(exp);
-	err = scan_flows(exp, false, poll_flow, &live);
+	err = scan_flows(exp, poll_flow, &live);
+	/* The ends go first: eviction then counts only what stays. */
+	exporter_commit(exp);
 	if (err) {
 		exp->stats.map_errors++;
 		log_warnx("flows: batch read: %s", strerror(-err));
@@ -604,8 +710,7 @@ int exporter_poll(struct exporter *exp, const struct fm_time *now)
 		/* A state whose flow the whole scan did not find belongs to no flow any more. */
 		flowtable_sweep(&exp->table, exp->gen, sweep_gone, exp);
 	}
-	exporter_flush(exp);
-	collector_set_refresh(&exp->collectors, now->mono_ns);
+	exporter_refresh(exp);
 	exp->stats.polls++;
 	exp->stats.live_flows = live;
 	return err;
@@ -650,12 +755,11 @@ void exporter_tick(struct exporter *exp, const struct fm_time *now)
 	/* Hints are only hints: the flow is read again and judged on what the map holds now. */
 	while (due_pop(&exp->tcp_end, now->mono_ns, &key))
 		if (read_flow(exp, &key, &v) && (v.end_flags & (FLOW_END_FIN | FLOW_END_RST)))
-			end_flow(exp, &key, IPFIX_END_DETECTED);
+			end_flow(exp, &key, &v, IPFIX_END_DETECTED);
 	while (due_pop(&exp->drops, now->mono_ns, &key))
 		if (read_flow(exp, &key, &v) && key.verdict != FLOW_VERDICT_FORWARDED)
 			interim_record(exp, &key, &v, exported_state(exp, &key, &v));
-	exporter_flush(exp);
-	collector_set_refresh(&exp->collectors, now->mono_ns);
+	exporter_refresh(exp);
 }
 
 uint64_t exporter_next_deadline(const struct exporter *exp)
@@ -674,49 +778,31 @@ uint64_t exporter_next_deadline(const struct exporter *exp)
 static void flush_flow(struct exporter *exp, const struct flow_key *key,
 		       const struct flow_value *percpu, void *ctx)
 {
-	struct flow_state *st;
 	struct flow_value v;
 	uint64_t *ended = ctx;
 
 	if (!flow_value_fold(percpu, exp->ncpus, &v))
 		return;
 	(*ended)++;
-	exp->stats.ended[IPFIX_END_FORCED]++;
-	st = exported_state(exp, key, &v);
-	if (!exportable(exp, key))
-		exp->stats.filtered++;
-	else if (v.packets == (st ? st->packets : 0))
-		exp->stats.zero_delta++;
-	else
-		emit_record(exp, key, &v, v.packets - (st ? st->packets : 0),
-			    v.octets - (st ? st->octets : 0), IPFIX_END_FORCED);
-	if (st)
-		flowtable_remove(&exp->table, st);
+	end_flow(exp, key, &v, IPFIX_END_FORCED);
 }
 
 int exporter_flush_all(struct exporter *exp, const struct fm_time *now)
 {
 	uint64_t ended = 0;
-	int err, clear_err;
+	int err;
 
 	exp->now = *now;
 	read_kernel_stats(exp);
-	err = scan_flows(exp, true, flush_flow, &ended);
+	err = scan_flows(exp, flush_flow, &ended);
 	if (err) {
 		exp->stats.map_errors++;
-		log_warnx("flows: batch read and delete: %s", strerror(-err));
+		log_warnx("flows: batch read: %s", strerror(-err));
 	}
-	exporter_flush(exp);
+	exporter_commit(exp);
 	/* The final counts, notSent* included, reach the collectors before the exporter goes. */
-	collector_set_send_statistics(&exp->collectors, now->mono_ns);
-	/* Every export_state entry goes: after a forced end no flow is left to continue. */
-	clear_err = exp->state_fd >= 0 ? bpfmap_delete_keys(exp->state_fd, NULL, NULL) : 0;
-	if (clear_err) {
-		exp->stats.map_errors++;
-		log_warnx("export_state: clearing: %s", strerror(-clear_err));
-	}
-	flowtable_free(&exp->table);
-	flowtable_init(&exp->table);
+	collector_set_force_refresh(&exp->collectors);
+	exporter_refresh(exp);
 	exp->stats.live_flows = 0;
 	log_info("ended the %" PRIu64 " remaining flows (flowEndReason 4)", ended);
 	return err;
@@ -801,7 +887,7 @@ int exporter_configure(struct exporter *exp, const struct config *cfg, const str
 
 	exp->now = *now;
 	/* Records of the old settings leave first (a new domain must not carry them). */
-	exporter_flush(exp);
+	exporter_commit(exp);
 	read_identity(exp, cfg, &id);
 	err = collector_set_apply(&exp->collectors, cfg, &id);
 	if (err)
@@ -812,8 +898,97 @@ int exporter_configure(struct exporter *exp, const struct config *cfg, const str
 	exp->interval_ns = cfg->interval_ms * NSEC_PER_MSEC;
 	exp->idle_ns = cfg->idle_timeout_ms * NSEC_PER_MSEC;
 	/* Templates now, in their own messages: at start and after every reload. */
-	collector_set_refresh(&exp->collectors, now->mono_ns);
+	exporter_refresh(exp);
 	return 0;
+}
+
+/*
+ * Where each collector's stream of the earlier daemon stands: after its last transaction when that
+ * finished; otherwise before the interrupted one plus the datagrams the send trace says left.
+ */
+static uint32_t resume_points(const struct exporter *exp, struct journal_collector *out)
+{
+	const struct journal *jr = &exp->jr;
+	const struct export_journal *h = jr->old ? jr->old : &jr->hdr;
+	uint32_t n = h->n_collectors < FLOWMETA_MAX_COLLECTORS ? h->n_collectors : 0;
+
+	if (!h->txn)
+		return 0;	/* a fresh journal: nothing to continue */
+	for (uint32_t i = 0; i < n; i++) {
+		struct journal_collector *r = &out[i];
+		uint32_t sent = jr->old ? journal_dgrams_sent(jr, &h->coll[i]) : 0;
+
+		*r = h->coll[i];
+		for (uint32_t d = 0; d < sent; d++) {
+			const struct journal_dgram *g = &r->dgram[d];
+
+			r->seq += g->records;
+			r->cnt.messages++;
+			r->cnt.records += g->records;
+			r->cnt.octets += g->len;
+			if (g->msg == FLOWMETA_JOURNAL_TEMPLATES)
+				r->cnt.template_messages++;
+			else
+				r->cnt.flow_records += g->records;
+		}
+		r->n_dgrams = 0;
+	}
+	return n;
+}
+
+/*
+ * The interrupted transaction of an earlier daemon, finished: each collector that was in it gets
+ * the data messages the send trace says it did not get (after its templates), and every intent is
+ * applied again — in a new transaction of their own, so a crash now is recovered the same way.
+ */
+static void recover(struct exporter *exp)
+{
+	struct journal *jr = &exp->jr;
+	const struct export_journal *old = jr->old;
+	int16_t moved[FLOWMETA_JOURNAL_MSGS];
+	uint64_t owed_records = 0;
+
+	memset(moved, -1, sizeof(moved));
+	journal_begin(jr);
+	for (uint32_t i = 0; i < old->n_collectors; i++) {
+		const struct journal_collector *oc = &old->coll[i];
+		struct collector *c = collector_set_find(&exp->collectors, oc);
+		uint32_t sent = journal_dgrams_sent(jr, oc);
+
+		for (uint32_t d = sent; d < oc->n_dgrams; d++) {
+			uint16_t m = oc->dgram[d].msg;
+
+			if (m == FLOWMETA_JOURNAL_TEMPLATES || m >= old->n_msgs)
+				continue;
+			owed_records += oc->dgram[d].records;
+			if (!c)
+				continue;
+			if (moved[m] < 0) {
+				const struct journal_msg *om = &old->msg[m];
+
+				moved[m] = (int16_t)journal_add_msg(jr, journal_old_msg_bytes(jr, m),
+								    om->len, om->records, om->flows,
+								    om->packets, om->octets);
+			}
+			if (moved[m] >= 0) {
+				c->owed_only = true;
+				c->owed |= 1ULL << moved[m];
+			}
+		}
+	}
+	for (uint32_t i = 0; i < old->n_intents; i++)
+		journal_add_intent(jr, &jr->old_intents[i].key, &jr->old_intents[i].state,
+				   jr->old_intents[i].kind);
+	log_info("finishing transaction %llu an earlier daemon left: %u message(s) and %" PRIu64
+		 " data record(s) still owed to its collectors, %u map change(s)",
+		 (unsigned long long)old->txn, jr->hdr.n_msgs, owed_records, old->n_intents);
+	journal_drop_old(jr);
+	exp->stats.recovered_txns++;
+	/* Collectors that are owed nothing get no data from this transaction. */
+	for (size_t i = 0; i < exp->collectors.n; i++)
+		if (!exp->collectors.c[i]->owed)
+			exp->collectors.c[i]->owed_only = true;
+	exporter_commit(exp);
 }
 
 struct exporter *exporter_new(const struct flowmeta_maps *maps, unsigned int ifindex,
@@ -821,7 +996,9 @@ struct exporter *exporter_new(const struct flowmeta_maps *maps, unsigned int ifi
 {
 	struct bpf_map_info info = { 0 };
 	__u32 info_len = sizeof(info), chunk;
+	struct collector_identity id;
 	struct exporter *exp;
+	int err;
 
 	exp = calloc(1, sizeof(*exp));
 	if (!exp)
@@ -830,6 +1007,7 @@ struct exporter *exporter_new(const struct flowmeta_maps *maps, unsigned int ifi
 	exp->stats_fd = maps->stats;
 	exp->state_fd = maps->export_state;
 	exp->ifindex = ifindex;
+	exp->trace.link_fd = -1;
 	exp->ncpus = libbpf_num_possible_cpus();
 	if (exp->ncpus <= 0) {
 		log_warnx("cannot tell the number of possible CPUs: %s", strerror(-exp->ncpus));
@@ -853,8 +1031,27 @@ struct exporter *exporter_new(const struct flowmeta_maps *maps, unsigned int ifi
 	if (!exp->one || !exp->msgbuf)
 		goto oom;
 	msg_reset(exp);
-	if (exp->state_fd >= 0)
-		load_state(exp);
+	err = journal_open(&exp->jr, maps, maps->prog_export_apply, exp->ncpus);
+	if (err) {
+		log_warnx("export journal: %s", strerror(-err));
+		exporter_free(exp);
+		return NULL;
+	}
+	/* The sockets of a dead daemon are gone; their slots' counts stay for recovery. */
+	bpfmap_delete_keys(maps->trace_socks, NULL, NULL);
+	sendtrace_start(&exp->trace, maps->prog_send_trace, maps->trace_socks);
+	exp->collectors.trace = &exp->trace;
+	/* Where each collector's stream stood, so it continues (and keeps its source port). */
+	exp->collectors.n_resume = resume_points(exp, exp->collectors.resume);
+	read_identity(exp, cfg, &id);
+	err = collector_set_apply(&exp->collectors, cfg, &id);
+	if (err)
+		goto oom;
+	if (journal_pending(&exp->jr))
+		recover(exp);
+	else
+		journal_begin(&exp->jr);
+	load_state(exp);
 	if (exporter_configure(exp, cfg, now))
 		goto oom;
 	return exp;
@@ -869,13 +1066,13 @@ void exporter_free(struct exporter *exp)
 	if (!exp)
 		return;
 	collector_set_free(&exp->collectors);
+	sendtrace_stop(&exp->trace);
+	journal_close(&exp->jr);
 	flowtable_free(&exp->table);
 	free(exp->keys);
 	free(exp->values);
 	free(exp->one);
-	free(exp->upd_keys);
-	free(exp->upd_vals);
-	free(exp->del_keys);
+	free(exp->open_intents);
 	free(exp->msgbuf);
 	free(exp);
 }

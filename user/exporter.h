@@ -36,6 +36,8 @@ struct exporter_stats {
 	uint64_t hints;			/* ring-buffer events received */
 	uint64_t hints_dropped;		/* events not scheduled (the due list was full) */
 	uint64_t stale_states;		/* export states dropped: flow gone, or a new one */
+	uint64_t ends_grown;		/* ended flows that got packets before their delete */
+	uint64_t recovered_txns;	/* interrupted transactions an earlier daemon left, finished */
 	uint64_t map_errors;		/* failed map operations (logged once each kind) */
 	uint64_t encode_errors;		/* records the IPFIX encoder refused (the first logged) */
 	struct flowmeta_stats kernel;	/* kernel counters summed over CPUs, at the last poll */

@@ -24,6 +24,7 @@ struct flow_state {
 	uint64_t last_export_ns;	/* CLOCK_MONOTONIC time of the last record */
 	uint32_t seen;			/* generation of the last poll that found the flow */
 	uint8_t loaded;			/* from an earlier daemon, not yet checked with its flow */
+	uint8_t ending;			/* its end is in the open transaction */
 };
 
 struct flowtable {

@@ -224,13 +224,14 @@ struct journal_collector *journal_collector(struct journal *j, uint32_t i)
 	return &j->hdr.coll[i];
 }
 
-int journal_add_dgram(struct journal_collector *c, uint16_t msg, uint16_t stream,
-		      uint32_t records)
+int journal_add_dgram(struct journal_collector *c, uint16_t msg, uint16_t slice,
+		      uint32_t records, size_t len)
 {
 	if (c->n_dgrams >= FLOWMETA_JOURNAL_DGRAMS)
 		return -ENOSPC;
-	c->dgram[c->n_dgrams++] = (struct journal_dgram){ .msg = msg, .stream = stream,
-							  .records = records };
+	c->dgram[c->n_dgrams++] = (struct journal_dgram){ .msg = msg, .slice = slice,
+							  .records = (uint16_t)records,
+							  .len = (uint16_t)len };
 	return 0;
 }
 

@@ -81,8 +81,8 @@ static inline bool journal_empty(const struct journal *j)
  * datagrams it sends, in order (-ENOSPC past FLOWMETA_JOURNAL_DGRAMS).
  */
 struct journal_collector *journal_collector(struct journal *j, uint32_t i);
-int journal_add_dgram(struct journal_collector *c, uint16_t msg, uint16_t stream,
-		      uint32_t records);
+int journal_add_dgram(struct journal_collector *c, uint16_t msg, uint16_t slice,
+		      uint32_t records, size_t len);
 
 /* Datagrams that left the socket traced in slot (0 when unreadable). */
 uint64_t journal_trace_count(const struct journal *j, uint32_t slot);

@@ -552,6 +552,8 @@ static int open_map_fds(struct attachment *att)
 	att->maps.journal_chunks = bpf_map__fd(skel->maps.journal_chunks);
 	att->maps.send_trace = bpf_map__fd(skel->maps.send_trace);
 	att->maps.trace_socks = bpf_map__fd(skel->maps.trace_socks);
+	att->maps.prog_export_apply = bpf_program__fd(skel->progs.flowmeta_export_apply);
+	att->maps.prog_send_trace = bpf_program__fd(skel->progs.flowmeta_send_trace);
 	return 0;
 }
 
@@ -761,15 +763,6 @@ bool loader_adopted(const struct attachment *att)
 	return att->adopted;
 }
 
-int loader_apply_prog(const struct attachment *att)
-{
-	return bpf_program__fd(att->skel->progs.flowmeta_export_apply);
-}
-
-int loader_trace_prog(const struct attachment *att)
-{
-	return bpf_program__fd(att->skel->progs.flowmeta_send_trace);
-}
 
 int loader_stop_metering(struct attachment *att)
 {

@@ -48,6 +48,9 @@ struct flowmeta_maps {
 	int journal_chunks;	/* BPF_MAP_TYPE_ARRAY of struct journal_chunk, two halves */
 	int send_trace;		/* BPF_MAP_TYPE_ARRAY [slot] -> struct send_trace */
 	int trace_socks;	/* BPF_MAP_TYPE_HASH socket cookie -> send_trace slot */
+	/* Not maps: the programs the daemon runs itself (bpf/export.h). */
+	int prog_export_apply;	/* BPF_PROG_TYPE_SYSCALL, run with BPF_PROG_RUN */
+	int prog_send_trace;	/* cgroup_skb/egress, attached to the daemon's cgroup */
 };
 
 /* A struct flowmeta_maps with every map absent. */
@@ -56,7 +59,7 @@ struct flowmeta_maps {
 				 .daemon_status = -1, .collector_status = -1, .policy = -1,      \
 				 .policy_peers = -1, .policy_conns = -1, .journal = -1,          \
 				 .journal_intents = -1, .journal_chunks = -1, .send_trace = -1,  \
-				 .trace_socks = -1 })
+				 .trace_socks = -1, .prog_export_apply = -1, .prog_send_trace = -1 })
 
 struct attachment;
 
@@ -69,9 +72,6 @@ const struct flowmeta_maps *loader_maps(const struct attachment *att);
 unsigned int loader_ifindex(const struct attachment *att);
 /* True when the programs and maps of an earlier instance were adopted. */
 bool loader_adopted(const struct attachment *att);
-/* The daemon's own programs: flowmeta_export_apply (BPF_PROG_RUN) and flowmeta_send_trace (cgroup). */
-int loader_apply_prog(const struct attachment *att);
-int loader_trace_prog(const struct attachment *att);
 /*
  * Detach the programs from the interface so the maps stop changing (the daemon then reads them one
  * last time); the maps stay open and pinned.

@@ -181,10 +181,10 @@ static void test_interrupted_transaction_is_read_back_whole(void)
 	EXPECT_EQ(journal_add_intent(&j, &key, &st, INTENT_END), 0);
 	c = journal_collector(&j, 2);
 	c->port = 4739;
-	c->seq[0] = 1234;
-	EXPECT_EQ(journal_add_dgram(c, FLOWMETA_JOURNAL_TEMPLATES, 0, 2), 0);
-	EXPECT_EQ(journal_add_dgram(c, 0, 0, 25), 0);
-	EXPECT_EQ(journal_add_dgram(c, 1, 0, 90), 0);
+	c->seq = 1234;
+	EXPECT_EQ(journal_add_dgram(c, FLOWMETA_JOURNAL_TEMPLATES, 0, 2, 600), 0);
+	EXPECT_EQ(journal_add_dgram(c, 0, 0, 25, sizeof(m0)), 0);
+	EXPECT_EQ(journal_add_dgram(c, 1, 0, 90, sizeof(m1)), 0);
 	EXPECT_EQ(journal_commit(&j, true), 0);
 	journal_close(&j);	/* the crash */
 
@@ -203,9 +203,10 @@ static void test_interrupted_transaction_is_read_back_whole(void)
 	EXPECT_MEM(&r.old_intents[0].key, &key, sizeof(key));
 	EXPECT_EQ(r.old_intents[0].state.packets, 9);
 	EXPECT_EQ(r.old->n_collectors, 3);
-	EXPECT_EQ(r.old->coll[2].seq[0], 1234);
+	EXPECT_EQ(r.old->coll[2].seq, 1234);
 	EXPECT_EQ(r.old->coll[2].n_dgrams, 3);
 	EXPECT_EQ(r.old->coll[2].dgram[2].records, 90);
+	EXPECT_EQ(r.old->coll[2].dgram[2].len, sizeof(m1));
 	/* The next transaction goes into the half the interrupted one does not use. */
 	journal_begin(&r);
 	EXPECT_TRUE(r.hdr.half != r.old->half);

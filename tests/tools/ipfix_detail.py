@@ -517,7 +517,10 @@ def series(records_path, direction, proto, dport):
         return 1
     g = [r for r in f if r["reason"] == 2]
     gaps = [y["arrival_ms"] - x["arrival_ms"] for x, y in zip(g, g[1:])]
-    increasing = all(x["end_ms"] < y["end_ms"] for x, y in zip(f, f[1:]))
+    # Each record ends later than the one before; an end record with zero counts (nothing new
+    # since the last interim one) repeats its end.
+    increasing = all(x["end_ms"] < y["end_ms"] if y["packets"] else x["end_ms"] == y["end_ms"]
+                     for x, y in zip(f, f[1:]))
     print(sum(r["packets"] for r in f), sum(r["octets"] for r in f), len(f), len(g),
           f[-1]["reason"], len({r["start_ms"] for r in f}), "true" if increasing else "false",
           min(gaps or [0]), min(r["start_ms"] for r in f))

@@ -488,9 +488,15 @@ static void drop_records_are_exported_whatever_the_direction_at_every_poll(void)
 	EXPECT_EQ(r[0]->forwarding_status, IPFIX_FWD_DROP_ACL_DENY);
 	EXPECT_EQ(r[0]->end_reason, IPFIX_END_ACTIVE);
 	EXPECT_EQ(r[1]->packets, 3);
-	EXPECT_EQ(records_of(&e, 40015, r, 4), 1);	/* nothing new at the second poll */
+	/* Idle by the second poll: nothing new, yet an end record says it ended. */
+	EXPECT_EQ(records_of(&e, 40015, r, 4), 2);
 	EXPECT_EQ(r[0]->forwarding_status, IPFIX_FWD_DROP_ACL_DROP);
 	EXPECT_EQ(r[0]->packets, 2);
+	EXPECT_EQ(r[0]->end_reason, IPFIX_END_ACTIVE);
+	EXPECT_EQ(r[1]->forwarding_status, IPFIX_FWD_DROP_ACL_DROP);
+	EXPECT_EQ(r[1]->packets, 0);
+	EXPECT_EQ(r[1]->octets, 0);
+	EXPECT_EQ(r[1]->end_reason, IPFIX_END_IDLE);
 out:
 	env_close(&e);
 }
@@ -527,7 +533,7 @@ out:
 	env_close(&e);
 }
 
-static void zero_delta_records_are_not_sent(void)
+static void zero_delta_interim_records_are_not_sent_but_the_end_record_is(void)
 {
 	const struct flow_key k = tcp(FLOW_DIR_EGRESS, 40016);
 	const struct dec_record *r[4];
@@ -542,10 +548,16 @@ static void zero_delta_records_are_not_sent(void)
 	put_flow(&e, &k, 10, T0, T0 + 30 * SEC, 0x10, 0);
 	poll_at(&e, T0 + 60 * SEC);		/* interim 10 */
 	poll_at(&e, T0 + 120 * SEC);		/* interval again, nothing new: no record */
-	poll_at(&e, T0 + 180 * SEC);		/* idle 150 s: ends, nothing new: no record */
-	EXPECT_EQ(records_of(&e, 40016, r, 4), 1);
+	poll_at(&e, T0 + 180 * SEC);		/* idle 150 s: ends with zero counts */
+	EXPECT_EQ(records_of(&e, 40016, r, 4), 2);
 	EXPECT_EQ(r[0]->packets, 10);
-	EXPECT_EQ(exporter_get_stats(e.exp)->zero_delta, 2);
+	EXPECT_EQ(r[0]->end_reason, IPFIX_END_ACTIVE);
+	EXPECT_EQ(r[1]->packets, 0);
+	EXPECT_EQ(r[1]->octets, 0);
+	EXPECT_EQ(r[1]->end_reason, IPFIX_END_IDLE);
+	EXPECT_EQ(r[1]->start_ms, epoch_ms(T0));
+	EXPECT_EQ(r[1]->end_ms, epoch_ms(T0 + 30 * SEC));
+	EXPECT_EQ(exporter_get_stats(e.exp)->zero_delta, 1);
 	EXPECT_TRUE(!in_map(e.maps.flows, &k));
 	EXPECT_EQ(map_count(e.maps.export_state), 0);
 out:
@@ -894,7 +906,7 @@ int main(void)
 	RUN_TEST(received_from_peer_exports_ingress_flows_only);
 	RUN_TEST(drop_records_are_exported_whatever_the_direction_at_every_poll);
 	RUN_TEST(drop_hint_exports_the_first_drop_record_within_a_second);
-	RUN_TEST(zero_delta_records_are_not_sent);
+	RUN_TEST(zero_delta_interim_records_are_not_sent_but_the_end_record_is);
 	RUN_TEST(export_state_lets_a_restarted_exporter_continue_without_double_counting);
 	RUN_TEST(export_state_of_an_earlier_flow_with_the_same_key_is_ignored);
 	RUN_TEST(ipv6_icmp_flow_gets_template_262_with_its_type_and_code);
