@@ -10,7 +10,9 @@ have run, that one and the rest never will. "After each syscall of the export pa
     syskill.py count PID [--until NAME] [--after K] [--timeout S]
                                           count the calls until the K-th entry into NAME
                                           (epoll_wait: the poll is over), print the count and
-                                          the names, one line; the process goes on
+                                          the names, one line; the process goes on (the call
+                                          NAME itself is not counted: killing there is killing
+                                          after the poll)
 
 Only the thread PID is traced (another thread of the process runs freely). x86_64 only.
 """
@@ -135,11 +137,11 @@ def main(argv):
             if name in ("exited", "timeout"):
                 print(len(names), "(" + name + ")", " ".join(names))
                 return 1
-            names.append(name)
             if name == until:
                 seen += 1
                 if seen == after:
                     break
+            names.append(name)
         ptrace(PTRACE_DETACH, pid)
         print(len(names), " ".join(names))
         return 0

@@ -66,11 +66,23 @@ def udp_send(dst, port, sport, count, payload):
 def udp_send_ports(dst, port, sport, nports, count, payload):
     data = bytes(payload)
     socks = []
+    sent = 0
+    if count == 1:
+        # One datagram a port: one socket at a time, so tens of thousands of flows need no more
+        # file descriptors than one.
+        for i in range(nports):
+            with socket.socket(family_of(dst), socket.SOCK_DGRAM) as s:
+                s.bind(("::" if ":" in dst else "0.0.0.0", sport + i))
+                s.sendto(data, (dst, port))
+            sent += 1
+            if sent % 16 == 0:
+                time.sleep(0.001)
+        print(f"packets={sent} octets={sent * (ip_header_len(dst) + UDP_HDR + payload)}")
+        return
     for i in range(nports):
         s = socket.socket(family_of(dst), socket.SOCK_DGRAM)
         s.bind(("::" if ":" in dst else "0.0.0.0", sport + i))
         socks.append(s)
-    sent = 0
     for _ in range(count):
         for s in socks:
             s.sendto(data, (dst, port))
