@@ -258,7 +258,7 @@ static int bench_poll(uint32_t flows, bool with_state, double cpu[3], struct spl
 		fprintf(stderr, "export_bench: fill: %s\n", strerror(errno));
 		return 1;
 	}
-	exp = exporter_new(&e.maps, 7, &e.cfg, &now);
+	exp = exporter_new(&e.maps, 7, &e.cfg, &now, NULL);
 	if (!exp)
 		return 1;
 	t = cpu_seconds();
@@ -429,7 +429,7 @@ static int bench_rss(uint32_t flows)
 		if (!env_open(&e, FLOWMETA_DEFAULT_MAX_FLOWS * 2) &&
 		    !fill(e.maps.flows, flows, 10, now.mono_ns - 70 * NSEC_PER_SEC,
 			  now.mono_ns - NSEC_PER_SEC) &&
-		    (exp = exporter_new(&e.maps, 7, &e.cfg, &now))) {
+		    (exp = exporter_new(&e.maps, 7, &e.cfg, &now, NULL))) {
 			exporter_poll(exp, &now);
 			kib[0] = status_kib("VmRSS:");
 			kib[1] = status_kib("VmHWM:");

@@ -336,8 +336,14 @@ fm_test_cleanup() {
 		ip netns del "$ns" 2>/dev/null
 	done
 	for pin in "${FM_PINS[@]}"; do
-		# Only ever our own per-test directories under bpffs.
-		case $pin in "$FM_BPFFS"/fmE-*) [ -e "$pin" ] && rm -rf -- "$pin" ;; esac
+		# Only ever our own per-test directories under bpffs, and the stream state file a
+		# clean stop of a daemon with that pin directory wrote (user/streamstate.h).
+		case $pin in
+		"$FM_BPFFS"/fmE-*)
+			[ -e "$pin" ] && rm -rf -- "$pin"
+			rm -f -- "/var/lib/flowmeta/$(echo "${pin#/}" | tr / _).streams"
+			;;
+		esac
 	done
 	exit "$rc"
 }

@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@
 #include "metrics.h"
 #include "policy.h"
 #include "status.h"
+#include "streamstate.h"
 
 enum daemon_fd { FD_SIGNAL, FD_POLL, FD_DUE, FD_EVENTS, FD_COUNT };
 
@@ -352,7 +354,7 @@ int daemon_run(const struct run_opts *opts)
 	struct daemon d = { .opts = opts, .epfd = -1, .fd = { -1, -1, -1, -1 } };
 	struct loader_opts lopts = { .ifname = opts->ifname, .pin_dir = opts->pin_dir,
 				     .hook = opts->hook };
-	char err[CONFIG_ERR_LEN] = "";
+	char err[CONFIG_ERR_LEN] = "", state[PATH_MAX];
 	enum loop_end end = LOOP_ERROR;
 	struct fm_time now;
 	sigset_t mask;
@@ -398,7 +400,9 @@ int daemon_run(const struct run_opts *opts)
 	if (loader_adopted(d.att))
 		log_info("adopted the counts of an earlier instance: the next poll exports them");
 	fm_time_now(&now);
-	d.exp = exporter_new(loader_maps(d.att), d.ifindex, d.cfg, &now);
+	if (streamstate_path(opts->ifname, opts->pin_dir, state, sizeof(state)))
+		state[0] = '\0';
+	d.exp = exporter_new(loader_maps(d.att), d.ifindex, d.cfg, &now, state[0] ? state : NULL);
 	if (!d.exp || setup_loop(&d)) {
 		close_loop(&d);
 		exporter_free(d.exp);

@@ -47,6 +47,7 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,6 +60,7 @@
 #include "log.h"
 #include "sendtrace.h"
 #include "sizing.h"
+#include "streamstate.h"
 
 #define EXPORTER_DUE_MAX	4096	/* scheduled flows per kind; the poll catches the rest */
 #define EXPORTER_SLACK_NS	(250 * NSEC_PER_MSEC)
@@ -108,6 +110,7 @@ struct exporter {
 
 	struct due_list tcp_end, drops;
 	struct exporter_stats stats;
+	char state_path[PATH_MAX];	/* where streams are saved at a clean stop; "": nowhere */
 };
 
 /* ---- transactions ---------------------------------------------------------------------------- */
@@ -804,6 +807,16 @@ int exporter_flush_all(struct exporter *exp, const struct fm_time *now)
 	collector_set_force_refresh(&exp->collectors);
 	exporter_refresh(exp);
 	exp->stats.live_flows = 0;
+	/* The pins go with this stop: the next start continues the streams from this file. */
+	collector_set_record(&exp->collectors, &exp->jr);
+	if (exp->state_path[0]) {
+		int serr = streamstate_save(exp->state_path, exp->jr.hdr.coll,
+					    exp->jr.hdr.n_collectors);
+
+		if (serr)
+			log_warnx("%s: %s; the collectors' streams will start again",
+				  exp->state_path, strerror(-serr));
+	}
 	log_info("ended the %" PRIu64 " remaining flows (flowEndReason 4)", ended);
 	return err;
 }
@@ -912,8 +925,13 @@ static uint32_t resume_points(const struct exporter *exp, struct journal_collect
 	const struct export_journal *h = jr->old ? jr->old : &jr->hdr;
 	uint32_t n = h->n_collectors < FLOWMETA_MAX_COLLECTORS ? h->n_collectors : 0;
 
-	if (!h->txn)
-		return 0;	/* a fresh journal: nothing to continue */
+	if (!h->txn) {
+		/* A fresh journal: the streams a clean stop saved, if any. */
+		int got = exp->state_path[0] ? streamstate_load(exp->state_path, out,
+								FLOWMETA_MAX_COLLECTORS) : 0;
+
+		return got > 0 ? (uint32_t)got : 0;
+	}
 	for (uint32_t i = 0; i < n; i++) {
 		struct journal_collector *r = &out[i];
 		uint32_t sent = jr->old ? journal_dgrams_sent(jr, &h->coll[i]) : 0;
@@ -992,7 +1010,8 @@ static void recover(struct exporter *exp)
 }
 
 struct exporter *exporter_new(const struct flowmeta_maps *maps, unsigned int ifindex,
-			      const struct config *cfg, const struct fm_time *now)
+			      const struct config *cfg, const struct fm_time *now,
+			      const char *state_path)
 {
 	struct bpf_map_info info = { 0 };
 	__u32 info_len = sizeof(info), chunk;
@@ -1008,6 +1027,8 @@ struct exporter *exporter_new(const struct flowmeta_maps *maps, unsigned int ifi
 	exp->state_fd = maps->export_state;
 	exp->ifindex = ifindex;
 	exp->trace.link_fd = -1;
+	if (state_path)
+		snprintf(exp->state_path, sizeof(exp->state_path), "%s", state_path);
 	exp->ncpus = libbpf_num_possible_cpus();
 	if (exp->ncpus <= 0) {
 		log_warnx("cannot tell the number of possible CPUs: %s", strerror(-exp->ncpus));

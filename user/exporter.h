@@ -46,13 +46,16 @@ struct exporter_stats {
 struct exporter;
 
 /*
- * Create an exporter over maps (flows, stats and export_state are used; stats and export_state may
- * be -1: no kernel counters, no restart state) for interface ifindex, configured by cfg (collectors
- * opened, templates sent at now), with the export state of an earlier daemon loaded. NULL on
- * failure (logged).
+ * Create an exporter over maps (the flow table, stats, export_state, the export journal and the
+ * daemon's programs; stats may be -1: no kernel counters) for interface ifindex, configured by cfg
+ * (collectors opened, templates sent at now). What an earlier daemon left is taken up first: an
+ * interrupted transaction is finished, every collector's stream continues (from the journal, or
+ * from state_path after a clean stop; NULL: none), the export state is loaded. NULL on failure
+ * (logged).
  */
 struct exporter *exporter_new(const struct flowmeta_maps *maps, unsigned int ifindex,
-			      const struct config *cfg, const struct fm_time *now);
+			      const struct config *cfg, const struct fm_time *now,
+			      const char *state_path);
 void exporter_free(struct exporter *exp);
 
 /*
@@ -75,9 +78,8 @@ uint64_t exporter_next_deadline(const struct exporter *exp);
 
 /*
  * End every flow in the map with flowEndReason 4 (daemon stopping, interface gone), send the
- * records and then the statistics records; the export state is cleared since nothing is left to
- * continue.
- * Returns 0 or -errno.
+ * records and then the statistics records, and write where every collector's stream stands to
+ * the state file, for the next start. Returns 0 or -errno.
  */
 int exporter_flush_all(struct exporter *exp, const struct fm_time *now);
 

@@ -4,6 +4,7 @@
  * then hands over to the module that does the work; the read-only commands read the pinned maps.
  */
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <json-c/json.h>
 #include <net/if.h>
@@ -23,6 +24,7 @@
 #include "loader.h"
 #include "log.h"
 #include "status.h"
+#include "streamstate.h"
 #include "top.h"
 
 struct cli {
@@ -422,6 +424,7 @@ static int cmd_top(const struct cli *cli)
 static int cmd_detach(const struct cli *cli)
 {
 	int rc = require_interface(cli, false), err;
+	char path[PATH_MAX];
 
 	if (rc)
 		return rc;
@@ -435,6 +438,9 @@ static int cmd_detach(const struct cli *cli)
 		log_err("detach from %s", cli->ifname);
 		return EXIT_RUNTIME;
 	}
+	/* Its collectors' streams start again too: nothing is left to continue. */
+	if (!streamstate_path(cli->ifname, cli->pin_dir, path, sizeof(path)) && !unlink(path))
+		log_info("%s: removed %s", cli->ifname, path);
 	log_info("%s: flowmeta programs and pins removed", cli->ifname);
 	return EXIT_OK;
 }

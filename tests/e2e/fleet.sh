@@ -34,11 +34,6 @@ NAT_ADDR=198.18.100.1
 PORT_NFCAPD=4740
 PORT_TSHARK=4741
 HUB=100.64.0.254
-# Restart continuity (issue 9 item 8: the same source port, sequence numbers that continue) is
-# not on main yet: a restarted node opens a new transport session that starts at sequence 0, which
-# every check below accepts. Once it lands, set this to 1: every node must then have exactly one
-# session at tshark, across its restart.
-FLEET_RESTART_CONTINUITY=${FLEET_RESTART_CONTINUITY:-0}
 
 # ---------------------------------------------------------------------------------------------
 # Topology
@@ -229,9 +224,8 @@ test_fleet() {
 		"tshark: records, packets, octets of each domain"
 	exporters=$("$FM_PY" "$FM_TOOLS/ipfix_fleet.py" exporters "$msgs")
 	for ((i = 0; i < FLEET_NODES; i++)); do
+		# A restarted node too: the same source port, its sequence going on (one session).
 		sessions=1
-		[[ " ${FLEET_RESTART[*]} " == *" $i "* ]] && [ "$FLEET_RESTART_CONTINUITY" = 0 ] &&
-			sessions=2
 		assert_eq "$(echo "$exporters" | grep "^$(ipx_domain "$(fleet_overlay "$i")") ")" \
 			"$(ipx_domain "$(fleet_overlay "$i")") $sessions $(fleet_underlay "$i")" \
 			"node $i at tshark: domain, transport sessions, exporterIPv4Address"

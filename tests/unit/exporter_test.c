@@ -65,7 +65,7 @@ static bool env_start(struct env *e, uint64_t now)
 {
 	struct fm_time t = at(now);
 
-	e->exp = exporter_new(&e->maps, IFINDEX, &e->cfg, &t);
+	e->exp = exporter_new(&e->maps, IFINDEX, &e->cfg, &t, NULL);
 	EXPECT_TRUE(e->exp);
 	return e->exp;
 }
