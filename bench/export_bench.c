@@ -12,7 +12,7 @@
  *      them here: a definition in this program wins over libbpf's and libc's for the daemon
  *      modules linked into it, and calls the real one (dlsym RTLD_NEXT). read: the flow map's
  *      batch and single reads; send: send, sendto, sendmsg, sendmmsg; map writes: export-state
- *      updates and deletes; encode: the IPFIX encoder's own rate, measured here on the same number
+ *      and journal updates, deletes and the journal's apply program; encode: the IPFIX encoder's own rate, measured here on the same number
  *      of records; decide (delta, timeouts, bookkeeping): what is left of the poll's CPU. The
  *      timed calls add two thread-clock reads each (a few ms in all, no more calls than messages
  *      and batches).
@@ -100,6 +100,9 @@ TIMED(int, bpf_map_update_batch, PHASE_WRITE,
        const struct bpf_map_batch_opts *opts),
       (fd, keys, values, count, opts))
 TIMED(int, bpf_map_delete_elem, PHASE_WRITE, (int fd, const void *key), (fd, key))
+/* The export journal's apply program (user/journal.c) changes the maps in one run. */
+TIMED(int, bpf_prog_test_run_opts, PHASE_WRITE, (int fd, struct bpf_test_run_opts *opts),
+      (fd, opts))
 TIMED(int, bpf_map_delete_batch, PHASE_WRITE,
       (int fd, const void *keys, __u32 *count, const struct bpf_map_batch_opts *opts),
       (fd, keys, count, opts))
