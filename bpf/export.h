@@ -23,18 +23,19 @@ struct {
 	__type(value, struct export_journal);
 } journal SEC(".maps");
 
+/* Two halves each (journal.c): a transaction goes into the one its predecessor does not use. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2 * FLOWMETA_JOURNAL_INTENTS);
+	__uint(max_entries, 2);
 	__type(key, __u32);
-	__type(value, struct export_intent);
+	__type(value, struct journal_intents);
 } journal_intents SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2 * FLOWMETA_JOURNAL_CHUNKS);
+	__uint(max_entries, 2);
 	__type(key, __u32);
-	__type(value, struct journal_chunk);
+	__type(value, struct journal_chunks);
 } journal_chunks SEC(".maps");
 
 /* Per traced socket: datagrams that left it. Pinned: a restarted daemon reads what its
@@ -73,10 +74,24 @@ static long apply_sum_cpu(__u64 cpu, void *ctx)
 }
 
 struct apply_ctx {
+	struct journal_intents *half;	/* the transaction's */
 	__u32 ncpus;
-	__u32 base;	/* first intent of the transaction's half */
 	__u32 grew;
 };
+
+/*
+ * A flow's state as exported: written in place when it exists (the daemon is its only reader:
+ * no other writer races it), inserted otherwise.
+ */
+static __always_inline void state_write(const struct export_intent *in)
+{
+	struct flow_export_state *st = bpf_map_lookup_elem(&export_state, &in->key);
+
+	if (st)
+		*st = in->state;
+	else
+		bpf_map_update_elem(&export_state, &in->key, &in->state, BPF_ANY);
+}
 
 /*
  * One intent. An ended flow is deleted only if its packets, summed over every possible CPU, are
@@ -89,13 +104,12 @@ static long apply_one(__u64 index, void *ctx)
 	struct apply_ctx *a = ctx;
 	struct apply_sum sum = { 0 };
 	struct export_intent *in;
-	__u32 i = a->base + (__u32)index;
 
-	in = bpf_map_lookup_elem(&journal_intents, &i);
-	if (!in)
+	if (index >= FLOWMETA_JOURNAL_INTENTS)
 		return 1;
+	in = &a->half->intent[index];
 	if (in->kind == INTENT_EXPORTED) {
-		bpf_map_update_elem(&export_state, &in->key, &in->state, BPF_ANY);
+		state_write(in);
 		in->result = INTENT_APPLIED;
 		return 0;
 	}
@@ -114,7 +128,7 @@ static long apply_one(__u64 index, void *ctx)
 		bpf_map_delete_elem(&export_state, &in->key);
 		in->result = INTENT_APPLIED;
 	} else {
-		bpf_map_update_elem(&export_state, &in->key, &in->state, BPF_ANY);
+		state_write(in);
 		in->result = INTENT_GREW;
 		a->grew++;
 	}
@@ -129,15 +143,18 @@ static __always_inline int export_apply(void)
 {
 	struct export_journal *j;
 	struct apply_ctx a = { 0 };
-	__u32 zero = 0, n;
+	__u32 zero = 0, n, half;
 	long applied;
 
 	j = bpf_map_lookup_elem(&journal, &zero);
 	if (!j)
 		return 0;
+	half = j->half & 1;
+	a.half = bpf_map_lookup_elem(&journal_intents, &half);
+	if (!a.half)
+		return 0;
 	n = j->n_intents < FLOWMETA_JOURNAL_INTENTS ? j->n_intents : FLOWMETA_JOURNAL_INTENTS;
 	a.ncpus = j->ncpus;
-	a.base = (j->half & 1) * FLOWMETA_JOURNAL_INTENTS;
 	applied = bpf_loop(n, apply_one, &a, 0);
 	if (applied < 0)
 		return 0;

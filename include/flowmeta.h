@@ -303,7 +303,7 @@ enum export_intent_result {
 	INTENT_ABSENT = 3,	/* ended, and gone already: its state deleted */
 };
 
-/* One map change of a transaction (journal_intents[half * FLOWMETA_JOURNAL_INTENTS + i]). */
+/* One map change of a transaction (journal_intents[half].intent[i]). */
 struct export_intent {
 	struct flow_key key;
 	struct flow_export_state state;	/* what the flow's records exported so far, all told */
@@ -312,7 +312,7 @@ struct export_intent {
 };
 _Static_assert(sizeof(struct export_intent) == 72, "export_intent layout is shared");
 
-/* A data message of the transaction, its bytes in journal_chunks[half * CHUNKS + chunk ...]. */
+/* A data message of the transaction, its bytes in journal_chunks[half].chunk[chunk ...]. */
 struct journal_msg {
 	__u32 chunk;
 	__u32 len;
@@ -377,6 +377,18 @@ struct export_journal {
 
 struct journal_chunk {
 	__u8 bytes[FLOWMETA_JOURNAL_CHUNK];
+};
+
+/*
+ * One half of journal_intents and of journal_chunks: a transaction's intents, its message bytes.
+ * One map element each, so that a transaction is written with one copy of each, not one a record.
+ */
+struct journal_intents {
+	struct export_intent intent[FLOWMETA_JOURNAL_INTENTS];
+};
+
+struct journal_chunks {
+	struct journal_chunk chunk[FLOWMETA_JOURNAL_CHUNKS];
 };
 
 /* Datagrams that left a traced socket (the cgroup egress program flowmeta_send_trace). */

@@ -24,71 +24,48 @@
 
 static const __u32 zero_key;
 
-static uint32_t half_base(uint32_t half, uint32_t per_half)
+/* Element half of one of the two-half maps into buf. */
+static int half_read(int fd, uint32_t half, void *buf)
 {
-	return (half & 1) * per_half;
+	__u32 key = half & 1;
+
+	return bpf_map_lookup_elem(fd, &key, buf) ? -errno : 0;
 }
 
-/* Write n consecutive elements of an array map starting at index first. */
-static int array_write(int fd, uint32_t first, const void *values, uint32_t n)
+static int half_write(int fd, uint32_t half, const void *buf)
 {
-	__u32 keys[FLOWMETA_JOURNAL_INTENTS];
-	__u32 count = n;
+	__u32 key = half & 1;
 
-	if (!n)
-		return 0;
-	for (uint32_t i = 0; i < n; i++)
-		keys[i] = first + i;
-	return bpf_map_update_batch(fd, keys, values, &count, NULL) ? -errno : 0;
+	return bpf_map_update_elem(fd, &key, buf, BPF_ANY) ? -errno : 0;
 }
-
-/* Read n consecutive elements of an array map starting at index first. */
-static int array_read(int fd, uint32_t first, void *values, uint32_t n)
-{
-	__u32 keys[FLOWMETA_JOURNAL_INTENTS], prev = first - 1, out, count = n;
-
-	if (!n)
-		return 0;
-	/* The batch cursor of an array is the last key read: start right before first. */
-	if (bpf_map_lookup_batch(fd, first ? &prev : NULL, &out, keys, values, &count, NULL) &&
-	    errno != ENOENT)
-		return -errno;
-	return count == n ? 0 : -EIO;
-}
-
-_Static_assert(FLOWMETA_JOURNAL_CHUNKS <= FLOWMETA_JOURNAL_INTENTS, "array_write's key buffer");
 
 /* Read back an interrupted transaction whole: header, its messages' chunks, its intents. */
 static int read_old(struct journal *j)
 {
 	const struct export_journal *h = &j->hdr;
-	uint32_t chunks = 0;
 	int err;
 
 	j->old = malloc(sizeof(*j->old));
-	j->old_intents = calloc(FLOWMETA_JOURNAL_INTENTS, sizeof(*j->old_intents));
-	j->old_chunks = calloc(FLOWMETA_JOURNAL_CHUNKS, sizeof(*j->old_chunks));
-	if (!j->old || !j->old_intents || !j->old_chunks)
+	j->old_buf_intents = malloc(sizeof(*j->old_buf_intents));
+	j->old_buf_chunks = malloc(sizeof(*j->old_buf_chunks));
+	if (!j->old || !j->old_buf_intents || !j->old_buf_chunks)
 		return -ENOMEM;
+	j->old_intents = j->old_buf_intents->intent;
+	j->old_chunks = j->old_buf_chunks->chunk;
 	*j->old = *h;
 	if (h->n_msgs > FLOWMETA_JOURNAL_MSGS || h->n_intents > FLOWMETA_JOURNAL_INTENTS ||
 	    h->n_collectors > FLOWMETA_MAX_COLLECTORS)
 		return -EUCLEAN;
 	for (uint32_t m = 0; m < h->n_msgs; m++) {
 		const struct journal_msg *msg = &h->msg[m];
-		uint32_t end = msg->chunk + (msg->len + FLOWMETA_JOURNAL_CHUNK - 1) /
-			       FLOWMETA_JOURNAL_CHUNK;
 
-		if (msg->len == 0 || end > FLOWMETA_JOURNAL_CHUNKS)
+		if (msg->len == 0 || msg->chunk + (msg->len + FLOWMETA_JOURNAL_CHUNK - 1) /
+						    FLOWMETA_JOURNAL_CHUNK > FLOWMETA_JOURNAL_CHUNKS)
 			return -EUCLEAN;
-		if (end > chunks)
-			chunks = end;
 	}
-	err = array_read(j->chunks_fd, half_base(h->half, FLOWMETA_JOURNAL_CHUNKS), j->old_chunks,
-			 chunks);
+	err = half_read(j->chunks_fd, h->half, j->old_buf_chunks);
 	if (!err)
-		err = array_read(j->intents_fd, half_base(h->half, FLOWMETA_JOURNAL_INTENTS),
-				 j->old_intents, h->n_intents);
+		err = half_read(j->intents_fd, h->half, j->old_buf_intents);
 	return err;
 }
 
@@ -99,12 +76,14 @@ int journal_open(struct journal *j, const struct flowmeta_maps *maps, int apply_
 	*j = (struct journal){ .header_fd = maps->journal, .intents_fd = maps->journal_intents,
 			       .chunks_fd = maps->journal_chunks, .trace_fd = maps->send_trace,
 			       .apply_fd = apply_fd };
-	j->intents = calloc(FLOWMETA_JOURNAL_INTENTS, sizeof(*j->intents));
-	j->chunks = calloc(FLOWMETA_JOURNAL_CHUNKS, sizeof(*j->chunks));
-	if (!j->intents || !j->chunks) {
+	j->buf_intents = calloc(1, sizeof(*j->buf_intents));
+	j->buf_chunks = calloc(1, sizeof(*j->buf_chunks));
+	if (!j->buf_intents || !j->buf_chunks) {
 		journal_close(j);
 		return -ENOMEM;
 	}
+	j->intents = j->buf_intents->intent;
+	j->chunks = j->buf_chunks->chunk;
 	if (bpf_map_lookup_elem(j->header_fd, &zero_key, &j->hdr)) {
 		err = -errno;
 		journal_close(j);
@@ -127,9 +106,11 @@ int journal_open(struct journal *j, const struct flowmeta_maps *maps, int apply_
 void journal_drop_old(struct journal *j)
 {
 	free(j->old);
-	free(j->old_intents);
-	free(j->old_chunks);
+	free(j->old_buf_intents);
+	free(j->old_buf_chunks);
 	j->old = NULL;
+	j->old_buf_intents = NULL;
+	j->old_buf_chunks = NULL;
 	j->old_intents = NULL;
 	j->old_chunks = NULL;
 }
@@ -137,8 +118,10 @@ void journal_drop_old(struct journal *j)
 void journal_close(struct journal *j)
 {
 	journal_drop_old(j);
-	free(j->intents);
-	free(j->chunks);
+	free(j->buf_intents);
+	free(j->buf_chunks);
+	j->buf_intents = NULL;
+	j->buf_chunks = NULL;
 	j->intents = NULL;
 	j->chunks = NULL;
 }
@@ -248,11 +231,10 @@ int journal_commit(struct journal *j, bool traced)
 {
 	int err;
 
-	err = array_write(j->chunks_fd, half_base(j->hdr.half, FLOWMETA_JOURNAL_CHUNKS), j->chunks,
-			  j->chunks_used);
-	if (!err)
-		err = array_write(j->intents_fd, half_base(j->hdr.half, FLOWMETA_JOURNAL_INTENTS),
-				  j->intents, j->hdr.n_intents);
+	/* Unused chunks and intents go too: one copy of each half is cheaper than many small. */
+	err = j->chunks_used ? half_write(j->chunks_fd, j->hdr.half, j->buf_chunks) : 0;
+	if (!err && j->hdr.n_intents)
+		err = half_write(j->intents_fd, j->hdr.half, j->buf_intents);
 	if (err)
 		return err;
 	j->hdr.state = JOURNAL_PENDING;
@@ -282,8 +264,7 @@ int journal_apply(struct journal *j)
 		j->intents[i].result = INTENT_APPLIED;
 	/* The rare case that keeps a state: which ones, read back. */
 	if (j->grew)
-		return array_read(j->intents_fd, half_base(j->hdr.half, FLOWMETA_JOURNAL_INTENTS),
-				  j->intents, n);
+		return half_read(j->intents_fd, j->hdr.half, j->buf_intents);
 	return 0;
 }
 

@@ -22,14 +22,18 @@ struct flowmeta_maps;
 struct journal {
 	int header_fd, intents_fd, chunks_fd, trace_fd, apply_fd;
 	struct export_journal hdr;		/* the transaction being built, or the last one */
-	struct export_intent *intents;		/* FLOWMETA_JOURNAL_INTENTS */
-	struct journal_chunk *chunks;		/* FLOWMETA_JOURNAL_CHUNKS */
+	struct export_intent *intents;		/* FLOWMETA_JOURNAL_INTENTS (in buf_intents) */
+	struct journal_chunk *chunks;		/* FLOWMETA_JOURNAL_CHUNKS (in buf_chunks) */
+	struct journal_intents *buf_intents;
+	struct journal_chunks *buf_chunks;
 	uint32_t chunks_used;
 	uint32_t grew;				/* intents the last apply found grown */
 	/* An interrupted transaction read back by journal_open, until journal_drop_old(). */
 	struct export_journal *old;
 	struct export_intent *old_intents;
 	struct journal_chunk *old_chunks;
+	struct journal_intents *old_buf_intents;
+	struct journal_chunks *old_buf_chunks;
 };
 
 /*
