@@ -49,12 +49,12 @@
  * larger than the route's MTU (the link's, or a smaller one learned from an ICMP "fragmentation
  * needed" / "packet too big") fails at send() with EMSGSIZE. Each collector's max_message is its
  * limit capped by that MTU less the IP and UDP headers (IP_MTU / IPV6_MTU on the connected
- * socket), read again at every refresh (every poll and tick), after an EMSGSIZE from send() and
- * after an ICMP error saying EMSGSIZE.
+ * socket), read again before every batch is planned, after an EMSGSIZE from send() and after an
+ * ICMP error saying EMSGSIZE.
  * - A data message larger than the collector's max_message (the path shrank after the exporter
- *   built it for every collector) goes in slices of whole records that fit, each a message of
- *   its own with its sequence number: nothing is lost to it. A template message is built again
- *   in smaller messages.
+ *   built it for every collector) is planned in slices of whole records that fit, each a message
+ *   of its own with its sequence number: nothing is lost to it. Template messages are built for
+ *   the path as it is.
  * - A router beyond the first hop whose link is smaller drops the datagram and says so with an
  *   ICMP error quoting it: that message is counted not sent, as a refused one, but the collector
  *   is not down; the next messages fit.
@@ -65,8 +65,11 @@
  * is sent — templates where needed, each message whole or in slices of its path — and then sent
  * exactly so, nothing after a datagram that did not leave: what left is a prefix of the plan,
  * which is what the export journal's send trace can count (journal.h). So while a plan is sent
- * (as_planned) nothing is cut or rebuilt on the way: a path that shrinks in between fails that
- * datagram (not sent, counted), and the next batch is planned for the new path.
+ * nothing is cut or rebuilt on the way: a path that shrinks in the instant between the plan and
+ * the send fails that datagram (it and the rest of the plan counted not sent, the collector not
+ * marked down), and the next batch is planned for the new path. Whole messages in a row go in
+ * one sendmmsg() (send_burst): a poll makes a few system calls per collector and transaction,
+ * none per message.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -609,76 +612,17 @@ static void collector_drain(struct collector *c, uint64_t now_ns)
 
 /* ---- sending --------------------------------------------------------------------------------- */
 
-/* This message did not leave: not sent, collector down. */
-static int collector_failed(struct collector *c, const struct msg_payload *payload, int err)
+/* Messages one sendmmsg() takes: a transaction's worth. */
+#define COLLECTOR_BURST FLOWMETA_JOURNAL_MSGS
+
+/* A datagram that left: what the ring remembers and the counters say. */
+static void collector_sent(struct collector *c, const struct ipfix_msg *msg,
+			   const struct msg_payload *payload, uint64_t now_ns)
 {
-	collector_not_sent(c, payload);
-	collector_went_down(c, err);
-	return -err;
-}
-
-/* send() said EMSGSIZE: the path shrank under a message of len octets, or not (false). */
-static bool path_shrank(struct collector *c, size_t len)
-{
-	collector_read_path(c);
-	return c->max_message < len;
-}
-
-static int collector_send_sliced(struct collector_set *set, struct collector *c,
-				 struct ipfix_msg *msg, const struct msg_payload *payload,
-				 uint64_t now_ns);
-
-/* A message to send again in smaller ones: the path cannot carry it (collector_send_msg). */
-#define SEND_SMALLER	1
-
-/*
- * Stamp msg with this collector's sequence number and send it, after reading the error queue.
- * payload is NULL for a template message. Returns 0 when send() took the whole message (a data
- * message too big for the path: in slices that fit), SEND_SMALLER for a template message too big
- * for the path (nothing counted: the caller builds smaller ones), a negative errno otherwise.
- */
-static int collector_send_msg(struct collector_set *set, struct collector *c,
-			      struct ipfix_msg *msg, const struct msg_payload *payload,
-			      uint64_t now_ns)
-{
-	size_t len;
-	ssize_t n;
-	int err;
-
-	if (c->fd < 0) {
-		err = collector_connect(c);
-		if (err)
-			return collector_failed(c, payload, -err);
-	}
-	collector_drain(c, now_ns);
-	if (msg->len > c->max_message && payload && !set->slicing && !set->as_planned)
-		return collector_send_sliced(set, c, msg, payload, now_ns);
-	len = ipfix_msg_finish(msg, (uint32_t)time(NULL), c->sequence, set->id.observation_domain_id);
-	n = send(c->fd, msg->buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-	if (n < 0 && errno == ECONNREFUSED) {
-		/* An earlier datagram's error, landed since the drain: send() cleared it, and the
-		 * queue holds its message. This one never left: once more. */
-		collector_drain(c, now_ns);
-		n = send(c->fd, msg->buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-	}
-	if (n < 0 && errno == EMSGSIZE && path_shrank(c, len)) {
-		/* A plan is sent as it is: the path shrank since it was made (collector.c). */
-		if (set->as_planned) {
-			collector_not_sent(c, payload);
-			return -EMSGSIZE;
-		}
-		if (!payload)
-			return SEND_SMALLER;
-		if (!set->slicing)
-			return collector_send_sliced(set, c, msg, payload, now_ns);
-	}
-	if (n != (ssize_t)len)
-		return collector_failed(c, payload, n < 0 ? errno : EMSGSIZE);
 	ring_push(c, msg, payload);
-	c->sequence += msg->data_records;
 	c->cnt.messages++;
 	c->cnt.records += msg->data_records;
-	c->cnt.octets += len;
+	c->cnt.octets += msg->len;
 	if (payload)
 		c->cnt.flow_records += payload->flows;
 	else
@@ -687,46 +631,77 @@ static int collector_send_msg(struct collector_set *set, struct collector *c,
 		c->probe = c->n_sent;
 		c->probe_ns = now_ns;
 	}
-	return 0;
 }
 
 /*
- * A data message larger than the collector's path carries: its records in slices of
- * max_message, each sent as a message of its own (with its own payload counts), in order. A
- * slice that meets a path shrinking once more is not cut again: it fails, counted not sent.
- * Returns 0 or the last slice's error.
+ * Stamp msgs[0, n) with this collector's sequence numbers and the Export Time and send them in one
+ * sendmmsg(), after reading the error queue once; payloads[i] is NULL for a template message.
+ * Stops at the first message that does not leave: it and the rest count not sent (none is cut or
+ * rebuilt: the plan was made for the path, collector.c). Returns how many left; *err says why
+ * the next one did not (0 when all left).
  */
-static int collector_send_sliced(struct collector_set *set, struct collector *c,
-				 struct ipfix_msg *msg, const struct msg_payload *payload,
-				 uint64_t now_ns)
+static unsigned int send_burst(struct collector_set *set, struct collector *c,
+			       struct ipfix_msg *const *msgs,
+			       const struct msg_payload *const *payloads, unsigned int n,
+			       uint64_t now_ns, int *err)
 {
-	struct ipfix_cursor cur = { 0 };
-	int err = 0, n, slices = 0;
+	struct mmsghdr mm[COLLECTOR_BURST];
+	struct iovec iov[COLLECTOR_BURST];
+	uint32_t seq = c->sequence, now_s = (uint32_t)time(NULL);
+	unsigned int sent = 0;
+	int r;
 
-	/* Closes the open set: the slicer reads set lengths. */
-	ipfix_msg_finish(msg, 0, 0, 0);
-	set->slicing = true;
-	for (;;) {
-		struct ipfix_flow_sums sums = { 0 };
-		struct ipfix_msg slice;
+	*err = 0;
+	if (c->fd < 0 && (*err = collector_connect(c)))
+		goto failed;
+	collector_drain(c, now_ns);
+	for (unsigned int i = 0; i < n; i++) {
+		size_t len = ipfix_msg_finish(msgs[i], now_s, seq, set->id.observation_domain_id);
 
-		ipfix_msg_begin(&slice, set->slice_buf, c->max_message);
-		n = ipfix_msg_slice(msg->buf, msg->len, &cur, &slice, &sums);
-		if (n <= 0)
+		seq += msgs[i]->data_records;
+		iov[i] = (struct iovec){ .iov_base = msgs[i]->buf, .iov_len = len };
+		mm[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[i], .msg_iovlen = 1 } };
+	}
+	while (sent < n) {
+		r = sendmmsg(c->fd, mm + sent, n - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (r < 0 && errno == ECONNREFUSED) {
+			/* An earlier datagram's error, landed since the drain: the call cleared it,
+			 * and the queue holds its message. This one never left: once more. */
+			collector_drain(c, now_ns);
+			r = sendmmsg(c->fd, mm + sent, n - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+		}
+		if (r <= 0) {
+			*err = r < 0 ? -errno : -EIO;
 			break;
-		slices++;
-		err = collector_send_msg(set, c, &slice,
-					 &(struct msg_payload){ sums.flows, sums.packets, sums.octets },
-					 now_ns) ?: err;
+		}
+		for (int i = 0; i < r; i++, sent++) {
+			c->sequence += msgs[sent]->data_records;
+			collector_sent(c, msgs[sent], payloads[sent], now_ns);
+		}
 	}
-	set->slicing = false;
-	if (n < 0 && !slices) {
-		/* Not reached with the exporter's messages (data sets of fixed-size records). */
-		log_warnx("collector %s: a %zu-octet message cannot be cut for a %zu-octet path",
-			  c->addr.spec, msg->len, c->max_message);
-		return collector_failed(c, payload, EMSGSIZE);
+	if (!*err)
+		return sent;
+failed:
+	for (unsigned int i = sent; i < n; i++)
+		collector_not_sent(c, payloads[i]);
+	if (*err == -EMSGSIZE) {
+		/* The path shrank since the plan: read it; the next batch is planned for it. */
+		collector_read_path(c);
+	} else {
+		collector_went_down(c, -*err);
 	}
-	return n < 0 ? n : err;
+	return sent;
+}
+
+/* One message (payload NULL: a template message); 0 when it left, else a negative errno. */
+static int collector_send_msg(struct collector_set *set, struct collector *c,
+			      struct ipfix_msg *msg, const struct msg_payload *payload,
+			      uint64_t now_ns)
+{
+	int err;
+
+	send_burst(set, c, &msg, &payload, 1, now_ns, &err);
+	return err;
 }
 
 /* The exporter's address as this collector's socket has it; false when not known. */
@@ -820,28 +795,25 @@ static int add_template_step(const struct collector_set *set, const struct colle
  * The templates and the options records, in as few messages as the collector's max_message
  * allows (all of it takes about 1000 octets; at 512 the flow templates, 484, go alone, then the
  * options templates and records, 465 with a short interface description, in one or two more).
- * A path found smaller on the way (SEND_SMALLER, outside a plan) has the message that did not fit
- * built again, smaller. The error queue is read first, so the statistics include every refusal
- * known. With plan, nothing is sent: each message is entered there instead (built again when the
- * plan is sent: the same messages, the latest counts). After a message that did not leave, the
- * rest are not tried (send_planned): they count not sent.
+ * With plan, nothing is sent: each message is entered there instead (built again when the plan
+ * is sent: the same messages, the latest counts, the refusals known by then). After a message
+ * that did not leave, the rest are not tried (send_planned): they count not sent.
  */
 static int collector_send_templates(struct collector_set *set, struct collector *c, uint64_t now_ns,
 				    struct journal_collector *plan)
 {
-	enum template_step step = STEP_TEMPLATES, first = STEP_TEMPLATES;
+	enum template_step step = STEP_TEMPLATES;
 	struct ipfix_msg msg;
 	int err = 0;
 
 	if (!plan) {
-		collector_drain(c, now_ns);
 		c->templates_due_ns = now_ns + set->template_refresh_ns;
 		/* Cleared first: a failure or refusal from here on sets it again. */
 		c->need_templates = false;
 	}
 	ipfix_msg_begin(&msg, set->buf, c->max_message);
 	for (;;) {
-		int add = step < STEPS ? add_template_step(set, c, &msg, step) : -ENOSPC, sent = 0;
+		int add = step < STEPS ? add_template_step(set, c, &msg, step) : -ENOSPC;
 
 		if (!add) {
 			step++;
@@ -857,19 +829,14 @@ static int collector_send_templates(struct collector_set *set, struct collector 
 		if (ipfix_msg_empty(&msg))
 			;
 		else if (plan)
-			sent = journal_add_dgram(plan, FLOWMETA_JOURNAL_TEMPLATES, 0,
-						 msg.data_records, msg.len);
-		else if (err && set->as_planned)
+			err = journal_add_dgram(plan, FLOWMETA_JOURNAL_TEMPLATES, 0,
+						msg.data_records, msg.len);
+		else if (err)
 			collector_not_sent(c, NULL);
 		else
-			sent = collector_send_msg(set, c, &msg, NULL, now_ns);
-		if (sent == SEND_SMALLER)
-			step = first;		/* the same steps, in smaller messages */
-		else
-			err = sent ?: err;
-		if (step == STEPS && sent != SEND_SMALLER)
+			err = collector_send_msg(set, c, &msg, NULL, now_ns);
+		if (step == STEPS)
 			return err;
-		first = step;
 		ipfix_msg_begin(&msg, set->buf, c->max_message);
 	}
 }
@@ -997,17 +964,28 @@ static void send_planned(struct collector_set *set, struct collector *c,
 			 const struct collector_batch *b, const struct journal_collector *e,
 			 uint64_t now_ns)
 {
+	const struct msg_payload *payloads[COLLECTOR_BURST];
+	struct ipfix_msg *burst[COLLECTOR_BURST];
 	bool failed = false, group_untried = false;
 	struct ipfix_cursor cur = { 0 };
+	unsigned int n = 0;
+	int err;
 
-	set->as_planned = true;
+	/* Whole messages in a row go in one sendmmsg(). */
+#define FLUSH()                                                                                    \
+	do {                                                                                       \
+		if (n && send_burst(set, c, burst, payloads, n, now_ns, &err) < n)                 \
+			failed = true;                                                             \
+		n = 0;                                                                             \
+	} while (0)
 	for (uint32_t d = 0; d < e->n_dgrams; d++) {
 		const struct journal_dgram *g = &e->dgram[d];
 		struct ipfix_flow_sums sums = { 0 };
-		struct ipfix_msg slice, *msg;
 		struct msg_payload pl;
+		struct ipfix_msg slice, *msg;
 
 		if (g->msg == FLOWMETA_JOURNAL_TEMPLATES) {
+			FLUSH();
 			/* The first of a group sends (and accounts) it all, unless an earlier
 			 * datagram failed: then each of the group counts not sent. */
 			if (!(d && e->dgram[d - 1].msg == FLOWMETA_JOURNAL_TEMPLATES)) {
@@ -1020,23 +998,32 @@ static void send_planned(struct collector_set *set, struct collector *c,
 			continue;
 		}
 		msg = &b->msgs[g->msg];
-		pl = b->payloads[g->msg];
-		if (msg->len > e->slice_size) {
-			if (!g->slice)
-				cur = (struct ipfix_cursor){ 0 };
-			ipfix_msg_begin(&slice, set->slice_buf, e->slice_size);
-			if (ipfix_msg_slice(msg->buf, msg->len, &cur, &slice, &sums) <= 0)
-				continue;	/* not reached: the plan cut the same slices */
-			msg = &slice;
-			pl = (struct msg_payload){ sums.flows, sums.packets, sums.octets };
+		if (msg->len <= e->slice_size) {
+			/* No collector decodes data before its templates. */
+			if (failed) {
+				collector_not_sent(c, &b->payloads[g->msg]);
+				continue;
+			}
+			burst[n] = msg;
+			payloads[n++] = &b->payloads[g->msg];
+			if (n == COLLECTOR_BURST)
+				FLUSH();
+			continue;
 		}
-		/* No collector decodes data before its templates. */
+		FLUSH();
+		if (!g->slice)
+			cur = (struct ipfix_cursor){ 0 };
+		ipfix_msg_begin(&slice, set->slice_buf, e->slice_size);
+		if (ipfix_msg_slice(msg->buf, msg->len, &cur, &slice, &sums) <= 0)
+			continue;	/* not reached: the plan cut the same slices */
+		pl = (struct msg_payload){ sums.flows, sums.packets, sums.octets };
 		if (failed)
 			collector_not_sent(c, &pl);
 		else
-			failed = collector_send_msg(set, c, msg, &pl, now_ns) != 0;
+			failed = collector_send_msg(set, c, &slice, &pl, now_ns) != 0;
 	}
-	set->as_planned = false;
+	FLUSH();
+#undef FLUSH
 }
 
 void collector_set_transmit(struct collector_set *set, const struct collector_batch *b,

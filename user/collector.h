@@ -130,8 +130,6 @@ struct collector_set {
 	size_t limit;			/* MaxMessageSize, or COLLECTOR_DEFAULT_MESSAGE */
 	uint8_t *buf;			/* template messages are built here */
 	uint8_t *slice_buf;		/* the slices of a message too big for a path */
-	bool slicing;			/* slice_buf in use */
-	bool as_planned;		/* sending a journal's plan: no message is cut or rebuilt */
 	struct collector_ignored ignored;	/* set by the exporter at each poll */
 	/* Where the streams of an earlier daemon stand: a collector created with the same address
 	 * and domain continues its sequence and counters from its entry, on the same source port. */
