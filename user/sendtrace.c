@@ -3,8 +3,9 @@
  * The send trace (sendtrace.h). Which cgroup: the daemon's own, as /proc/self/cgroup names it in
  * the cgroup v2 hierarchy. Under systemd that is the unit's cgroup, holding flowmeta alone; started
  * by hand it is the shell's, whose other processes then pay one hash lookup per datagram they send
- * while the daemon runs (README). Attached with BPF_F_ALLOW_MULTI semantics of a link: other
- * programs on the cgroup (systemd's IP accounting) keep running.
+ * while the daemon runs (README); never the root cgroup, which the daemon leaves for one of its
+ * own. Attached with BPF_F_ALLOW_MULTI semantics of a link: other programs on the cgroup
+ * (systemd's IP accounting) keep running.
  */
 #include <bpf/bpf.h>
 #include <errno.h>
@@ -81,6 +82,35 @@ static bool private_mount_ns(void)
 }
 
 /*
+ * A daemon in the root cgroup (started by hand on a machine without systemd, or from a container
+ * runtime's init) would hook every socket of the machine: it moves into a cgroup of its own
+ * instead, ROOT/flowmeta (shared by such daemons; the root cgroup may hold processes and children
+ * both). Anywhere else it stays where it was put.
+ */
+static int leave_root_cgroup(const char *mnt, char *path, size_t len)
+{
+	char dir[PATH_MAX], procs[PATH_MAX + 16];
+	FILE *f;
+
+	if (strcmp(path, "/") != 0)
+		return 0;
+	if (snprintf(dir, sizeof(dir), "%s/flowmeta", mnt) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+	f = fopen(procs, "we");
+	if (!f)
+		return -errno;
+	fprintf(f, "%d\n", getpid());
+	if (fclose(f))
+		return -errno;
+	log_info("moved into cgroup /flowmeta (was the root cgroup): the send trace sees this "
+		 "daemon's sockets only");
+	return snprintf(path, len, "/flowmeta") >= (int)len ? -ENAMETOOLONG : 0;
+}
+
+/*
  * `ip netns exec` gives the daemon a mount namespace of its own whose fresh /sys has no cgroup
  * hierarchy: mount one there (invisible to the host), as the loader does for the bpffs. The host's
  * own mount namespace is never changed.
@@ -103,6 +133,8 @@ static int find_cgroup_dir(char *buf, size_t len)
 			 "send trace", CGROUP_ROOT);
 		err = cgroup2_mount(mnt, sizeof(mnt));
 	}
+	if (!err)
+		err = leave_root_cgroup(mnt, path, sizeof(path));
 	if (err)
 		return err;
 	return snprintf(buf, len, "%s%s", mnt, path) >= (int)len ? -ENAMETOOLONG : 0;
