@@ -61,10 +61,16 @@ struct apply_sum {
 	bool present;
 };
 
+/* A flow's table: forwarded flows in `flows`, drop flows in `drop_flows` (bpf/maps.h). */
 static long apply_sum_cpu(__u64 cpu, void *ctx)
 {
 	struct apply_sum *s = ctx;
-	struct flow_value *v = bpf_map_lookup_percpu_elem(&flows, s->key, (__u32)cpu);
+	struct flow_value *v;
+
+	if (s->key->verdict == FLOW_VERDICT_FORWARDED)
+		v = bpf_map_lookup_percpu_elem(&flows, s->key, (__u32)cpu);
+	else
+		v = bpf_map_lookup_percpu_elem(&drop_flows, s->key, (__u32)cpu);
 
 	if (v) {
 		s->present = true;
@@ -124,7 +130,10 @@ static long apply_one(__u64 index, void *ctx)
 		bpf_map_delete_elem(&export_state, &in->key);
 		in->result = INTENT_ABSENT;
 	} else if (sum.packets == in->state.packets) {
-		bpf_map_delete_elem(&flows, &in->key);
+		if (in->key.verdict == FLOW_VERDICT_FORWARDED)
+			bpf_map_delete_elem(&flows, &in->key);
+		else
+			bpf_map_delete_elem(&drop_flows, &in->key);
 		bpf_map_delete_elem(&export_state, &in->key);
 		in->result = INTENT_APPLIED;
 	} else {

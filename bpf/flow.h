@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Metering one parsed packet: finish the key (direction, fragment ports, verdict), add the packet
- * to this CPU's copy of its flow in the `flows` map (creating the flow if needed), signal TCP flow
- * ends through the ring buffer, and count in `stats` whatever could not be metered.
+ * to this CPU's copy of its flow (forwarded flows in `flows`, drop flows in `drop_flows`), signal
+ * TCP flow ends and full tables through the ring buffer, and count in `stats` whatever could not
+ * be metered. A frame the parser could not read (malformed, unparseable) is dropped while a policy
+ * is in force: fail closed, since the policy cannot judge what it cannot read.
  */
 #ifndef FLOWMETA_BPF_FLOW_H
 #define FLOWMETA_BPF_FLOW_H
@@ -35,6 +37,14 @@ static __always_inline __u64 flow_clock_ns(void)
 {
 	return bpf_ktime_get_coarse_ns();
 }
+
+/* What the hook knows of the packet besides its bytes (XDP: all zero). */
+struct pkt_skb {
+	__u32 len;		/* skb->len: the frame from its L2 header on */
+	__u32 gso_segs;
+	__u32 gso_size;		/* read only when gso_segs is 0 */
+	bool gso;		/* a GSO super-packet: more than one segment, or segments to count */
+};
 
 /* What one packet adds to its flow. */
 struct flow_delta {
@@ -78,17 +88,22 @@ static __always_inline void flow_add(struct flow_value *v, const struct flow_key
 	}
 }
 
-/* Add a packet to its flow, creating the flow when it is new. */
-static __always_inline void flow_update(const struct flow_key *key, const struct flow_delta *d)
+/*
+ * Add a packet to its flow in map (flows or drop_flows: a constant at each inlined call, so each
+ * lookup keeps its own map and the kernel's inlined lookup), creating the flow when it is new.
+ * Returns false when the table refused the insert: full (-E2BIG; -ENOMEM without preallocation),
+ * or any other failure, which the caller counts as traffic that passed (or was dropped) unmetered.
+ */
+static __always_inline bool flow_update(void *map, const struct flow_key *key,
+					const struct flow_delta *d)
 {
 	struct flow_value *v, nv;
-	struct flowmeta_stats *st;
 	long err;
 
-	v = bpf_map_lookup_elem(&flows, key);
+	v = bpf_map_lookup_elem(map, key);
 	if (likely(v)) {
 		flow_add(v, key, d);
-		return;
+		return true;
 	}
 
 	__builtin_memset(&nv, 0, sizeof(nv));
@@ -98,93 +113,168 @@ static __always_inline void flow_update(const struct flow_key *key, const struct
 	nv.last_seen_ns = d->now;
 	nv.tcp_flags = d->tcp_flags;
 	nv.end_flags = tcp_end_flags(d->tcp_flags);
-	err = bpf_map_update_elem(&flows, key, &nv, BPF_NOEXIST);
+	err = bpf_map_update_elem(map, key, &nv, BPF_NOEXIST);
 	if (!err) {
 		if (key->verdict)
 			policy_drop_event(key, d->now);
 		else if (nv.end_flags)
 			event_emit(key, FLOW_EVENT_TCP_END, d->now);
-		return;
+		return true;
 	}
 	if (err == -EEXIST) {
 		/* Another CPU created the flow since our lookup: our copy exists now, zeroed. */
-		v = bpf_map_lookup_elem(&flows, key);
+		v = bpf_map_lookup_elem(map, key);
 		if (v) {
 			flow_add(v, key, d);
-			return;
+			return true;
 		}
 	}
-	/*
-	 * The table is full (-E2BIG, or -ENOMEM without preallocation). Any other failure lands
-	 * here too: this is the one counter that tells the daemon traffic passed unmetered.
-	 */
-	st = stats_this_cpu();
-	if (st) {
-		st->table_full_packets += d->packets;
-		st->table_full_octets += d->octets;
-	}
-}
-
-/* Fragments and truncated transport headers: counted, and fragments get their ports. */
-static __always_inline void meter_irregular(struct flow_key *key, const struct pkt_meta *meta)
-{
-	struct flowmeta_stats *st = stats_this_cpu();
-
-	if (st) {
-		st->truncated_l4 += meta->truncated_l4;
-		st->fragments += meta->frag != FRAG_NONE;
-	}
-	if (meta->frag == FRAG_FIRST)
-		frag_remember(key, meta);
-	else if (meta->frag == FRAG_LATER)
-		frag_recall(key, meta);
+	return false;
 }
 
 /*
- * Meter one packet that parse_packet() returned res for. gso_segs and len are the skb's (a GSO skb
- * counts as its segments: each repeats the headers of the super-packet); 0 and 0 in XDP.
- * Returns the verdict (enum flow_verdict) the hook turns into its return code.
+ * A packet its table refused: counted exactly (forwarded ones in table_full_*, drops per verdict
+ * and direction in drop_table_full_*), and a rate-limited event asks the daemon to make room.
  */
-static __always_inline __u8 meter(int res, struct flow_key *key, const struct pkt_meta *meta,
-				  __u8 direction, __u32 gso_segs, __u64 len)
+static __always_inline void flow_table_full(const struct flow_key *key, const struct flow_delta *d)
+{
+	struct flowmeta_stats *st = stats_this_cpu();
+	__u32 row = (key->verdict - 1) & 1, dir = key->direction & 1;
+
+	if (st) {
+		if (!key->verdict) {
+			st->table_full_packets += d->packets;
+			st->table_full_octets += d->octets;
+		} else {
+			st->drop_table_full_packets[row][dir] += d->packets;
+			st->drop_table_full_octets[row][dir] += d->octets;
+		}
+	}
+	table_full_event(key->verdict ? FLOW_EVENT_DROP_TABLE_FULL : FLOW_EVENT_TABLE_FULL, d->now);
+}
+
+/*
+ * A frame the parser could not read into a flow key (res not PARSE_IP): counted; a malformed or
+ * unparseable one is dropped while a policy is in force (fail_closed, also in policy_dropped).
+ * Returns true to drop it.
+ */
+static __always_inline bool meter_unparsed(int res)
+{
+	struct flowmeta_stats *st = stats_this_cpu();
+	bool drop;
+
+	if (!st)
+		return false;
+	if (res == PARSE_NOT_IP) {
+		st->not_ip++;
+		return false;
+	}
+	if (res == PARSE_MALFORMED)
+		st->malformed++;
+	else
+		st->unparseable++;
+	drop = policy_in_force();
+	st->fail_closed += drop;
+	st->policy_dropped += drop;
+	return drop;
+}
+
+/*
+ * The verdict of a fragment. A first fragment is judged like any packet, then leaves its ports and
+ * verdict for the later ones (frag_remember: a drop never replaces a forwarded first fragment's
+ * record). A later fragment takes them back: it is metered in its first fragment's flow, dropped
+ * with it when it was dropped, and otherwise judged with its ports. Without a record its ports are
+ * unknown: only a rule for the whole protocol class can admit it.
+ */
+static __always_inline __u8 fragment_verdict(struct flow_key *key, const struct pkt_meta *meta,
+					     __u64 now)
+{
+	int first;
+
+	if (meta->frag == FRAG_FIRST) {
+		key->verdict = policy_verdict(key, !meta->truncated_l4, now);
+		frag_remember(key, meta);
+		return key->verdict;
+	}
+	first = frag_recall(key, meta);
+	if (first > FLOW_VERDICT_FORWARDED)
+		return first;
+	return policy_verdict(key, first == FLOW_VERDICT_FORWARDED, now);
+}
+
+/* Segments and octets of a packet (d->packets, d->octets). */
+static __always_inline void meter_size(const struct pkt_meta *meta, const struct pkt_skb *skb,
+				       struct flow_delta *d)
+{
+	__u32 segs, payload, l3_len;
+
+	if (likely(!skb->gso)) {
+		d->packets = 1;
+		d->octets = meta->ip_len;
+		return;
+	}
+	/*
+	 * A GSO skb counts as the segments the kernel will cut it into, each repeating the IP,
+	 * extension and transport headers (TCP with options; UDP for USO). A tun/tap writer with a
+	 * virtio-net header (wireguard-go, Tailscale) leaves gso_segs 0 for the stack to compute:
+	 * DIV_ROUND_UP of the payload by gso_size, as the segmentation will.
+	 */
+	l3_len = skb->len > meta->l3_off ? skb->len - meta->l3_off : 0;
+	segs = skb->gso_segs;
+	if (!segs) {
+		payload = l3_len > meta->hdr_len ? l3_len - meta->hdr_len : 0;
+		segs = (payload + skb->gso_size - 1) / skb->gso_size;
+		if (!segs)
+			segs = 1;
+	}
+	d->packets = segs;
+	d->octets = l3_len + (__u64)(segs - 1) * meta->hdr_len;
+}
+
+/*
+ * Meter one packet that parse_packet() returned res for; skb: what the hook knows besides the bytes.
+ * Returns true when the packet is to be dropped (a policy verdict, or fail closed).
+ */
+static __always_inline bool meter(int res, struct flow_key *key, const struct pkt_meta *meta,
+				  __u8 direction, const struct pkt_skb *skb)
 {
 	struct flowmeta_stats *st;
 	struct flow_delta d;
+	bool stored;
 
-	if (unlikely(res != PARSE_IP)) {
-		st = stats_this_cpu();
-		if (st) {
-			if (res == PARSE_NOT_IP)
-				st->not_ip++;
-			else
-				st->malformed++;
-		}
-		return FLOW_VERDICT_FORWARDED;
-	}
+	if (unlikely(res != PARSE_IP))
+		return meter_unparsed(res);
 
 	key->direction = direction;
-	if (unlikely(meta->frag | meta->truncated_l4))
-		meter_irregular(key, meta);
 	d.now = flow_clock_ns();
 	/*
 	 * The verdict (SPEC §6, bpf/policy.h) is part of the key, so dropped traffic gets flows of
 	 * its own. A drop flow raises drop events, not TCP-end ones (flow_add): a flood of denied
 	 * FINs must not fill the ring buffer past the drop-event rate limit.
 	 */
-	key->verdict = policy_verdict(key, meta, d.now);
-
-	if (gso_segs > 1) {
-		d.packets = gso_segs;
-		d.octets = (len - meta->l3_off) + (__u64)(gso_segs - 1) * meta->hdr_len;
-	} else {
-		d.packets = 1;
-		d.octets = meta->ip_len;
+	if (unlikely(meta->frag | meta->truncated_l4)) {
+		st = stats_this_cpu();
+		if (st) {
+			st->truncated_l4 += meta->truncated_l4;
+			st->fragments += meta->frag != FRAG_NONE;
+		}
 	}
+	if (unlikely(meta->frag))
+		key->verdict = fragment_verdict(key, meta, d.now);
+	else
+		key->verdict = policy_verdict(key, !meta->truncated_l4, d.now);
+
+	meter_size(meta, skb, &d);
 	d.tcp_flags = meta->tcp_flags;
-	flow_update(key, &d);
-	if (unlikely(key->verdict))
+	if (likely(!key->verdict)) {
+		stored = flow_update(&flows, key, &d);
+	} else {
+		stored = flow_update(&drop_flows, key, &d);
 		policy_count_drop(d.packets);
-	return key->verdict;
+	}
+	if (unlikely(!stored))
+		flow_table_full(key, &d);
+	return key->verdict != FLOW_VERDICT_FORWARDED;
 }
 
 #endif /* FLOWMETA_BPF_FLOW_H */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The maps of the kernel programs, BTF-typed from include/flowmeta.h so that `bpftool map dump`
- * prints named fields. The loader resizes `flows` and `export_state` (MaxFlows) before load and
- * pins every map under the pin directory by its name: the names below are part of the contract.
+ * prints named fields. The loader resizes `flows`, `drop_flows` and `export_state` (MaxFlows)
+ * before load and pins every map under the pin directory by its name: the names below are part of
+ * the contract.
  */
 #ifndef FLOWMETA_BPF_MAPS_H
 #define FLOWMETA_BPF_MAPS_H
@@ -24,6 +25,17 @@ struct {
 	__type(key, struct flow_key);
 	__type(value, struct flow_value);
 } flows SEC(".maps");
+
+/*
+ * Drop flows, the same key and value: their own capacity (flowmeta_drop_flows_capacity(), set by
+ * the loader), so a flood of denied new flows fills this table and never `flows`.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, FLOWMETA_DEFAULT_MAX_FLOWS >> FLOWMETA_DROP_FLOWS_SHIFT);
+	__type(key, struct flow_key);
+	__type(value, struct flow_value);
+} drop_flows SEC(".maps");
 
 /* Per-CPU counters of what was not, or not fully, metered; one element, index 0. */
 struct {
@@ -113,13 +125,16 @@ struct {
 	__type(value, struct policy_conn);
 } policy_conns SEC(".maps");
 
-/* Per-CPU rate limit of drop events, so a flood of new drop flows cannot fill the ring buffer. */
+/*
+ * Per-CPU rate limits of the events a flood can raise at every packet (drop, table full), so that
+ * it cannot fill the ring buffer.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct drop_budget);
-} drop_budget SEC(".maps");
+	__type(value, struct event_budget);
+} event_budget SEC(".maps");
 
 /* This CPU's counters; never NULL in practice (index 0 of a one-element array). */
 static __always_inline struct flowmeta_stats *stats_this_cpu(void)

@@ -1,8 +1,16 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Packet parser: Ethernet with up to two VLAN tags or an L3-only frame, IPv4 with options, IPv6
- * with its extension headers, and the transport header, into a struct flow_key plus what the meter
- * needs to count the packet (struct pkt_meta). Direct packet access only; never writes the packet.
+ * Packet parser: Ethernet with any stack of VLAN tags, or an L3-only frame, IPv4 with options,
+ * IPv6 with its extension headers, and the transport header, into a struct flow_key plus what the
+ * meter needs to count the packet (struct pkt_meta). Never writes the packet.
+ *
+ * The headers are read with direct packet access, except the two chains an attacker can make as
+ * long as the frame allows: VLAN tags and IPv6 extension headers. Those are walked with bpf_loop()
+ * and the load-bytes helpers to their end, however long: the kernel strips every 802.1Q/802.1ad
+ * tag of VLAN ID 0 (whatever the type of the next one) and delivers what follows as IP, and it
+ * walks any chain of extension headers. What the parser cannot walk is never taken for something
+ * else: it is malformed or unparseable, and the meter drops it while a policy is in force (fail
+ * closed, bpf/flow.h).
  *
  * Rodata set by the loader before load:
  *   l3_device  true for devices without an L2 header (tun, WireGuard: ARPHRD_NONE), where the frame
@@ -47,15 +55,20 @@ struct ipv6_frag_hdr {
 #define ICMP_HDR_LEN		8	/* type, code, checksum and the 4-octet rest of header */
 #define TCP_FLAGS_OFFSET	13	/* the octet holding CWR ECE URG ACK PSH RST SYN FIN */
 
-/* Extension headers walked before giving up on finding the transport header (ports stay 0). */
-#define IPV6_MAX_EXT_HDRS	8
 /* Transport bytes assumed available in a GSO skb, whose IP length fields may not be meaningful. */
 #define GSO_L4_AVAIL		0xffff
+/*
+ * How much of the frame past the start of a header cut short by the end of the linear data the
+ * TC program asks bpf_skb_pull_data() for (bpf/hooks.h): IPv4 with options and TCP with options,
+ * or IPv6 with a few extension headers and TCP.
+ */
+#define PULL_LEN		256
 
 enum parse_result {
 	PARSE_IP,		/* key filled: meter it */
 	PARSE_NOT_IP,		/* neither IPv4 nor IPv6: pass, count not_ip */
-	PARSE_MALFORMED,	/* L2/IP header cut short or invalid: pass, count malformed */
+	PARSE_MALFORMED,	/* VLAN tags or IP header (chain) cut short or invalid */
+	PARSE_UNPARSEABLE,	/* an IP or VLAN frame whose headers the parser cannot reach */
 };
 
 enum frag_kind {
@@ -70,6 +83,7 @@ struct pkt_meta {
 	__u32 ip_len;		/* octets of one datagram: IPv4 tot_len, IPv6 payload_len + 40 */
 	__u32 hdr_len;		/* IP, extension, transport headers: repeated by each GSO segment */
 	__u32 frag_id;		/* identification of a fragment (host order) */
+	__u32 need;		/* cut: octets from the frame start the headers need to be linear */
 	__u8 frag;		/* enum frag_kind */
 	__u8 frag_proto;	/* protocol the fragment header names, for the fragment map key */
 	__u8 tcp_flags;
@@ -77,15 +91,28 @@ struct pkt_meta {
 	__u8 cut;		/* a header ran past the end of the (linear) data */
 };
 
+static __always_inline bool eth_is_vlan(__be16 proto)
+{
+	return proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD);
+}
+
+/* A header at frame offset off ran past the linear data: what a retry must pull. */
+static __always_inline void parse_cut(struct pkt_meta *meta, __u32 off)
+{
+	meta->cut = 1;
+	meta->need = off + PULL_LEN;
+}
+
 /*
- * True when a transport header of need octets is not all there: past the data (cut) or past the
- * datagram's own length (avail). Either way it is counted as truncated and the ports stay 0.
+ * True when a transport header of need octets at frame offset off is not all there: past the data
+ * (cut) or past the datagram's own length (avail). Either way it is counted as truncated and the
+ * ports stay 0.
  */
-static __always_inline bool l4_short(void *hdr_end, void *data_end, __u32 avail, __u32 need,
-				     struct pkt_meta *meta)
+static __always_inline bool l4_short(void *hdr_end, void *data_end, __u32 off, __u32 avail,
+				     __u32 need, struct pkt_meta *meta)
 {
 	if (hdr_end > data_end) {
-		meta->cut = 1;
+		parse_cut(meta, off);
 		meta->truncated_l4 = 1;
 		return true;
 	}
@@ -97,18 +124,19 @@ static __always_inline bool l4_short(void *hdr_end, void *data_end, __u32 avail,
 }
 
 /*
- * Ports (or ICMP type/code) of the transport header at l4, of which the datagram holds avail
- * octets. Returns the length of the transport header a GSO segment repeats, 0 when there is none.
+ * Ports (or ICMP type/code) of the transport header at frame offset off (pointer l4), of which
+ * the datagram holds avail octets. Returns the length of the transport header a GSO segment
+ * repeats, 0 when there is none.
  */
-static __always_inline __u32 parse_l4(void *l4, void *data_end, __u32 avail, struct flow_key *key,
-				      struct pkt_meta *meta)
+static __always_inline __u32 parse_l4(void *l4, __u32 off, void *data_end, __u32 avail,
+				      struct flow_key *key, struct pkt_meta *meta)
 {
 	switch (key->protocol) {
 	case IPPROTO_TCP: {
 		struct tcphdr *th = l4;
 		__u32 doff;
 
-		if (l4_short(th + 1, data_end, avail, sizeof(*th), meta))
+		if (l4_short(th + 1, data_end, off, avail, sizeof(*th), meta))
 			return 0;
 		key->src_port = bpf_ntohs(th->source);
 		key->dst_port = bpf_ntohs(th->dest);
@@ -120,7 +148,7 @@ static __always_inline __u32 parse_l4(void *l4, void *data_end, __u32 avail, str
 	case IPPROTO_UDPLITE: {
 		struct udphdr *uh = l4;
 
-		if (l4_short(uh + 1, data_end, avail, sizeof(*uh), meta))
+		if (l4_short(uh + 1, data_end, off, avail, sizeof(*uh), meta))
 			return 0;
 		key->src_port = bpf_ntohs(uh->source);
 		key->dst_port = bpf_ntohs(uh->dest);
@@ -130,7 +158,8 @@ static __always_inline __u32 parse_l4(void *l4, void *data_end, __u32 avail, str
 		/* The common header starts with the two ports, like UDP. */
 		struct udphdr *sh = l4;
 
-		if (l4_short(l4 + SCTP_COMMON_HDR_LEN, data_end, avail, SCTP_COMMON_HDR_LEN, meta))
+		if (l4_short(l4 + SCTP_COMMON_HDR_LEN, data_end, off, avail, SCTP_COMMON_HDR_LEN,
+			     meta))
 			return 0;
 		key->src_port = bpf_ntohs(sh->source);
 		key->dst_port = bpf_ntohs(sh->dest);
@@ -143,7 +172,7 @@ static __always_inline __u32 parse_l4(void *l4, void *data_end, __u32 avail, str
 		/* ICMP in IPv6 or ICMPv6 in IPv4 is just another protocol. */
 		if ((key->protocol == IPPROTO_ICMP) != (key->ip_version == 4))
 			return 0;
-		if (l4_short(l4 + ICMP_HDR_LEN, data_end, avail, ICMP_HDR_LEN, meta))
+		if (l4_short(l4 + ICMP_HDR_LEN, data_end, off, avail, ICMP_HDR_LEN, meta))
 			return 0;
 		key->dst_port = (__u16)icmp[0] << 8 | icmp[1];
 		return ICMP_HDR_LEN;
@@ -161,7 +190,7 @@ static __always_inline int parse_ipv4(void *l3, void *data_end, bool gso, struct
 	__u32 hlen;
 
 	if ((void *)(iph + 1) > data_end) {
-		meta->cut = 1;
+		parse_cut(meta, meta->l3_off);
 		return PARSE_MALFORMED;
 	}
 	if (iph->version != 4 || iph->ihl < 5)
@@ -172,7 +201,7 @@ static __always_inline int parse_ipv4(void *l3, void *data_end, bool gso, struct
 	if (meta->ip_len < hlen && !gso)
 		return PARSE_MALFORMED;
 	if (l3 + hlen > data_end) {
-		meta->cut = 1;
+		parse_cut(meta, meta->l3_off);
 		return PARSE_MALFORMED;
 	}
 
@@ -191,23 +220,110 @@ static __always_inline int parse_ipv4(void *l3, void *data_end, bool gso, struct
 		}
 		meta->frag = FRAG_FIRST;
 	}
-	meta->hdr_len += parse_l4(l3 + hlen, data_end, gso ? GSO_L4_AVAIL : meta->ip_len - hlen,
-				  key, meta);
+	meta->hdr_len += parse_l4(l3 + hlen, meta->l3_off + hlen, data_end,
+				  gso ? GSO_L4_AVAIL : meta->ip_len - hlen, key, meta);
 	return PARSE_IP;
 }
 
-/* In and out of the IPv6 extension-header walk; offsets count from the start of the frame. */
+/*
+ * The two walks, as global functions taking the program's context: the verifier checks each once
+ * on its own instead of once per way through the parser, and its bpf_loop() callback once. Called
+ * only for frames that have such a chain. In and out, offsets from the start of the frame; only
+ * scalars (the arguments of a global function are checked against their BTF types).
+ */
+struct vlan_walk {
+	__u32 off;		/* in: the first tag; out: the header after the last one */
+	__be16 proto;		/* in: a VLAN type; out: the type after the last tag */
+	__u8 bad;		/* out: a tag ran past the end of the frame */
+	__u8 pad;
+};
+
 struct ipv6_walk {
 	__u32 off;		/* in: first extension header; out: the header after the last one */
+	__u32 end;		/* in: end of the datagram (the frame may end sooner) */
 	__u32 frag_id;		/* host order */
 	__u8 nexthdr;		/* in: the IPv6 header's next header; out: the protocol found */
 	__u8 frag;		/* enum frag_kind */
 	__u8 frag_proto;	/* the protocol the fragment header names */
-	__u8 cut;		/* an extension header ran past the data */
+	__u8 bad;		/* an extension header ran past the end of the datagram */
 };
 
-/* Largest offset the walk may return: a bound the verifier needs, far beyond any real chain. */
-#define IPV6_MAX_L4_OFF 0x4000
+/* The state of one walk inside its global function, where bpf_loop() wants it (its stack). */
+struct walk_loop {
+	void *ctx;		/* struct __sk_buff or struct xdp_md */
+	__u32 off;
+	__u32 end;		/* the frame, or the datagram when it ends sooner */
+	__u32 frag_id;
+	__be16 proto;
+	__u8 nexthdr;
+	__u8 frag;
+	__u8 frag_proto;
+	__u8 bad;
+};
+
+/* One tag at l->off, loaded into tag by the caller (err: the helper's result). 1 ends the walk. */
+static __always_inline long vlan_step(struct walk_loop *l, long err, const struct vlan_hdr *tag)
+{
+	if (!eth_is_vlan(l->proto))
+		return 1;
+	if (err) {
+		l->bad = 1;
+		return 1;
+	}
+	l->proto = tag->encap_proto;
+	l->off += sizeof(*tag);
+	return 0;
+}
+
+static long vlan_step_skb(__u64 i, void *arg)
+{
+	struct walk_loop *l = arg;
+	struct vlan_hdr tag;
+
+	return vlan_step(l, bpf_skb_load_bytes(l->ctx, l->off, &tag, sizeof(tag)), &tag);
+}
+
+static long vlan_step_xdp(__u64 i, void *arg)
+{
+	struct walk_loop *l = arg;
+	struct vlan_hdr tag;
+
+	return vlan_step(l, bpf_xdp_load_bytes(l->ctx, l->off, &tag, sizeof(tag)), &tag);
+}
+
+/*
+ * Each tag takes 4 octets: a walk to the end of the frame needs at most len / 4 + 1 steps. A frame
+ * without tags returns at once.
+ */
+__noinline int flowmeta_vlan_walk_skb(struct __sk_buff *skb, struct vlan_walk *w)
+{
+	struct walk_loop l = { .ctx = skb };
+
+	if (!w || !eth_is_vlan(w->proto))
+		return 0;
+	l.off = w->off;
+	l.proto = w->proto;
+	bpf_loop(skb->len / sizeof(struct vlan_hdr) + 1, vlan_step_skb, &l, 0);
+	w->off = l.off;
+	w->proto = l.proto;
+	w->bad = l.bad;
+	return 0;
+}
+
+__noinline int flowmeta_vlan_walk_xdp(struct xdp_md *ctx, struct vlan_walk *w)
+{
+	struct walk_loop l = { .ctx = ctx };
+
+	if (!w || !eth_is_vlan(w->proto))
+		return 0;
+	l.off = w->off;
+	l.proto = w->proto;
+	bpf_loop(bpf_xdp_get_buff_len(ctx) / sizeof(struct vlan_hdr) + 1, vlan_step_xdp, &l, 0);
+	w->off = l.off;
+	w->proto = l.proto;
+	w->bad = l.bad;
+	return 0;
+}
 
 static __always_inline bool ipv6_is_ext(__u8 nexthdr)
 {
@@ -216,90 +332,109 @@ static __always_inline bool ipv6_is_ext(__u8 nexthdr)
 }
 
 /*
- * Walk hop-by-hop, routing, destination options, fragment and AH headers. ESP, "no next header" and
- * unknown headers end the walk as the protocol; so does a later fragment, whose fragment header
- * names the protocol of a payload that carries no transport header.
+ * One extension header at l->off (its first 8 octets in h; every one has at least 8): hop-by-hop,
+ * routing, destination options, fragment or AH. ESP, "no next header" and unknown headers end the
+ * walk as the protocol; so does a later fragment, whose fragment header names the protocol of a
+ * payload that carries no transport header. 1 ends the walk.
  */
-static __always_inline void ipv6_ext_walk(void *data, void *data_end, struct ipv6_walk *w)
+static __always_inline long ipv6_ext_step(struct walk_loop *l, long err, const __u8 *h)
 {
-	__u32 off = w->off;
-	__u8 nexthdr = w->nexthdr;
-	void *p;
+	const struct ipv6_frag_hdr *fh = (const void *)h;
+	__u8 nexthdr = l->nexthdr;
+	__u32 len;
 
-	if (off > IPV6_MAX_L4_OFF)
-		return;
-	p = data + off;
-#pragma unroll
-	for (int i = 0; i < IPV6_MAX_EXT_HDRS; i++) {
-		struct ipv6_opt_hdr *oh = p;
-		struct ipv6_frag_hdr *fh = p;
-		__u32 len;
-
-		if (nexthdr == IPPROTO_FRAGMENT) {
-			if ((void *)(fh + 1) > data_end)
-				goto cut;
-			len = sizeof(*fh);
-			nexthdr = fh->nexthdr;
-			/* Offset 0 without M is an atomic fragment (RFC 6946): a whole datagram. */
-			if (fh->frag_off & bpf_htons(IPV6_FRAG_OFFSET | IPV6_FRAG_MF)) {
-				w->frag_id = bpf_ntohl(fh->identification);
-				w->frag_proto = nexthdr;
-				w->frag = FRAG_FIRST;
-				if (fh->frag_off & bpf_htons(IPV6_FRAG_OFFSET)) {
-					w->frag = FRAG_LATER;
-					off += len;
-					break;
-				}
-			}
-		} else if (ipv6_is_ext(nexthdr)) {
-			if ((void *)(oh + 1) > data_end)
-				goto cut;
-			/* AH counts its length in 4-octet units minus 2, others in 8 minus 1. */
-			if (nexthdr == IPPROTO_AH)
-				len = (oh->hdrlen + 2) * 4;
-			else
-				len = (oh->hdrlen + 1) * 8;
-			nexthdr = oh->nexthdr;
-		} else {
-			break;
-		}
-		p += len;
-		off += len;
+	if (!ipv6_is_ext(nexthdr))
+		return 1;
+	if (err || l->off + 8 > l->end) {
+		l->bad = 1;
+		return 1;
 	}
-	w->off = off;
-	w->nexthdr = nexthdr;
-	return;
-cut:
-	w->off = off;
-	w->nexthdr = nexthdr;
-	w->cut = 1;
+	if (nexthdr == IPPROTO_FRAGMENT) {
+		len = sizeof(*fh);
+		/* Offset 0 without M is an atomic fragment (RFC 6946): a whole datagram. */
+		if (fh->frag_off & bpf_htons(IPV6_FRAG_OFFSET | IPV6_FRAG_MF)) {
+			l->frag_id = bpf_ntohl(fh->identification);
+			l->frag_proto = fh->nexthdr;
+			l->frag = fh->frag_off & bpf_htons(IPV6_FRAG_OFFSET) ? FRAG_LATER : FRAG_FIRST;
+		}
+	} else if (nexthdr == IPPROTO_AH) {
+		len = (h[1] + 2) * 4;	/* 4-octet units minus 2 */
+	} else {
+		len = (h[1] + 1) * 8;	/* 8-octet units minus 1 */
+	}
+	if (l->off + len > l->end) {
+		l->bad = 1;
+		return 1;
+	}
+	l->nexthdr = h[0];
+	l->off += len;
+	return l->frag == FRAG_LATER;
 }
 
-/*
- * The walk as global functions, one per context type: the verifier checks each once on its own,
- * instead of checking everything after it once per way through the loop (which does not fit the
- * verifier's budget). Called only for packets that have extension headers.
- */
+static long ipv6_ext_step_skb(__u64 i, void *arg)
+{
+	struct walk_loop *l = arg;
+	__u8 h[8];
+
+	return ipv6_ext_step(l, bpf_skb_load_bytes(l->ctx, l->off, h, sizeof(h)), h);
+}
+
+static long ipv6_ext_step_xdp(__u64 i, void *arg)
+{
+	struct walk_loop *l = arg;
+	__u8 h[8];
+
+	return ipv6_ext_step(l, bpf_xdp_load_bytes(l->ctx, l->off, h, sizeof(h)), h);
+}
+
+static __always_inline void ipv6_walk_in(struct walk_loop *l, const struct ipv6_walk *w,
+					 __u32 frame_len)
+{
+	l->off = w->off;
+	l->end = w->end < frame_len ? w->end : frame_len;
+	l->nexthdr = w->nexthdr;
+}
+
+static __always_inline void ipv6_walk_out(const struct walk_loop *l, struct ipv6_walk *w)
+{
+	w->off = l->off;
+	w->frag_id = l->frag_id;
+	w->nexthdr = l->nexthdr;
+	w->frag = l->frag;
+	w->frag_proto = l->frag_proto;
+	w->bad = l->bad;
+}
+
+/* Each header takes at least 8 octets: at most len / 8 + 1 steps. */
 __noinline int flowmeta_ipv6_ext_skb(struct __sk_buff *skb, struct ipv6_walk *w)
 {
+	struct walk_loop l = { .ctx = skb };
+
 	if (!w)
 		return 0;
-	ipv6_ext_walk((void *)(long)skb->data, (void *)(long)skb->data_end, w);
+	ipv6_walk_in(&l, w, skb->len);
+	bpf_loop(skb->len / 8 + 1, ipv6_ext_step_skb, &l, 0);
+	ipv6_walk_out(&l, w);
 	return 0;
 }
 
 __noinline int flowmeta_ipv6_ext_xdp(struct xdp_md *ctx, struct ipv6_walk *w)
 {
+	struct walk_loop l = { .ctx = ctx };
+	__u32 len = bpf_xdp_get_buff_len(ctx);
+
 	if (!w)
 		return 0;
-	ipv6_ext_walk((void *)(long)ctx->data, (void *)(long)ctx->data_end, w);
+	ipv6_walk_in(&l, w, len);
+	bpf_loop(len / 8 + 1, ipv6_ext_step_xdp, &l, 0);
+	ipv6_walk_out(&l, w);
 	return 0;
 }
 
 /*
- * IPv6 at l3, extension headers walked to the transport header. An extension header cut short
- * counts as a truncated transport header (metered, ports 0). ctx is the program's context (xdp: an
- * xdp_md) for the extension-header walk.
+ * IPv6 at l3, extension headers walked to the transport header. ctx is the program's context (xdp:
+ * an xdp_md) for the walk. A chain cut short by the end of the datagram is malformed (the kernel
+ * drops it), never metered with an extension header taken for the transport.
  */
 static __always_inline int parse_ipv6(void *ctx, bool xdp, void *data, void *l3, void *data_end,
 				      bool gso, struct flow_key *key, struct pkt_meta *meta)
@@ -309,7 +444,7 @@ static __always_inline int parse_ipv6(void *ctx, bool xdp, void *data, void *l3,
 	__u8 nexthdr;
 
 	if ((void *)(ip6 + 1) > data_end) {
-		meta->cut = 1;
+		parse_cut(meta, meta->l3_off);
 		return PARSE_MALFORMED;
 	}
 	if (ip6->version != 6)
@@ -321,7 +456,11 @@ static __always_inline int parse_ipv6(void *ctx, bool xdp, void *data, void *l3,
 	nexthdr = ip6->nexthdr;
 
 	if (ipv6_is_ext(nexthdr)) {
-		struct ipv6_walk w = { .off = l4_off, .nexthdr = nexthdr };
+		struct ipv6_walk w = {
+			.off = l4_off,
+			.end = gso ? 0xffffffff : meta->l3_off + meta->ip_len,
+			.nexthdr = nexthdr,
+		};
 
 		/*
 		 * Verifier-fragile: xdp is a compile-time constant at every caller, so once this is
@@ -336,17 +475,14 @@ static __always_inline int parse_ipv6(void *ctx, bool xdp, void *data, void *l3,
 			flowmeta_ipv6_ext_xdp(ctx, &w);
 		else
 			flowmeta_ipv6_ext_skb(ctx, &w);
+		if (w.bad)
+			return PARSE_MALFORMED;
+		if (w.off > FLOWMETA_MAX_HEADER_OFFSET)
+			return PARSE_UNPARSEABLE;
 		nexthdr = w.nexthdr;
 		meta->frag = w.frag;
 		meta->frag_id = w.frag_id;
 		meta->frag_proto = w.frag_proto;
-		if (w.cut || w.off > IPV6_MAX_L4_OFF) {
-			key->protocol = nexthdr;
-			meta->hdr_len = w.off - meta->l3_off;
-			meta->cut = w.cut;
-			meta->truncated_l4 = 1;
-			return PARSE_IP;
-		}
 		l4_off = w.off;
 	}
 
@@ -359,7 +495,7 @@ static __always_inline int parse_ipv6(void *ctx, bool xdp, void *data, void *l3,
 		avail = GSO_L4_AVAIL;
 	else
 		avail = meta->ip_len > hlen ? meta->ip_len - hlen : 0;
-	meta->hdr_len += parse_l4(data + l4_off, data_end, avail, key, meta);
+	meta->hdr_len += parse_l4(data + l4_off, l4_off, data_end, avail, key, meta);
 	return PARSE_IP;
 }
 
@@ -471,66 +607,82 @@ static __always_inline bool parse_fast(void *data, void *data_end, __be16 l3_pro
 }
 
 /*
+ * The type of an L3-only frame: l3_proto (TC: skb->protocol) when it names IP or VLAN, else the IP
+ * version nibble (BPF_PROG_TEST_RUN's skbs carry the type an Ethernet header would). XDP has no
+ * l3_proto: a frame whose nibble is neither 4 nor 6 could still be delivered as IP (a tun writer's
+ * packet information may name a VLAN type, whose tags the kernel strips), so it is unparseable.
+ */
+static __always_inline int l3_frame_type(bool xdp, void *data, void *data_end, __be16 l3_proto,
+					 __be16 *proto, struct pkt_meta *meta)
+{
+	__u8 *ver = data;
+
+	*proto = l3_proto;
+	if (l3_proto == bpf_htons(ETH_P_IP) || l3_proto == bpf_htons(ETH_P_IPV6) ||
+	    eth_is_vlan(l3_proto))
+		return PARSE_IP;
+	if ((void *)(ver + 1) > data_end) {
+		parse_cut(meta, 0);
+		return PARSE_MALFORMED;
+	}
+	if (*ver >> 4 == 4)
+		*proto = bpf_htons(ETH_P_IP);
+	else if (*ver >> 4 == 6)
+		*proto = bpf_htons(ETH_P_IPV6);
+	else if (xdp)
+		return PARSE_UNPARSEABLE;
+	return PARSE_IP;
+}
+
+/*
  * Parse the frame in [data, data_end) into key (zeroed first, padding included) and meta. ctx and
  * xdp: the program's context and whether it is an xdp_md; xdp must be a literal (parse_ipv6()).
- * l3_proto: skb->protocol on an L3-only device in TC (0 in XDP), used to tell IPv4 from IPv6 there;
- * when it is neither (XDP, BPF_PROG_TEST_RUN's Ethernet-typed skbs) the IP version nibble decides.
+ * l3_proto: skb->protocol on an L3-only device in TC (0 in XDP). gso: the skb is a GSO
+ * super-packet, whose IP length fields need not describe it.
  */
 static __always_inline int parse_packet(void *ctx, bool xdp, void *data, void *data_end,
 					__be16 l3_proto, bool gso, struct flow_key *key,
 					struct pkt_meta *meta)
 {
-	void *l3 = data;
-	__be16 proto;
+	struct vlan_walk w = { 0 };
+	void *l3;
+	int res;
 
 	__builtin_memset(key, 0, sizeof(*key));
 	__builtin_memset(meta, 0, sizeof(*meta));
 
 	if (l3_device) {
-		proto = l3_proto;
-		if (proto != bpf_htons(ETH_P_IP) && proto != bpf_htons(ETH_P_IPV6)) {
-			__u8 *ver = data;
-
-			if ((void *)(ver + 1) > data_end) {
-				meta->cut = 1;
-				return PARSE_MALFORMED;
-			}
-			if (*ver >> 4 == 4)
-				proto = bpf_htons(ETH_P_IP);
-			else if (*ver >> 4 == 6)
-				proto = bpf_htons(ETH_P_IPV6);
-		}
+		res = l3_frame_type(xdp, data, data_end, l3_proto, &w.proto, meta);
+		if (res != PARSE_IP)
+			return res;
 	} else {
 		struct ethhdr *eth = data;
 
 		if ((void *)(eth + 1) > data_end) {
-			meta->cut = 1;
+			parse_cut(meta, 0);
 			return PARSE_MALFORMED;
 		}
-		proto = eth->h_proto;
-		l3 = eth + 1;
-		meta->l3_off = sizeof(*eth);
-#pragma unroll
-		for (int i = 0; i < 2; i++) {
-			struct vlan_hdr *vh = l3;
-
-			if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
-				break;
-			if ((void *)(vh + 1) > data_end) {
-				meta->cut = 1;
-				return PARSE_MALFORMED;
-			}
-			proto = vh->encap_proto;
-			l3 = vh + 1;
-			meta->l3_off += sizeof(*vh);
-		}
+		w.proto = eth->h_proto;
+		w.off = sizeof(*eth);
 	}
-
-	if (proto == bpf_htons(ETH_P_IP))
+	/*
+	 * Every frame goes through the walk, tags or not (it returns at once without): the IP header
+	 * offset is then one unknown the verifier checks the rest of the parser with once, instead
+	 * of once per way to it. xdp is a literal: see parse_ipv6().
+	 */
+	if (xdp)
+		flowmeta_vlan_walk_xdp(ctx, &w);
+	else
+		flowmeta_vlan_walk_skb(ctx, &w);
+	if (w.proto != bpf_htons(ETH_P_IP) && w.proto != bpf_htons(ETH_P_IPV6))
+		return w.bad ? PARSE_MALFORMED : PARSE_NOT_IP;
+	if (w.off > FLOWMETA_MAX_HEADER_OFFSET)
+		return PARSE_UNPARSEABLE;
+	meta->l3_off = w.off;
+	l3 = data + w.off;
+	if (w.proto == bpf_htons(ETH_P_IP))
 		return parse_ipv4(l3, data_end, gso, key, meta);
-	if (proto == bpf_htons(ETH_P_IPV6))
-		return parse_ipv6(ctx, xdp, data, l3, data_end, gso, key, meta);
-	return PARSE_NOT_IP;
+	return parse_ipv6(ctx, xdp, data, l3, data_end, gso, key, meta);
 }
 
 #endif /* FLOWMETA_BPF_PARSE_H */

@@ -19,6 +19,13 @@
  * whose first was not seen, a truncated transport header), never use or create a remembered
  * connection, and unknown ports never match a port range: they pass only a rule that allows the
  * whole protocol class for that peer.
+ *
+ * Address spellings: an IPv6 peer written IPv4-mapped (::ffff:a.b.c.d), which a dual-stack socket
+ * sees as the IPv4 peer a.b.c.d, is judged as a.b.c.d: its trust and its rules are a.b.c.d's (an
+ * IPv6 rule prefix never admits it where the IPv4 rules do not), and it is untrusted as well when
+ * its IPv6 form lies in an untrusted IPv6 prefix. Other embeddings (IPv4-compatible ::a.b.c.d,
+ * NAT64 64:ff9b::/96, 6to4, Teredo) are ordinary IPv6 addresses: Linux sockets do not see them as
+ * IPv4 peers.
  */
 #ifndef FLOWMETA_BPF_POLICY_H
 #define FLOWMETA_BPF_POLICY_H
@@ -26,7 +33,6 @@
 #include <linux/in.h>
 
 #include "events.h"
-#include "frag.h"
 #include "maps.h"
 #include "parse.h"
 
@@ -85,24 +91,6 @@ static __always_inline __u8 policy_class(const struct flow_key *key)
 	default:
 		return POLICY_CLASS_OTHER;
 	}
-}
-
-/*
- * Whether the key's ports (ICMP type and code) are the packet's own. A later fragment with ports
- * 0 is ambiguous: its first fragment was not seen, or it had ports 0 (an ICMP echo reply is type
- * 0 code 0); the fragment map says which. Rare, so the second lookup costs nothing overall.
- */
-static __always_inline bool policy_ports_known(const struct flow_key *key,
-					       const struct pkt_meta *meta)
-{
-	struct frag_key fk;
-
-	if (meta->truncated_l4)
-		return false;
-	if (meta->frag != FRAG_LATER || key->src_port || key->dst_port)
-		return true;
-	frag_key_init(&fk, key, meta);
-	return bpf_map_lookup_elem(&frags, &fk) != NULL;
 }
 
 static __always_inline __u8 policy_role(const struct flow_key *key, __u8 class, bool known)
@@ -169,35 +157,56 @@ static __always_inline bool policy_conn_usable(const struct policy_conn *c,
 	return now < c->last_seen_ns + idle;
 }
 
-static __always_inline struct policy_peer *policy_peer_lookup(const struct policy_header *h,
-							       const struct flow_key *key)
+/* ::ffff:a.b.c.d (RFC 4291 §2.5.5.2) */
+static __always_inline bool ipv6_is_v4mapped(const __u8 *a)
 {
-	struct policy_peer_key pk;
+	__u64 hi;
+	__u32 mid;
 
-	__builtin_memset(&pk, 0, sizeof(pk));
-	pk.prefixlen = POLICY_PEER_KEY_BITS + 128;
-	pk.slot = h->gen & 1;
-	pk.ip_version = key->ip_version;
-	__builtin_memcpy(pk.addr,
-			 key->direction == FLOW_DIR_INGRESS ? key->src_addr : key->dst_addr,
-			 sizeof(pk.addr));
-	return bpf_map_lookup_elem(&policy_peers, &pk);
+	__builtin_memcpy(&hi, a, sizeof(hi));
+	__builtin_memcpy(&mid, a + 8, sizeof(mid));
+	return hi == 0 && mid == bpf_htonl(0xffff);
 }
 
 /*
- * Whether a rule allows, for this peer, a packet of class opening in direction dir to port. Only
- * the peer's rules with a port range for that direction and class are looked at, lowest bit first.
+ * The key of the packet's peer in `policy_peers`, as the identity a socket sees (see the top of
+ * this file). Returns true when the peer is IPv4-mapped and its IPv6 spelling is untrusted: both
+ * spellings converge on the one lookup that follows, so the verifier checks what comes after once.
  */
-static __always_inline bool policy_rules_allow(const struct policy_header *h,
-					       const struct policy_peer *peer, __u8 dir,
-					       __u8 class, __u16 port, bool known)
+static __always_inline bool policy_peer_key(const struct policy_header *h,
+					    const struct flow_key *key, struct policy_peer_key *pk)
+{
+	const __u8 *addr = key->direction == FLOW_DIR_INGRESS ? key->src_addr : key->dst_addr;
+	struct policy_peer *v6;
+
+	__builtin_memset(pk, 0, sizeof(*pk));
+	pk->prefixlen = POLICY_PEER_KEY_BITS + 128;
+	pk->slot = h->gen & 1;
+	pk->ip_version = key->ip_version;
+	__builtin_memcpy(pk->addr, addr, sizeof(pk->addr));
+	if (key->ip_version != 6 || !ipv6_is_v4mapped(addr))
+		return false;
+	v6 = bpf_map_lookup_elem(&policy_peers, pk);
+	if (v6 && v6->untrusted)
+		return true;
+	__builtin_memset(pk->addr, 0, sizeof(pk->addr));
+	__builtin_memcpy(pk->addr, addr + 12, 4);
+	pk->ip_version = 4;
+	return false;
+}
+
+/*
+ * Whether one of the peer's rules with a port range for direction dir and class (TCP or UDP)
+ * includes port, lowest bit first. A global function: the verifier walks its bitmap loops once,
+ * not once per way through flowmeta_policy() to each of its two calls.
+ */
+__noinline int flowmeta_port_rules(const struct policy_header *h, const struct policy_peer *peer,
+				   __u32 dir, __u32 class, __u32 port)
 {
 	const __u64 *words;
 
-	if (peer->allow_all & (1 << ((dir & 1) * POLICY_CLASSES + (class & 3))))
-		return true;
-	if (class > POLICY_CLASS_UDP || !known)
-		return false;
+	if (!h || !peer)
+		return 0;
 	words = peer->port_rules[dir & 1][class & 1];
 	for (int w = 0; w < FLOWMETA_POLICY_MAX_RULES / 64; w++) {
 		__u64 bits = words[w];
@@ -210,10 +219,25 @@ static __always_inline bool policy_rules_allow(const struct policy_header *h,
 
 			bits ^= low;
 			if (port >= r->min && port <= r->max)
-				return true;
+				return 1;
 		}
 	}
-	return false;
+	return 0;
+}
+
+/*
+ * Whether a rule allows, for this peer, a packet of class opening in direction dir to port: one
+ * that allows the whole class, or (ports known) one of the peer's port-range rules.
+ */
+static __always_inline bool policy_rules_allow(const struct policy_header *h,
+					       const struct policy_peer *peer, __u8 dir,
+					       __u8 class, __u16 port, bool known)
+{
+	if (peer->allow_all & (1 << ((dir & 1) * POLICY_CLASSES + (class & 3))))
+		return true;
+	if (class > POLICY_CLASS_UDP || !known)
+		return false;
+	return flowmeta_port_rules(h, peer, dir, class, port);
 }
 
 /*
@@ -222,22 +246,23 @@ static __always_inline bool policy_rules_allow(const struct policy_header *h,
  * policy_header in the object's BTF, which user/policy.c gives the inner maps it creates).
  * Returns an enum flow_verdict.
  */
-__noinline int flowmeta_policy(const struct flow_key *key, const struct pkt_meta *meta,
-			       const struct policy_header *h, __u64 now)
+__noinline int flowmeta_policy(const struct flow_key *key, const struct policy_header *h,
+			       __u64 now, bool ports_known)
 {
 	struct policy_conn *c, *stale = NULL;
+	struct policy_peer_key pk;
 	struct policy_conn_key ck;
 	struct policy_peer *peer;
 	struct policy_conn nc;
 	struct policy_pkt pp;
 	bool acl;
 
-	if (!key || !meta || !h)
+	if (!key || !h)
 		return FLOW_VERDICT_FORWARDED;
 	acl = h->flags & POLICY_F_ACL;
 	pp.dir = key->direction;
 	pp.class = policy_class(key);
-	pp.ports_known = policy_ports_known(key, meta);
+	pp.ports_known = ports_known;
 	pp.role = policy_role(key, pp.class, pp.ports_known);
 
 	if (acl && pp.role != CONN_NONE) {
@@ -253,7 +278,9 @@ __noinline int flowmeta_policy(const struct flow_key *key, const struct pkt_meta
 		}
 	}
 
-	peer = policy_peer_lookup(h, key);
+	if (policy_peer_key(h, key, &pk))
+		return FLOW_VERDICT_UNTRUSTED;
+	peer = bpf_map_lookup_elem(&policy_peers, &pk);
 	if (peer && peer->untrusted)
 		return FLOW_VERDICT_UNTRUSTED;
 	if (!acl || policy_is_neighbour_discovery(key, pp.class, pp.ports_known))
@@ -286,11 +313,11 @@ __noinline int flowmeta_policy(const struct flow_key *key, const struct pkt_meta
 }
 
 /*
- * The verdict of a packet. Without a policy (the outer map empty) this is one inlined array lookup
- * and one branch: the hot path of SPEC §9 pays nothing else.
+ * The verdict of a packet; ports_known: the key's ports (ICMP type and code) are the packet's own.
+ * Without a policy (the outer map empty) this is one inlined array lookup and one branch: the hot
+ * path of SPEC §9 pays nothing else.
  */
-static __always_inline __u8 policy_verdict(const struct flow_key *key, const struct pkt_meta *meta,
-					   __u64 now)
+static __always_inline __u8 policy_verdict(const struct flow_key *key, bool ports_known, __u64 now)
 {
 	struct policy_header *h;
 	__u32 zero = 0;
@@ -302,7 +329,15 @@ static __always_inline __u8 policy_verdict(const struct flow_key *key, const str
 	h = bpf_map_lookup_elem(inner, &zero);
 	if (!h)
 		return FLOW_VERDICT_FORWARDED;
-	return flowmeta_policy(key, meta, h, now);
+	return flowmeta_policy(key, h, now, ports_known);
+}
+
+/* Whether a policy is in force: the outer map holds a generation. */
+static __always_inline bool policy_in_force(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&policy, &zero) != NULL;
 }
 
 /*
@@ -313,25 +348,18 @@ static __always_inline __u8 policy_verdict(const struct flow_key *key, const str
  */
 static __always_inline void policy_drop_event(const struct flow_key *key, __u64 now)
 {
-	__u64 window = now >> FLOWMETA_DROP_EVENT_WINDOW_SHIFT;
+	struct event_budget *b = event_budget_now(now);
 	struct flowmeta_stats *st;
-	struct drop_budget *b;
-	__u32 zero = 0;
 
-	b = bpf_map_lookup_elem(&drop_budget, &zero);
 	if (!b)
 		return;
-	if (b->window != window) {
-		b->window = window;
-		b->events = 0;
-	}
-	if (b->events >= FLOWMETA_DROP_EVENTS_PER_WINDOW) {
+	if (b->drop_events >= FLOWMETA_DROP_EVENTS_PER_WINDOW) {
 		st = stats_this_cpu();
 		if (st)
 			st->events_lost++;
 		return;
 	}
-	b->events++;
+	b->drop_events++;
 	event_emit(key, FLOW_EVENT_DROP, now);
 }
 

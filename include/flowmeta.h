@@ -13,6 +13,32 @@
 #define FLOWMETA_EVENTS_BYTES		(256 * 1024)	/* ring buffer size, a power of two */
 #define FLOWMETA_MAX_FRAGS		4096		/* first fragments remembered for ports */
 
+/*
+ * Drop flows (verdict not FORWARDED) live in their own table, `drop_flows`, so that denied traffic
+ * can never take the flow table from forwarded traffic. Its capacity is MaxFlows >> 2 (a quarter
+ * of the flow table, kernel memory included), at least FLOWMETA_MIN_DROP_FLOWS. When it is full, a
+ * drop is still counted exactly, in struct flowmeta_stats.drop_table_full_*, which the daemon
+ * exports as aggregate drop records (per verdict and direction).
+ */
+#define FLOWMETA_DROP_FLOWS_SHIFT	2
+#define FLOWMETA_MIN_DROP_FLOWS		256
+
+static inline __u32 flowmeta_drop_flows_capacity(__u32 max_flows)
+{
+	__u32 n = max_flows >> FLOWMETA_DROP_FLOWS_SHIFT;
+
+	return n > FLOWMETA_MIN_DROP_FLOWS ? n : FLOWMETA_MIN_DROP_FLOWS;
+}
+
+/*
+ * How deep the parser reads. VLAN tag stacks (any mix of 802.1Q and 802.1ad, any VID) and IPv6
+ * extension-header chains are walked to their end, however long, within the frame. The headers
+ * are then read where they are: up to this many octets into the frame. A frame of an IP or VLAN
+ * type whose IP or transport header starts beyond it is "unparseable" (counted; dropped while a
+ * policy is in force: the parser cannot say what it carries).
+ */
+#define FLOWMETA_MAX_HEADER_OFFSET	0x4000
+
 /* Values equal IPFIX flowDirection (IE 61), so the exporter copies the field as it is. */
 enum flow_direction {
 	FLOW_DIR_INGRESS = 0,	/* ReceivedFromPeer */
@@ -67,6 +93,14 @@ _Static_assert(sizeof(struct flow_value) % 8 == 0, "per-CPU values are laid out 
 enum flow_event_type {
 	FLOW_EVENT_TCP_END = 1,	/* first FIN or RST of a flow on this CPU: export it promptly */
 	FLOW_EVENT_DROP = 2,	/* first drop of a flow by the policy: export a drop record promptly */
+	/*
+	 * `flows` (`drop_flows`) refused an insert: it is full, relieve it now rather than at the
+	 * next poll. The key is all zero. At most FLOWMETA_TABLE_FULL_EVENTS_PER_WINDOW of each per
+	 * CPU per window (FLOWMETA_DROP_EVENT_WINDOW_SHIFT); the refused packets are counted exactly
+	 * all the same (table_full_*, drop_table_full_*).
+	 */
+	FLOW_EVENT_TABLE_FULL = 3,
+	FLOW_EVENT_DROP_TABLE_FULL = 4,
 };
 
 /* Ring-buffer event: only a hint to look at key soon; the counts always come from the flow map. */
@@ -78,18 +112,35 @@ struct flow_event {
 };
 _Static_assert(sizeof(struct flow_event) == 56, "flow_event layout is shared with the kernel");
 
-/* Per-CPU counters (one element of a per-CPU array): what was not, or not fully, metered. */
+/*
+ * Per-CPU counters (one element of a per-CPU array): what was not, or not fully, metered. Every
+ * field is a __u64 (user/flowvalue.c folds them as an array). "While a policy is in force" means
+ * while the outer map `policy` holds a generation.
+ */
 struct flowmeta_stats {
 	__u64 not_ip;			/* ARP, LLDP, ...: passed untouched */
-	__u64 malformed;		/* IP header truncated or invalid: passed, not metered */
+	__u64 malformed;		/* IP header (chain) truncated or invalid: not metered */
 	__u64 truncated_l4;		/* transport header cut short: metered with ports 0 */
 	__u64 fragments;		/* IP fragments seen (first and later ones) */
-	__u64 table_full_packets;	/* packets of new flows that found the flow map full */
+	__u64 table_full_packets;	/* forwarded packets of new flows that found `flows` full */
 	__u64 table_full_octets;
-	__u64 events_lost;		/* ring-buffer events that did not fit */
-	__u64 policy_dropped;		/* frames dropped by the access-control policy */
+	__u64 events_lost;		/* ring-buffer events that did not fit, drop hints over budget */
+	/*
+	 * Frames dropped while a policy is in force: the packets of drop flows (those counted in
+	 * drop_table_full_* included) plus fail_closed.
+	 */
+	__u64 policy_dropped;
+	__u64 unparseable;		/* IP or VLAN frames the parser could not walk: not metered */
+	__u64 fail_closed;		/* malformed and unparseable frames dropped under a policy */
+	/*
+	 * Drops that found `drop_flows` full, [verdict - 1][direction]: the daemon exports them as
+	 * aggregate drop records (no flow key).
+	 */
+	__u64 drop_table_full_packets[2][2];
+	__u64 drop_table_full_octets[2][2];
 };
-_Static_assert(sizeof(struct flowmeta_stats) % 8 == 0, "per-CPU values are laid out 8-byte aligned");
+_Static_assert(sizeof(struct flowmeta_stats) == 18 * 8, "flowmeta_stats is shared with the kernel");
+_Static_assert(FLOW_VERDICT_UNTRUSTED == 2, "drop_table_full_* has a row per drop verdict");
 
 /*
  * What the daemon already exported of a flow that had interim records, kept in a pinned map the
@@ -162,7 +213,8 @@ struct frag_ports {
 	__u16 src_port;
 	__u16 dst_port;
 	__u8 protocol;
-	__u8 pad[3];
+	__u8 verdict;		/* enum flow_verdict of the first fragment: the later ones get it */
+	__u8 pad[2];
 };
 _Static_assert(sizeof(struct frag_ports) == 8, "frag_ports layout is shared with the kernel");
 
@@ -176,6 +228,8 @@ _Static_assert(sizeof(struct frag_ports) == 8, "frag_ports layout is shared with
 /* Drop events: at most this many per CPU per window of 2^SHIFT ns (~1.07 s) of the flow clock. */
 #define FLOWMETA_DROP_EVENTS_PER_WINDOW	512
 #define FLOWMETA_DROP_EVENT_WINDOW_SHIFT 30
+/* Table-full events, of each kind, per CPU per window: a few, enough to wake the daemon. */
+#define FLOWMETA_TABLE_FULL_EVENTS_PER_WINDOW 4
 
 enum policy_flag {
 	POLICY_F_ACL = 1 << 0,	/* AccessControl enabled: what no rule allows is dropped */
@@ -258,12 +312,14 @@ struct policy_conn {
 };
 _Static_assert(sizeof(struct policy_conn) == 16, "policy_conn layout is shared");
 
-/* Per-CPU budget of drop events in the current window (`drop_budget`). */
-struct drop_budget {
+/* Per-CPU budget of the rate-limited events in the current window (`event_budget`). */
+struct event_budget {
 	__u64 window;		/* flow clock >> FLOWMETA_DROP_EVENT_WINDOW_SHIFT */
-	__u64 events;		/* drop events raised in it */
+	__u64 drop_events;	/* FLOW_EVENT_DROP raised in it */
+	__u64 table_full_events;	/* FLOW_EVENT_TABLE_FULL */
+	__u64 drop_table_full_events;	/* FLOW_EVENT_DROP_TABLE_FULL */
 };
-_Static_assert(sizeof(struct drop_budget) == 16, "drop_budget layout is shared");
+_Static_assert(sizeof(struct event_budget) == 32, "event_budget layout is shared");
 
 /*
  * Crash-safe export (user/journal.c, bpf/export.h). The daemon exports in transactions: a batch of

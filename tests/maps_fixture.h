@@ -30,8 +30,8 @@ static inline void maps_fixture_close(struct flowmeta_maps *m)
 }
 
 /*
- * The skeleton with a flow table and export state of max_entries flows; m gets the fds the
- * exporter uses. Returns 0, or a negative errno with nothing left loaded.
+ * The skeleton with a flow table and export state of max_entries flows (and the drop table they
+ * imply); m gets the fds the exporter uses. Returns 0, or a negative errno with nothing left loaded.
  */
 static inline int maps_fixture_open(struct flowmeta_maps *m, uint32_t max_entries)
 {
@@ -42,6 +42,7 @@ static inline int maps_fixture_open(struct flowmeta_maps *m, uint32_t max_entrie
 	if (!s)
 		return -errno;
 	bpf_map__set_max_entries(s->maps.flows, max_entries);
+	bpf_map__set_max_entries(s->maps.drop_flows, flowmeta_drop_flows_capacity(max_entries));
 	bpf_map__set_max_entries(s->maps.export_state, max_entries);
 	err = flowmeta__load(s);
 	if (err) {
@@ -50,6 +51,7 @@ static inline int maps_fixture_open(struct flowmeta_maps *m, uint32_t max_entrie
 	}
 	maps_fixture_skel = s;
 	m->flows = bpf_map__fd(s->maps.flows);
+	m->drop_flows = bpf_map__fd(s->maps.drop_flows);
 	m->stats = bpf_map__fd(s->maps.stats);
 	m->export_state = bpf_map__fd(s->maps.export_state);
 	m->journal = bpf_map__fd(s->maps.journal);

@@ -79,6 +79,7 @@ struct due_list {
 
 struct exporter {
 	int flows_fd, stats_fd, state_fd;
+	int drop_flows_fd;		/* drop flows' own table; -1: they are in flows_fd */
 	unsigned int ifindex;
 	uint32_t max_entries;
 	int ncpus;
@@ -388,6 +389,14 @@ static struct flow_export_state state_now(const struct exporter *exp, const stru
 	};
 }
 
+/* The table holding the flow of key. */
+static int flow_fd(const struct exporter *exp, const struct flow_key *key)
+{
+	if (key->verdict != FLOW_VERDICT_FORWARDED && exp->drop_flows_fd >= 0)
+		return exp->drop_flows_fd;
+	return exp->flows_fd;
+}
+
 /* The export state of a flow, or NULL when it has exported nothing (or the state was stale). */
 static struct flow_state *exported_state(struct exporter *exp, const struct flow_key *key,
 					 const struct flow_value *v)
@@ -554,11 +563,11 @@ static int grow_chunk(struct exporter *exp, uint32_t chunk)
 }
 
 /*
- * Call fn for every flow in the map, read in batches. The hash map's batch cursor is a bucket
+ * Call fn for every flow in the map fd, read in batches. The hash map's batch cursor is a bucket
  * index: entries deleted meanwhile (a transaction applied in the middle of the scan) do not
  * disturb it.
  */
-static int scan_flows(struct exporter *exp, flow_fn fn, void *ctx)
+static int scan_map(struct exporter *exp, int fd, flow_fn fn, void *ctx)
 {
 	__u32 in = 0, out = 0;
 	bool first = true;
@@ -567,7 +576,7 @@ static int scan_flows(struct exporter *exp, flow_fn fn, void *ctx)
 		__u32 count = exp->chunk;
 		int err;
 
-		err = bpf_map_lookup_batch(exp->flows_fd, first ? NULL : &in, &out, exp->keys,
+		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, exp->keys,
 					   exp->values, &count, NULL);
 		if (err && err != -ENOENT) {
 			/* One bucket holds more keys than a chunk: retry with a bigger one. */
@@ -586,6 +595,16 @@ static int scan_flows(struct exporter *exp, flow_fn fn, void *ctx)
 		in = out;
 		first = false;
 	}
+}
+
+/* Both tables: forwarded flows, then drop flows. */
+static int scan_flows(struct exporter *exp, flow_fn fn, void *ctx)
+{
+	int err = scan_map(exp, exp->flows_fd, fn, ctx);
+
+	if (!err && exp->drop_flows_fd >= 0)
+		err = scan_map(exp, exp->drop_flows_fd, fn, ctx);
+	return err;
 }
 
 struct victim {
@@ -627,7 +646,7 @@ static void evict_if_full(struct exporter *exp, uint64_t live)
 	if (!max || live * 100 < max * EXPORTER_TABLE_HIGH_PCT)
 		return;
 	keep = (max * EXPORTER_TABLE_LOW_PCT - 1) / 100;	/* most entries under LOW% */
-	if (scan_flows(exp, collect_victim, &vs)) {
+	if (scan_map(exp, exp->flows_fd, collect_victim, &vs)) {
 		exp->stats.map_errors++;
 		log_warn("flows: reading the map for eviction");
 	}
@@ -696,13 +715,16 @@ static void sweep_gone(void *ctx, const struct flow_key *key)
 
 int exporter_poll(struct exporter *exp, const struct fm_time *now)
 {
-	uint64_t live = 0;
+	uint64_t live = 0, live_drops = 0;
 	int err;
 
 	exp->now = *now;
 	exp->gen++;
 	read_kernel_stats(exp);
-	err = scan_flows(exp, poll_flow, &live);
+	/* The flow table is relieved by its own occupancy: drop flows have their own table. */
+	err = scan_map(exp, exp->flows_fd, poll_flow, &live);
+	if (!err && exp->drop_flows_fd >= 0)
+		err = scan_map(exp, exp->drop_flows_fd, poll_flow, &live_drops);
 	/* The ends go first: eviction then counts only what stays. */
 	exporter_commit(exp);
 	if (err) {
@@ -715,7 +737,7 @@ int exporter_poll(struct exporter *exp, const struct fm_time *now)
 	}
 	exporter_refresh(exp);
 	exp->stats.polls++;
-	exp->stats.live_flows = live;
+	exp->stats.live_flows = live + live_drops;
 	return err;
 }
 
@@ -744,7 +766,7 @@ static bool due_pop(struct due_list *l, uint64_t now, struct flow_key *key)
 /* The current value of one flow; false when it is not in the map. */
 static bool read_flow(struct exporter *exp, const struct flow_key *key, struct flow_value *v)
 {
-	if (bpf_map_lookup_elem(exp->flows_fd, key, exp->one))
+	if (bpf_map_lookup_elem(flow_fd(exp, key), key, exp->one))
 		return false;
 	return flow_value_fold(exp->one, exp->ncpus, v);
 }
@@ -1023,6 +1045,7 @@ struct exporter *exporter_new(const struct flowmeta_maps *maps, unsigned int ifi
 	if (!exp)
 		goto oom;
 	exp->flows_fd = maps->flows;
+	exp->drop_flows_fd = maps->drop_flows;
 	exp->stats_fd = maps->stats;
 	exp->state_fd = maps->export_state;
 	exp->ifindex = ifindex;

@@ -539,6 +539,7 @@ static int open_map_fds(struct attachment *att)
 	struct flowmeta *skel = att->skel;
 
 	att->maps.flows = bpf_map__fd(skel->maps.flows);
+	att->maps.drop_flows = bpf_map__fd(skel->maps.drop_flows);
 	att->maps.stats = bpf_map__fd(skel->maps.stats);
 	att->maps.events = bpf_map__fd(skel->maps.events);
 	att->maps.export_state = bpf_map__fd(skel->maps.export_state);
@@ -807,6 +808,7 @@ int loader_open_pinned(const char *ifname, const char *pin_dir, struct flowmeta_
 	if (err)
 		return err;
 	maps->flows = open_pinned_map(dir, "flows");
+	maps->drop_flows = open_pinned_map(dir, "drop_flows");
 	maps->stats = open_pinned_map(dir, "stats");
 	maps->export_state = open_pinned_map(dir, "export_state");
 	maps->daemon_status = open_pinned_map(dir, "daemon_status");
@@ -821,11 +823,11 @@ int loader_open_pinned(const char *ifname, const char *pin_dir, struct flowmeta_
 
 void loader_close_maps(struct flowmeta_maps *maps)
 {
-	int *fds[] = { &maps->flows,	      &maps->stats,	     &maps->events,
-		       &maps->export_state,  &maps->daemon_status,  &maps->collector_status,
-		       &maps->policy,	      &maps->policy_peers,   &maps->policy_conns,
-		       &maps->journal,	      &maps->journal_intents, &maps->journal_chunks,
-		       &maps->send_trace,    &maps->trace_socks };
+	int *fds[] = { &maps->flows,	      &maps->drop_flows,     &maps->stats,
+		       &maps->events,	      &maps->export_state,   &maps->daemon_status,
+		       &maps->collector_status, &maps->policy,	     &maps->policy_peers,
+		       &maps->policy_conns,   &maps->journal,	     &maps->journal_intents,
+		       &maps->journal_chunks, &maps->send_trace,     &maps->trace_socks };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)

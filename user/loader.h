@@ -34,6 +34,7 @@ struct loader_opts {
 /* File descriptors of the pinned maps, what the daemon and the CLI read. */
 struct flowmeta_maps {
 	int flows;		/* BPF_MAP_TYPE_PERCPU_HASH struct flow_key -> struct flow_value */
+	int drop_flows;		/* the same, for drop flows (verdict not FORWARDED) */
 	int stats;		/* BPF_MAP_TYPE_PERCPU_ARRAY [0] -> struct flowmeta_stats */
 	int events;		/* BPF_MAP_TYPE_RINGBUF of struct flow_event */
 	int export_state;	/* BPF_MAP_TYPE_HASH owned by the daemon: what was already exported */
@@ -55,8 +56,9 @@ struct flowmeta_maps {
 
 /* A struct flowmeta_maps with every map absent. */
 #define FLOWMETA_MAPS_NONE                                                                       \
-	((struct flowmeta_maps){ .flows = -1, .stats = -1, .events = -1, .export_state = -1,    \
-				 .daemon_status = -1, .collector_status = -1, .policy = -1,      \
+	((struct flowmeta_maps){ .flows = -1, .drop_flows = -1, .stats = -1, .events = -1,      \
+				 .export_state = -1, .daemon_status = -1,                        \
+				 .collector_status = -1, .policy = -1,                           \
 				 .policy_peers = -1, .policy_conns = -1, .journal = -1,          \
 				 .journal_intents = -1, .journal_chunks = -1, .send_trace = -1,  \
 				 .trace_socks = -1, .prog_export_apply = -1, .prog_send_trace = -1 })

@@ -66,6 +66,7 @@ static inline int fx_start(const char *program)
 struct fixture_opts {
 	bool l3_device;
 	uint32_t max_flows;	/* 0: FX_MAX_FLOWS */
+	uint32_t max_drop_flows;	/* 0: what the loader gives max_flows */
 	uint32_t ring_bytes;	/* 0: the production size */
 };
 
@@ -77,7 +78,11 @@ static inline struct flowmeta *fx_load(struct fixture_opts o)
 	if (!EXPECT_TRUE(s != NULL))
 		return NULL;
 	s->rodata->l3_device = o.l3_device;
-	bpf_map__set_max_entries(s->maps.flows, o.max_flows ? o.max_flows : FX_MAX_FLOWS);
+	if (!o.max_flows)
+		o.max_flows = FX_MAX_FLOWS;
+	bpf_map__set_max_entries(s->maps.flows, o.max_flows);
+	bpf_map__set_max_entries(s->maps.drop_flows,
+				 o.max_drop_flows ?: flowmeta_drop_flows_capacity(o.max_flows));
 	bpf_map__set_max_entries(s->maps.export_state, FX_MAX_FLOWS);
 	if (o.ring_bytes)
 		bpf_map__set_max_entries(s->maps.events, o.ring_bytes);
@@ -144,9 +149,17 @@ static inline int map_size(int fd, size_t key_size)
 	return n;
 }
 
+/* The table a flow of this verdict lives in: `flows`, or `drop_flows` for drops. */
+static inline int flow_table(struct flowmeta *s, int verdict)
+{
+	return bpf_map__fd(verdict == FLOW_VERDICT_FORWARDED ? s->maps.flows : s->maps.drop_flows);
+}
+
+/* Flows in both tables. */
 static inline int flow_count(struct flowmeta *s)
 {
-	return map_size(bpf_map__fd(s->maps.flows), sizeof(struct flow_key));
+	return map_size(bpf_map__fd(s->maps.flows), sizeof(struct flow_key)) +
+	       map_size(bpf_map__fd(s->maps.drop_flows), sizeof(struct flow_key));
 }
 
 /* The flow key a packet of this description is metered under (verdict: forwarded). */
@@ -171,7 +184,7 @@ static inline struct flow_key key_of(int version, const char *src, const char *d
 static inline bool flow_percpu(struct flowmeta *s, const struct flow_key *key,
 			       struct flow_value *percpu)
 {
-	return bpf_map_lookup_elem(bpf_map__fd(s->maps.flows), key, percpu) == 0;
+	return bpf_map_lookup_elem(flow_table(s, key->verdict), key, percpu) == 0;
 }
 
 /* A flow's values folded over CPUs; fails the case when the key is not in the map. */
@@ -185,14 +198,15 @@ static inline bool flow_get(struct flowmeta *s, const struct flow_key *key, stru
 	return EXPECT_TRUE(flow_value_fold(percpu, ncpus, val));
 }
 
-/* The map holds exactly one flow: its key, and its values folded over CPUs. */
+/* The tables hold exactly one flow: its key, and its values folded over CPUs. */
 static inline bool only_flow(struct flowmeta *s, struct flow_key *key, struct flow_value *val)
 {
 	memset(key, 0, sizeof(*key));
 	memset(val, 0, sizeof(*val));
 	if (!EXPECT_EQ(flow_count(s), 1))
 		return false;
-	if (!EXPECT_EQ(bpf_map_get_next_key(bpf_map__fd(s->maps.flows), NULL, key), 0))
+	if (bpf_map_get_next_key(bpf_map__fd(s->maps.flows), NULL, key) &&
+	    !EXPECT_EQ(bpf_map_get_next_key(bpf_map__fd(s->maps.drop_flows), NULL, key), 0))
 		return false;
 	return flow_get(s, key, val);
 }
@@ -209,9 +223,12 @@ static inline struct flowmeta_stats stats_get(struct flowmeta *s)
 	return sum;
 }
 
-/* The events found in the ring buffer: how many, of them drop events, and the last one. */
+/*
+ * The events found in the ring buffer: how many, of them drop and table-full events (of each
+ * table), and the last one.
+ */
 struct event_sink {
-	int count, drops;
+	int count, drops, table_full, drop_table_full;
 	struct flow_event last;
 };
 
@@ -223,6 +240,8 @@ static inline int event_cb(void *ctx, void *data, size_t size)
 		memcpy(&sink->last, data, size);
 	sink->count++;
 	sink->drops += sink->last.type == FLOW_EVENT_DROP;
+	sink->table_full += sink->last.type == FLOW_EVENT_TABLE_FULL;
+	sink->drop_table_full += sink->last.type == FLOW_EVENT_DROP_TABLE_FULL;
 	return 0;
 }
 

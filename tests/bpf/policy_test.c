@@ -35,6 +35,7 @@ static struct flowmeta_maps maps_of(struct flowmeta *s)
 {
 	return (struct flowmeta_maps){
 		.flows = bpf_map__fd(s->maps.flows),
+		.drop_flows = bpf_map__fd(s->maps.drop_flows),
 		.stats = bpf_map__fd(s->maps.stats),
 		.events = bpf_map__fd(s->maps.events),
 		.export_state = bpf_map__fd(s->maps.export_state),
@@ -72,16 +73,23 @@ static int apply(struct flowmeta *s, const char *members)
 	return ret;
 }
 
-/* A fresh skeleton with this policy in force. */
-static struct flowmeta *fx_policy(const char *members)
+/* A fresh skeleton (these options) with this policy in force. */
+static struct flowmeta *fx_policy_opts(struct fixture_opts o, const char *members)
 {
-	struct flowmeta *s = fx_load((struct fixture_opts){ .max_flows = TEST_MAX_FLOWS });
+	struct flowmeta *s = fx_load(o);
 
 	if (s && !EXPECT_EQ(apply(s, members), 0)) {
 		flowmeta__destroy(s);
 		return NULL;
 	}
 	return s;
+}
+
+static struct flowmeta *fx_policy(const char *members)
+{
+	return fx_policy_opts((struct fixture_opts){ .max_flows = TEST_MAX_FLOWS,
+						     .max_drop_flows = TEST_MAX_FLOWS },
+			      members);
 }
 
 /* Run through a hook (a dropped frame comes out too, unchecked); the program's return code. */
@@ -101,11 +109,12 @@ static int code_for(enum hook hook, int verdict)
 
 static void flows_clear(struct flowmeta *s)
 {
-	int fd = bpf_map__fd(s->maps.flows);
+	int fds[] = { bpf_map__fd(s->maps.flows), bpf_map__fd(s->maps.drop_flows) };
 	struct flow_key k;
 
-	while (bpf_map_get_next_key(fd, NULL, &k) == 0)
-		bpf_map_delete_elem(fd, &k);
+	for (int i = 0; i < 2; i++)
+		while (bpf_map_get_next_key(fds[i], NULL, &k) == 0)
+			bpf_map_delete_elem(fds[i], &k);
 }
 
 /*
@@ -701,6 +710,67 @@ static void later_fragments_are_judged_with_the_ports_of_their_first(void)
 	flowmeta__destroy(s);
 }
 
+/* The flow a fragment was metered in (the flow map is emptied first), and its verdict. */
+static int judge_key(struct flowmeta *s, enum hook hook, const struct pkt *p, struct flow_key *k)
+{
+	struct flow_value v;
+	int verdict = judge(s, hook, p);
+
+	memset(k, 0, sizeof(*k));
+	if (verdict >= 0)
+		only_flow(s, k, &v);
+	return verdict;
+}
+
+/*
+ * A spoofed duplicate of an allowed first fragment, with a denied port, is dropped; it never
+ * changes how the rest of the allowed datagram is judged, whether it comes after the real first
+ * fragment or before it: the later fragments pass, in the allowed flow.
+ */
+static void denied_duplicate_first_fragment_never_changes_the_allowed_datagram(void)
+{
+	struct flowmeta *s = fx_policy("\"AccessControl\": {\"Rules\": [{\"Peers\": [\"any\"], "
+				       "\"Protocol\": \"Udp\", \"Ports\": \"53\", \"Direction\": "
+				       "\"Inbound\"}]}");
+	struct flow_key k;
+	struct pkt p;
+
+	if (!s)
+		return;
+	/* The spoofed one after the real one. */
+	EXPECT_VERDICT(s, TC_INGRESS, udp4_frag(&p, PEER4, ME4, 5353, 53, 500, 0), FWD);
+	EXPECT_VERDICT(s, TC_INGRESS, udp4_frag(&p, PEER4, ME4, 5353, 54, 500, 0), DENY);
+	EXPECT_EQ(judge_key(s, TC_INGRESS, udp4_frag(&p, PEER4, ME4, 0, 0, 500, 64), &k), FWD);
+	EXPECT_EQ(k.dst_port, 53);
+	EXPECT_VERDICT(s, XDP_INGRESS, udp6_frag(&p, PEER6, ME6, 5353, 53, 501, 0), FWD);
+	EXPECT_VERDICT(s, XDP_INGRESS, udp6_frag(&p, PEER6, ME6, 5353, 54, 501, 0), DENY);
+	EXPECT_EQ(judge_key(s, XDP_INGRESS, udp6_frag(&p, PEER6, ME6, 0, 0, 501, 64), &k), FWD);
+	EXPECT_EQ(k.dst_port, 53);
+	/* The spoofed one first: the real one takes the record over. */
+	EXPECT_VERDICT(s, TC_INGRESS, udp4_frag(&p, PEER4, ME4, 5353, 54, 502, 0), DENY);
+	EXPECT_VERDICT(s, TC_INGRESS, udp4_frag(&p, PEER4, ME4, 5353, 53, 502, 0), FWD);
+	EXPECT_EQ(judge_key(s, TC_INGRESS, udp4_frag(&p, PEER4, ME4, 0, 0, 502, 64), &k), FWD);
+	EXPECT_EQ(k.dst_port, 53);
+	flowmeta__destroy(s);
+}
+
+/* A later fragment whose first fragment was dropped is dropped with it, metered in its flow. */
+static void later_fragment_of_a_dropped_first_fragment_is_dropped_in_its_flow(void)
+{
+	struct flowmeta *s = fx_policy("\"AccessControl\": {\"Rules\": [{\"Peers\": [\"any\"], "
+				       "\"Protocol\": \"Udp\", \"Ports\": \"53\"}]}");
+	struct flow_key k;
+	struct pkt p;
+
+	if (!s)
+		return;
+	EXPECT_VERDICT(s, TC_EGRESS, udp4_frag(&p, ME4, PEER4, 5353, 54, 600, 0), DENY);
+	EXPECT_EQ(judge_key(s, TC_EGRESS, udp4_frag(&p, ME4, PEER4, 0, 0, 600, 64), &k), DENY);
+	EXPECT_EQ(k.src_port, 5353);
+	EXPECT_EQ(k.dst_port, 54);
+	flowmeta__destroy(s);
+}
+
 static void orphan_later_fragment_never_matches_a_port_range(void)
 {
 	struct flowmeta *s = fx_policy("\"AccessControl\": {\"Rules\": [{\"Peers\": [\"any\"], "
@@ -755,23 +825,217 @@ static void ipv6_extension_headers_are_walked_to_the_ports_the_rules_check(void)
 	flowmeta__destroy(s);
 }
 
-/* Past the walk's limit the transport header is not found: a TCP rule cannot be fooled by it. */
-static void tcp_hidden_behind_more_extension_headers_than_walked_is_denied(void)
+/*
+ * However long the chain of extension headers, the rules check the real transport header behind
+ * it: the walk has no limit short of the frame, and never takes an extension header for the
+ * transport (a TCP rule can be neither fooled nor made to drop allowed traffic by it).
+ */
+static void tcp_behind_a_long_extension_chain_is_judged_by_its_real_port(void)
 {
 	struct flowmeta *s = fx_policy("\"AccessControl\": {\"Rules\": [{\"Peers\": [\"any\"], "
 				       "\"Protocol\": \"Tcp\", \"Ports\": \"22\"}]}");
+	static const int lengths[] = { 9, 40, 200 };
+	struct pkt p;
+
+	if (!s)
+		return;
+	for (size_t i = 0; i < sizeof(lengths) / sizeof(lengths[0]); i++) {
+		for (int port = 22; port <= 23; port++) {
+			pkt_init(&p);
+			pkt_eth(&p, ETH_P_IPV6);
+			pkt_ipv6(&p, PEER6, ME6, IPPROTO_DSTOPTS);
+			for (int h = 0; h < lengths[i]; h++)
+				pkt_ipv6_ext(&p, IPPROTO_DSTOPTS,
+					     h + 1 < lengths[i] ? IPPROTO_DSTOPTS : IPPROTO_TCP, 8);
+			pkt_tcp(&p, 40000, port, TCP_SYN, 0);
+			pkt_finish(&p);
+			EXPECT_VERDICT(s, TC_INGRESS, &p, port == 22 ? FWD : DENY);
+			EXPECT_VERDICT(s, XDP_INGRESS, &p, port == 22 ? FWD : DENY);
+		}
+	}
+	flowmeta__destroy(s);
+}
+
+/* The same packet behind a stack of n VLAN tags of VLAN ID 0, the outer one 802.1ad. */
+static struct pkt *tagged(struct pkt *p, const struct pkt *inner, int n)
+{
+	pkt_init(p);
+	pkt_eth(p, ETH_P_8021AD);
+	for (int i = 0; i < n; i++)
+		pkt_vlan(p, 0, i + 1 < n ? ETH_P_8021Q : (inner->ip_version == 4 ? ETH_P_IP
+										: ETH_P_IPV6));
+	memcpy(pkt_put(p, inner->len - inner->l3), inner->data + inner->l3, inner->len - inner->l3);
+	return p;
+}
+
+/*
+ * A stack of priority tags (VLAN ID 0) is stripped by the kernel, which delivers what follows as
+ * IP: the policy judges it as the packet inside, on every hook, at any depth.
+ */
+static void vlan_tag_stacks_are_judged_as_the_packet_inside(void)
+{
+	struct flowmeta *s = fx_policy("\"AccessControl\": {\"Rules\": [{\"Peers\": [\"any\"], "
+				       "\"Protocol\": \"Any\"}]}, \"TrustRequirements\": "
+				       "{\"UntrustedPeers\": [\"100.64.9.7\", \"fd00:bad::/32\"]}");
+	static const int depths[] = { 3, 4, 20 };
+	struct pkt inner, p;
+
+	if (!s)
+		return;
+	for (size_t i = 0; i < sizeof(depths) / sizeof(depths[0]); i++) {
+		int n = depths[i];
+
+		tagged(&p, tcp(&inner, "100.64.9.7", ME4, 1, 22, TCP_SYN), n);
+		EXPECT_VERDICT(s, TC_INGRESS, &p, UNTRUSTED);
+		EXPECT_VERDICT(s, XDP_INGRESS, &p, UNTRUSTED);
+		tagged(&p, udp(&inner, ME4, "100.64.9.7", 53, 5353), n);
+		EXPECT_VERDICT(s, TC_EGRESS, &p, UNTRUSTED);
+		tagged(&p, udp(&inner, "fd00:bad::1", ME6, 53, 5353), n);
+		EXPECT_VERDICT(s, XDP_INGRESS, &p, UNTRUSTED);
+		tagged(&p, udp(&inner, PEER4, ME4, 53, 5353), n);
+		EXPECT_VERDICT(s, TC_INGRESS, &p, FWD);
+	}
+	flowmeta__destroy(s);
+}
+
+/* ---- fail closed ------------------------------------------------------------------------------ */
+
+/* What a hook returns for a frame it drops. */
+static int drop_code(enum hook hook)
+{
+	return hook == XDP_INGRESS ? XDP_DROP : TC_ACT_SHOT;
+}
+
+/*
+ * While a policy is in force, a frame the parser cannot read (malformed: an IP header or VLAN stack
+ * cut short or invalid) is dropped: the policy cannot judge it, and the kernel might still make
+ * something of it. Counted in malformed, fail_closed and policy_dropped; no flow. Without a policy
+ * the same frames pass (and are counted malformed only). Not-IP frames (ARP) always pass.
+ */
+static void malformed_frames_are_dropped_while_a_policy_is_in_force(void)
+{
+	struct flowmeta *s = fx_policy("\"TrustRequirements\": {\"UntrustedPeers\": "
+				       "[\"100.64.9.9\"]}");
+	static const enum hook hooks[] = { TC_INGRESS, TC_EGRESS, XDP_INGRESS };
+	struct pkt bad_ihl, cut_tags, arp;
+	struct flowmeta_stats st;
+
+	if (!s)
+		return;
+	tcp(&bad_ihl, PEER4, ME4, 1, 22, TCP_SYN);
+	((struct iphdr *)(bad_ihl.data + bad_ihl.l3))->ihl = 4;
+	pkt_init(&cut_tags);
+	pkt_eth(&cut_tags, ETH_P_8021Q);
+	pkt_vlan(&cut_tags, 0, ETH_P_8021Q);
+	pkt_vlan(&cut_tags, 0, ETH_P_8021Q);
+	cut_tags.len -= 1;
+	pkt_init(&arp);
+	pkt_eth(&arp, ETH_P_ARP);
+	pkt_payload(&arp, 28);
+	for (int i = 0; i < 3; i++) {
+		EXPECT_EQ(run_ctx(s, hooks[i], &bad_ihl, 1, NULL), drop_code(hooks[i]));
+		EXPECT_EQ(run_ctx(s, hooks[i], &cut_tags, 1, NULL), drop_code(hooks[i]));
+		EXPECT_EQ(run_ctx(s, hooks[i], &arp, 1, NULL), code_for(hooks[i], FWD));
+	}
+	st = stats_get(s);
+	EXPECT_EQ(st.malformed, 6);
+	EXPECT_EQ(st.fail_closed, 6);
+	EXPECT_EQ(st.policy_dropped, 6);
+	EXPECT_EQ(st.not_ip, 3);
+	EXPECT_EQ(flow_count(s), 0);
+	/* No policy: they pass. */
+	EXPECT_EQ(apply(s, ""), 0);
+	for (int i = 0; i < 3; i++) {
+		EXPECT_EQ(run_ctx(s, hooks[i], &bad_ihl, 1, NULL), code_for(hooks[i], FWD));
+		EXPECT_EQ(run_ctx(s, hooks[i], &cut_tags, 1, NULL), code_for(hooks[i], FWD));
+	}
+	st = stats_get(s);
+	EXPECT_EQ(st.malformed, 12);
+	EXPECT_EQ(st.fail_closed, 6);
+	EXPECT_EQ(st.policy_dropped, 6);
+	flowmeta__destroy(s);
+}
+
+/*
+ * The same for an unparseable frame: here one XDP sees on an IP-only device that is neither IPv4
+ * nor IPv6 by its version nibble (a tun writer may have named it VLAN).
+ */
+static void unparseable_frames_are_dropped_while_a_policy_is_in_force(void)
+{
+	struct flowmeta *s = fx_policy_opts((struct fixture_opts){ .l3_device = true },
+					    "\"AccessControl\": {\"Rules\": [{\"Peers\": "
+					    "[\"any\"], \"Protocol\": \"Any\"}]}");
+	struct flowmeta_stats st;
 	struct pkt p;
 
 	if (!s)
 		return;
 	pkt_init(&p);
-	pkt_eth(&p, ETH_P_IPV6);
-	pkt_ipv6(&p, PEER6, ME6, IPPROTO_DSTOPTS);
-	for (int i = 0; i < 9; i++)
-		pkt_ipv6_ext(&p, IPPROTO_DSTOPTS, i < 8 ? IPPROTO_DSTOPTS : IPPROTO_TCP, 8);
-	pkt_tcp(&p, 40000, 22, TCP_SYN, 0);
+	pkt_vlan(&p, 0, ETH_P_IP);
+	pkt_ipv4(&p, "100.64.9.7", ME4, IPPROTO_UDP);
+	pkt_udp(&p, 7, 9);
 	pkt_finish(&p);
-	EXPECT_VERDICT(s, TC_INGRESS, &p, DENY);
+	EXPECT_EQ(run_ctx(s, XDP_INGRESS, &p, 3, NULL), XDP_DROP);
+	st = stats_get(s);
+	EXPECT_EQ(st.unparseable, 3);
+	EXPECT_EQ(st.fail_closed, 3);
+	EXPECT_EQ(st.policy_dropped, 3);
+	EXPECT_EQ(flow_count(s), 0);
+	EXPECT_EQ(apply(s, ""), 0);
+	EXPECT_EQ(run_ctx(s, XDP_INGRESS, &p, 1, NULL), XDP_PASS);
+	EXPECT_EQ(stats_get(s).unparseable, 4);
+	EXPECT_EQ(stats_get(s).fail_closed, 3);
+	flowmeta__destroy(s);
+}
+
+/* ---- address spellings ------------------------------------------------------------------------ */
+
+/*
+ * An IPv4-mapped IPv6 peer (::ffff:a.b.c.d) is the IPv4 peer a.b.c.d to a dual-stack socket: it is
+ * judged as a.b.c.d, its trust and its rules both, and an IPv6 rule prefix (::/0 here) never admits
+ * it where the IPv4 rules do not. Other embeddings of an IPv4 address are ordinary IPv6 addresses.
+ */
+static void ipv4_mapped_peer_is_judged_as_its_ipv4_address(void)
+{
+	struct flowmeta *s = fx_policy("\"AccessControl\": {\"Rules\": [{\"Peers\": "
+				       "[\"100.64.0.0/24\"], \"Protocol\": \"Tcp\", \"Ports\": \"22\", "
+				       "\"Direction\": \"Inbound\"}, {\"Peers\": [\"::/0\"], "
+				       "\"Protocol\": \"Tcp\", \"Ports\": \"80\"}]}, "
+				       "\"TrustRequirements\": {\"UntrustedPeers\": "
+				       "[\"100.64.9.7\"]}");
+	struct pkt p;
+
+	if (!s)
+		return;
+	EXPECT_VERDICT(s, TC_INGRESS, tcp(&p, "::ffff:100.64.9.7", ME6, 1, 80, TCP_SYN), UNTRUSTED);
+	EXPECT_VERDICT(s, XDP_INGRESS, &p, UNTRUSTED);
+	EXPECT_VERDICT(s, TC_EGRESS, tcp(&p, ME6, "::ffff:100.64.9.7", 1, 80, TCP_SYN), UNTRUSTED);
+	/* The IPv4 rule admits the mapped spelling of its peers, and their replies. */
+	EXPECT_VERDICT(s, TC_INGRESS, tcp(&p, "::ffff:100.64.0.2", ME6, 40000, 22, TCP_SYN), FWD);
+	EXPECT_VERDICT(s, TC_EGRESS, tcp(&p, ME6, "::ffff:100.64.0.2", 22, 40000, TCP_ACK), FWD);
+	EXPECT_VERDICT(s, TC_INGRESS, tcp(&p, "::ffff:100.64.1.2", ME6, 40000, 22, TCP_SYN), DENY);
+	/* The IPv6 rule does not admit a mapped peer; it does admit IPv6 peers. */
+	EXPECT_VERDICT(s, TC_INGRESS, tcp(&p, "::ffff:100.64.0.2", ME6, 40001, 80, TCP_SYN), DENY);
+	EXPECT_VERDICT(s, TC_INGRESS, tcp(&p, PEER6, ME6, 40001, 80, TCP_SYN), FWD);
+	/* IPv4-compatible and NAT64 spellings are IPv6 peers: the IPv6 rule, not 100.64.9.7's trust. */
+	EXPECT_VERDICT(s, TC_INGRESS, tcp(&p, "::100.64.9.7", ME6, 40002, 80, TCP_SYN), FWD);
+	EXPECT_VERDICT(s, TC_INGRESS, tcp(&p, "64:ff9b::100.64.9.7", ME6, 40002, 80, TCP_SYN), FWD);
+	EXPECT_VERDICT(s, TC_INGRESS, tcp(&p, "::100.64.0.2", ME6, 40002, 22, TCP_SYN), DENY);
+	flowmeta__destroy(s);
+}
+
+/* A mapped peer whose IPv6 form lies in an untrusted IPv6 prefix is untrusted too (fail closed). */
+static void ipv4_mapped_peer_in_an_untrusted_ipv6_prefix_is_untrusted(void)
+{
+	struct flowmeta *s = fx_policy("\"TrustRequirements\": {\"UntrustedPeers\": [\"::/8\"]}");
+	struct pkt p;
+
+	if (!s)
+		return;
+	EXPECT_VERDICT(s, TC_INGRESS, udp(&p, "::ffff:100.64.0.2", ME6, 1, 53), UNTRUSTED);
+	EXPECT_VERDICT(s, TC_EGRESS, udp(&p, ME6, "::ffff:100.64.0.2", 53, 1), UNTRUSTED);
+	EXPECT_VERDICT(s, TC_INGRESS, udp(&p, PEER4, ME4, 1, 53), FWD);
+	EXPECT_VERDICT(s, TC_INGRESS, udp(&p, PEER6, ME6, 1, 53), FWD);
 	flowmeta__destroy(s);
 }
 
@@ -1085,6 +1349,76 @@ static void first_drop_of_a_flow_on_each_cpu_raises_an_event(void)
 	unpin();
 }
 
+/*
+ * Drop flows have a table of their own (`drop_flows`): a flood of denied new flows fills it and
+ * never `flows`, where an allowed flow still finds room. Drops it refuses are counted exactly by
+ * verdict and direction (drop_table_full_*, and policy_dropped), and raise at most
+ * FLOWMETA_TABLE_FULL_EVENTS_PER_WINDOW events per CPU per window (key zeroed). Retried when the
+ * run straddles a window boundary.
+ */
+static void denied_flood_fills_drop_flows_and_never_the_flow_table(void)
+{
+	const char *policy = "\"AccessControl\": {\"Rules\": [{\"Peers\": [\"any\"], "
+			     "\"Protocol\": \"Tcp\", \"Ports\": \"22\", \"Direction\": "
+			     "\"Inbound\"}]}, \"TrustRequirements\": {\"UntrustedPeers\": "
+			     "[\"100.64.9.0/24\"]}";
+	struct flowmeta *s = NULL;
+	struct flowmeta_stats st;
+	struct event_sink ev;
+	char addr[32];
+	struct pkt p;
+
+	if (!pin_to_cpu(0))
+		SKIP_TEST("cannot pin to CPU 0");
+	for (int attempt = 0; attempt < 3; attempt++) {
+		uint64_t w0;
+
+		if (s)
+			flowmeta__destroy(s);
+		s = fx_policy_opts((struct fixture_opts){ .max_flows = 8, .max_drop_flows = 4 },
+				   policy);
+		if (!s)
+			break;
+		w0 = drop_window_now();
+		/* 4 denied flows fill drop_flows; 3 more, of 2 packets each, find it full. */
+		for (int i = 1; i <= 7; i++) {
+			snprintf(addr, sizeof(addr), "100.64.1.%d", i);
+			run_ctx(s, TC_INGRESS, udp(&p, addr, ME4, 1000, 53), i <= 4 ? 1 : 2, NULL);
+		}
+		/* 2 untrusted egress flows find it full too. */
+		for (int i = 1; i <= 2; i++) {
+			snprintf(addr, sizeof(addr), "100.64.9.%d", i);
+			run_ctx(s, TC_EGRESS, udp(&p, ME4, addr, 53, 1000), 1, NULL);
+		}
+		/* A drop flow in the table still counts; an allowed flow finds room. */
+		run_ctx(s, TC_INGRESS, udp(&p, "100.64.1.1", ME4, 1000, 53), 1, NULL);
+		EXPECT_EQ(run_ctx(s, TC_INGRESS, tcp(&p, PEER4, ME4, 40000, 22, TCP_SYN), 1, NULL),
+			  TC_ACT_UNSPEC);
+		if (drop_window_now() == w0)
+			break;
+	}
+	unpin();
+	if (!s)
+		return;
+	EXPECT_EQ(map_size(bpf_map__fd(s->maps.drop_flows), sizeof(struct flow_key)), 4);
+	EXPECT_EQ(map_size(bpf_map__fd(s->maps.flows), sizeof(struct flow_key)), 1);
+	st = stats_get(s);
+	EXPECT_EQ(st.drop_table_full_packets[DENY - 1][FLOW_DIR_INGRESS], 6);
+	EXPECT_EQ(st.drop_table_full_octets[DENY - 1][FLOW_DIR_INGRESS], 6 * 48);
+	EXPECT_EQ(st.drop_table_full_packets[UNTRUSTED - 1][FLOW_DIR_EGRESS], 2);
+	EXPECT_EQ(st.drop_table_full_octets[UNTRUSTED - 1][FLOW_DIR_EGRESS], 2 * 48);
+	EXPECT_EQ(st.drop_table_full_packets[DENY - 1][FLOW_DIR_EGRESS], 0);
+	EXPECT_EQ(st.drop_table_full_packets[UNTRUSTED - 1][FLOW_DIR_INGRESS], 0);
+	EXPECT_EQ(st.table_full_packets, 0);
+	EXPECT_EQ(st.policy_dropped, 4 + 6 + 2 + 1);
+	ev = events_drain(s);
+	EXPECT_EQ(ev.drops, 4);
+	EXPECT_EQ(ev.drop_table_full, FLOWMETA_TABLE_FULL_EVENTS_PER_WINDOW);
+	EXPECT_EQ(ev.table_full, 0);
+	EXPECT_EQ(ev.count, 4 + FLOWMETA_TABLE_FULL_EVENTS_PER_WINDOW);
+	flowmeta__destroy(s);
+}
+
 int main(void)
 {
 	int status = fx_start("policy_test");
@@ -1118,10 +1452,17 @@ int main(void)
 	RUN_TEST(untrusted_prefix_wins_over_longer_and_shorter_rule_prefixes);
 	RUN_TEST(connection_of_a_peer_made_untrusted_is_dropped);
 	RUN_TEST(later_fragments_are_judged_with_the_ports_of_their_first);
+	RUN_TEST(denied_duplicate_first_fragment_never_changes_the_allowed_datagram);
+	RUN_TEST(later_fragment_of_a_dropped_first_fragment_is_dropped_in_its_flow);
 	RUN_TEST(orphan_later_fragment_never_matches_a_port_range);
 	RUN_TEST(truncated_transport_header_never_matches_a_port_range);
 	RUN_TEST(ipv6_extension_headers_are_walked_to_the_ports_the_rules_check);
-	RUN_TEST(tcp_hidden_behind_more_extension_headers_than_walked_is_denied);
+	RUN_TEST(tcp_behind_a_long_extension_chain_is_judged_by_its_real_port);
+	RUN_TEST(vlan_tag_stacks_are_judged_as_the_packet_inside);
+	RUN_TEST(malformed_frames_are_dropped_while_a_policy_is_in_force);
+	RUN_TEST(unparseable_frames_are_dropped_while_a_policy_is_in_force);
+	RUN_TEST(ipv4_mapped_peer_is_judged_as_its_ipv4_address);
+	RUN_TEST(ipv4_mapped_peer_in_an_untrusted_ipv6_prefix_is_untrusted);
 	RUN_TEST(replacement_puts_the_new_rules_in_force_and_stops_the_old_connections);
 	RUN_TEST(connection_still_allowed_by_the_new_rules_keeps_its_replies);
 	RUN_TEST(removing_the_policy_returns_to_the_state_without_one);
@@ -1132,5 +1473,6 @@ int main(void)
 	RUN_TEST(denied_fin_raises_a_drop_event_and_no_tcp_end_event);
 	RUN_TEST(drop_events_beyond_the_per_cpu_budget_are_counted_lost);
 	RUN_TEST(first_drop_of_a_flow_on_each_cpu_raises_an_event);
+	RUN_TEST(denied_flood_fills_drop_flows_and_never_the_flow_table);
 	return check_exit_status();
 }

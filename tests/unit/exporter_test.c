@@ -137,7 +137,9 @@ static void put_flow(struct env *e, const struct flow_key *k, uint64_t packets, 
 	}
 	v[0].tcp_flags = tcp_flags;
 	v[0].end_flags = end_flags;
-	EXPECT_EQ(bpf_map_update_elem(e->maps.flows, k, v, BPF_ANY), 0);
+	/* A drop flow lives in the drop table, as the kernel programs keep it. */
+	EXPECT_EQ(bpf_map_update_elem(k->verdict ? e->maps.drop_flows : e->maps.flows, k, v,
+				      BPF_ANY), 0);
 	free(v);
 }
 
