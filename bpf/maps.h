@@ -136,6 +136,17 @@ struct {
 	__type(value, struct event_budget);
 } event_budget SEC(".maps");
 
+/*
+ * The loader's: who owns the pins of the directory (include/flowmeta.h). Declared here to be
+ * BTF-typed; the loader pins it first and removes it last.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pin_owner);
+} flowmeta_owner SEC(".maps");
+
 /* This CPU's counters; never NULL in practice (index 0 of a one-element array). */
 static __always_inline struct flowmeta_stats *stats_this_cpu(void)
 {

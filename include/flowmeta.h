@@ -193,6 +193,46 @@ struct collector_status {
 };
 _Static_assert(sizeof(struct collector_status) % 8 == 0, "map values are 8-byte aligned");
 
+/*
+ * Who owns the pins of a pin directory (the pinned one-element array `flowmeta_owner`, written by
+ * the loader only, user/pins.c): flowmeta never replaces, deletes or leaves behind a pin that is
+ * not recorded here, so another tool's pins in a shared bpffs directory are never touched. A pin
+ * is flowmeta's when a record of its name holds its kernel object id (id, or next_id while it is
+ * being replaced: a crash at any step leaves the pin recognised). The record format is stable
+ * across versions; layout says what each pinned object means:
+ *   1  flowmeta 0.1.0, whose directories have no marker (recognised by their `flows` map)
+ *   2  this layout: drop_flows, the new stats counters, event_budget, the marker
+ * A run replaces the objects of an older layout, keeping that layout's flow table, export state
+ * and stats pinned as old<layout>_<name> until the daemon has exported their counts.
+ */
+#define FLOWMETA_PIN_MAGIC	0x6174656d776f6c66ULL	/* "flowmeta" in memory order */
+#define FLOWMETA_PIN_LAYOUT	2
+#define FLOWMETA_PIN_NAME_LEN	24
+#define FLOWMETA_MAX_PINS	24
+
+enum pin_kind {
+	PIN_KIND_MAP = 1,
+	PIN_KIND_PROG = 2,
+};
+
+struct pin_record {
+	char name[FLOWMETA_PIN_NAME_LEN];	/* NUL-terminated; empty: a free slot */
+	__u32 id;		/* kernel id of the pinned object */
+	__u32 next_id;		/* the object replacing it, while it is being pinned */
+	__u16 kind;		/* enum pin_kind */
+	__u16 layout;		/* FLOWMETA_PIN_LAYOUT of the version that created the object */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct pin_record) == 40, "pin_record layout is stable");
+
+struct pin_owner {
+	__u64 magic;		/* FLOWMETA_PIN_MAGIC */
+	__u32 layout;		/* FLOWMETA_PIN_LAYOUT of the version that last wrote it */
+	__u32 created_dirs;	/* directory levels flowmeta created, the pin directory first */
+	struct pin_record pins[FLOWMETA_MAX_PINS];
+};
+_Static_assert(sizeof(struct pin_owner) == 16 + 40 * FLOWMETA_MAX_PINS, "pin_owner is stable");
+
 /* Key of the fragment map: which first fragment later fragments belong to. */
 struct frag_key {
 	__u8 src_addr[16];

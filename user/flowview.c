@@ -55,13 +55,15 @@ static void add_flow(const struct flow_key *key, const struct flow_value *v, voi
 	t->flows[t->n++] = (struct flowview_flow){ .key = *key, .v = *v };
 }
 
-int flowview_read(int map_fd, struct flowview_table *t)
+int flowview_read(int flows_fd, int drop_flows_fd, struct flowview_table *t)
 {
 	struct read_ctx rc = { .t = t };
 	int err;
 
 	t->n = 0;
-	err = flow_map_for_each(map_fd, add_flow, &rc);
+	err = flow_map_for_each(flows_fd, add_flow, &rc);
+	if (!err && drop_flows_fd >= 0)
+		err = flow_map_for_each(drop_flows_fd, add_flow, &rc);
 	return err ? err : rc.err;
 }
 

@@ -34,8 +34,11 @@ enum flowview_sort {
 /* "packets", "octets", "last" -> *by; -EINVAL for anything else. */
 int flowview_parse_sort(const char *name, enum flowview_sort *by);
 
-/* Empty t, then read every flow of a `flows` map into it. 0 or a negative errno. */
-int flowview_read(int map_fd, struct flowview_table *t);
+/*
+ * Empty t, then read every flow of the `flows` map and of the `drop_flows` map (-1: none, as
+ * pinned by 0.1.0, whose drop flows are in `flows`) into it. 0 or a negative errno.
+ */
+int flowview_read(int flows_fd, int drop_flows_fd, struct flowview_table *t);
 void flowview_free(struct flowview_table *t);
 
 /* Sort t (descending; ties by the other counts, then by key, so the order is stable). */

@@ -6,6 +6,12 @@
  * Kernel state outlives the daemon on purpose: the programs keep counting into the pinned maps while
  * no daemon runs (crash, SIGKILL, upgrade), and the next run adopts the maps and replaces the programs
  * in place (TC filter replace, XDP replace), so no packet goes uncounted across a restart.
+ *
+ * Every pin goes through user/pins.c, which knows which pins of the directory are flowmeta's: a
+ * directory where a pin of one of flowmeta's names is another tool's is refused untouched. Pins of
+ * this layout are adopted; those of an older one (an upgrade) are replaced, except the old flow
+ * table, export state and stats, kept as old<layout>_<name> for the daemon to export
+ * (loader_old_maps()).
  */
 /* glibc's net/if.h must come before the UAPI headers that include linux/if.h. */
 #include <net/if.h>
@@ -36,6 +42,7 @@
 #include "flowmeta.skel.h"
 #include "loader.h"
 #include "log.h"
+#include "pins.h"
 #include "sizing.h"
 #include "tc_netlink.h"
 
@@ -50,16 +57,26 @@
 #define PIN_TC_EGRESS	"prog_tc_egress"
 #define PIN_XDP_INGRESS "prog_xdp_ingress"
 
+/* Maps, programs and the old maps of an upgrade: more than flowmeta ever pins. */
+#define MAX_PIN_NAMES	FLOWMETA_MAX_PINS
+
+/* What an upgrade keeps of an older layout's pins, as old<layout>_<name>, for the daemon. */
+static const char *const kept_old[] = { "flows", "export_state", "stats" };
+
 struct attachment {
 	struct flowmeta *skel;
 	struct flowmeta_maps maps;
+	struct pins pins;
 	char ifname[IF_NAMESIZE];
 	char pin_dir[PATH_MAX];
 	unsigned int ifindex;
 	enum ingress_hook hook;
 	int lock_fd;		/* flock on the pin directory */
 	int claim_fd;		/* abstract socket naming the interface */
+	bool default_dir;	/* the pin directory is LOADER_PIN_ROOT/IFNAME */
+	bool fresh;		/* the directory held no flowmeta pins before this run */
 	bool adopted;
+	unsigned int upgraded_from;	/* layout of the pins this run replaced, or 0 */
 	bool metering;
 };
 
@@ -107,25 +124,6 @@ static int ensure_bpffs(const char *pin_dir)
 	}
 	log_info("%s was not a bpffs: mounted one (pins are visible in this mount namespace only)",
 		 BPFFS_ROOT);
-	return 0;
-}
-
-static int mkdir_p(const char *path, mode_t mode)
-{
-	char buf[PATH_MAX];
-
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-		return -ENAMETOOLONG;
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, mode) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, mode) < 0 && errno != EEXIST)
-		return -errno;
 	return 0;
 }
 
@@ -221,96 +219,155 @@ static int device_is_l3(const char *ifname, bool *l3)
 	}
 }
 
+/* The maps flowmeta pins: every map of the object but its data sections and the marker. */
+static bool pinned_map(const struct bpf_map *map)
+{
+	return !bpf_map__is_internal(map) && strcmp(bpf_map__name(map), "flowmeta_owner") != 0;
+}
+
+/* The names flowmeta pins now (valid while obj is): its maps and its programs. */
+static unsigned int pin_names(struct bpf_object *obj, const char **names)
+{
+	static const char *const progs[] = { PIN_TC_INGRESS, PIN_TC_EGRESS, PIN_XDP_INGRESS };
+	struct bpf_map *map;
+	unsigned int n = 0;
+
+	bpf_object__for_each_map(map, obj)
+		if (pinned_map(map) && n < MAX_PIN_NAMES)
+			names[n++] = bpf_map__name(map);
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]) && n < MAX_PIN_NAMES; i++)
+		names[n++] = progs[i];
+	return n;
+}
+
 /*
- * Adopt what an earlier instance pinned. The flow table keeps its size (adopting must not lose its
- * counts, whatever MaxFlows says now). A pinned map whose layout an upgrade changed cannot be
- * reused: the flow table then refuses the start (its counts would be lost: `flowmeta detach`
- * decides that), any other map is transient or rebuilt by the daemon, so it is replaced.
+ * Adopt flowmeta's pin of this map's name when this layout created it (a restart after a crash or
+ * a stop without detach). The flow tables keep their size (adopting must not lose their counts,
+ * whatever MaxFlows says now). A pinned map whose layout an upgrade changed cannot be reused: the
+ * flow table then refuses the start (its counts would be lost: `flowmeta detach` decides that),
+ * any other map is transient or rebuilt by the daemon, so it is replaced. The pins of an older
+ * layout are never adopted: the upgrade replaces them.
  */
-static int adopt_pinned_map(struct bpf_map *map, const char *path)
+static int adopt_map(struct attachment *att, struct bpf_map *map)
 {
 	struct bpf_map_info info = { 0 };
 	__u32 len = sizeof(info);
+	unsigned int layout = 0;
+	char path[PATH_MAX];
 	bool same_layout;
-	int fd = bpf_obj_get(path);
+	int fd, err;
 
-	if (fd < 0)
-		return 0; /* not a map (or unreadable): libbpf reports it at load */
-	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
-		close(fd);
+	if (!pins_owned(&att->pins, bpf_map__name(map), &layout) || layout != FLOWMETA_PIN_LAYOUT)
 		return 0;
+	err = pin_path(path, sizeof(path), att->pin_dir, bpf_map__name(map));
+	if (err)
+		return err;
+	fd = bpf_obj_get(path);
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		err = -errno;
+		log_errx("open %s: %s", path, strerror(-err));
+		if (fd >= 0)
+			close(fd);
+		return err;
 	}
-	close(fd);
 	same_layout = info.type == bpf_map__type(map) && info.key_size == bpf_map__key_size(map) &&
 		      info.value_size == bpf_map__value_size(map) &&
 		      info.map_flags == bpf_map__map_flags(map);
 	if (!same_layout) {
+		close(fd);
 		if (strcmp(bpf_map__name(map), "flows") == 0) {
 			log_errx("%s was pinned by an incompatible flowmeta version; `flowmeta detach` "
 				  "removes it (and the counts it holds)", path);
 			return -EINVAL;
 		}
 		log_warnx("%s was pinned by an incompatible flowmeta version: replacing it", path);
-		return unlink(path) ? -errno : 0;
+		return 0;
 	}
 	if (info.max_entries != bpf_map__max_entries(map)) {
 		enum bpf_map_type type = bpf_map__type(map);
 
 		if (type == BPF_MAP_TYPE_PERCPU_HASH || type == BPF_MAP_TYPE_HASH)
-			log_warnx("%s: keeping the pinned table size %u instead of MaxFlows %u until "
+			log_warnx("%s: keeping the pinned table size %u instead of %s %u until "
 				  "`flowmeta detach` removes it", path, info.max_entries,
+				  map == att->skel->maps.drop_flows ? "MaxFlows / 4:" : "MaxFlows",
 				  bpf_map__max_entries(map));
 		bpf_map__set_max_entries(map, info.max_entries);
 	}
-	return 0;
+	err = bpf_map__reuse_fd(map, fd);
+	close(fd);
+	if (err)
+		log_errx("adopt %s: %s", path, strerror(-err));
+	else
+		att->adopted = true;
+	return err;
 }
 
-static int set_map_pins(struct attachment *att, bool *adopted)
+/*
+ * An older layout's pins (an upgrade): its flow table, export state and stats are kept as
+ * old<layout>_<name> for the daemon to export; they stop changing once this run's programs
+ * replace the old ones. The rest is replaced by pin_maps() and attach_programs().
+ */
+static int keep_old_maps(struct attachment *att)
 {
+	char to[FLOWMETA_PIN_NAME_LEN];
+	int err = 0;
+
+	for (size_t i = 0; i < sizeof(kept_old) / sizeof(kept_old[0]) && !err; i++) {
+		const struct pin_record *r = pins_record(&att->pins, kept_old[i]);
+		unsigned int layout;
+
+		if (!r || !pins_owned(&att->pins, kept_old[i], &layout) ||
+		    layout >= FLOWMETA_PIN_LAYOUT)
+			continue;
+		snprintf(to, sizeof(to), "old%u_%s", layout, kept_old[i]);
+		err = pins_rename(&att->pins, kept_old[i], to);
+		if (!err && !att->upgraded_from) {
+			att->upgraded_from = layout;
+			log_info("%s: upgrading the pins of an earlier flowmeta (layout %u) in %s; its "
+				 "counts are kept in old%u_* until exported", att->ifname, layout,
+				 att->pin_dir, layout);
+		}
+	}
+	return err;
+}
+
+/* Pin every map of this run (the adopted ones are pinned already), then drop older leftovers. */
+static int pin_maps(struct attachment *att)
+{
+	const char *names[MAX_PIN_NAMES];
+	unsigned int n = pin_names(att->skel->obj, names);
 	struct bpf_map *map;
-	char path[PATH_MAX];
 	int err;
 
-	*adopted = false;
+	err = pins_mark(&att->pins, bpf_map__fd(att->skel->maps.flowmeta_owner)) ?:
+	      keep_old_maps(att);
 	bpf_object__for_each_map(map, att->skel->obj) {
-		if (bpf_map__is_internal(map))
+		if (err || !pinned_map(map))
 			continue;
-		err = pin_path(path, sizeof(path), att->pin_dir, bpf_map__name(map));
-		if (err)
-			return err;
-		if (access(path, F_OK) == 0) {
-			err = adopt_pinned_map(map, path);
-			if (err)
-				return err;
-			*adopted = true;
-		}
-		err = bpf_map__set_pin_path(map, path);
-		if (err)
-			return err;
+		err = pins_pin(&att->pins, bpf_map__name(map), bpf_map__fd(map), PIN_KIND_MAP);
 	}
-	return 0;
-}
+	/* Older pins of a name this version no longer has (0.1.0's drop_budget). */
+	for (int i = 0; i < FLOWMETA_MAX_PINS && !err; i++) {
+		const struct pin_record *r = &att->pins.owner.pins[i];
+		bool current = false;
 
-static void unpin(const char *dir, const char *name)
-{
-	char path[PATH_MAX];
+		if (!r->name[0] || r->layout >= FLOWMETA_PIN_LAYOUT || !strncmp(r->name, "old", 3))
+			continue;
+		for (unsigned int k = 0; k < n; k++)
+			current |= !strcmp(names[k], r->name);
+		if (!current) {
+			char name[FLOWMETA_PIN_NAME_LEN];
 
-	if (!pin_path(path, sizeof(path), dir, name))
-		unlink(path);
+			memcpy(name, r->name, sizeof(name));
+			err = pins_unpin(&att->pins, name);
+		}
+	}
+	return err;
 }
 
 static int pin_program(struct attachment *att, struct bpf_program *prog, const char *name)
 {
-	char path[PATH_MAX];
-	int err = pin_path(path, sizeof(path), att->pin_dir, name);
-
-	if (err)
-		return err;
-	unlink(path); /* a program pinned by an earlier instance is replaced by this one */
-	err = bpf_program__pin(prog, path);
-	if (err)
-		log_errx("pin %s: %s", path, strerror(-err));
-	return err;
+	return pins_pin(&att->pins, name, bpf_program__fd(prog), PIN_KIND_PROG);
 }
 
 /*
@@ -470,14 +527,16 @@ static int attach_programs(struct attachment *att)
 		/* An earlier run on the TC hook would count ingress twice. */
 		if (!err)
 			err = tc_detach(att->ifindex, att->ifname, true);
-		unpin(att->pin_dir, PIN_TC_INGRESS);
+		if (!err)
+			err = pins_unpin(&att->pins, PIN_TC_INGRESS);
 	} else {
 		err = tc_attach(att, skel->progs.flowmeta_tc_ingress, true);
 		if (!err)
 			err = pin_program(att, skel->progs.flowmeta_tc_ingress, PIN_TC_INGRESS);
 		if (!err)
 			err = xdp_detach_ours(att->ifindex, att->ifname);
-		unpin(att->pin_dir, PIN_XDP_INGRESS);
+		if (!err)
+			err = pins_unpin(&att->pins, PIN_XDP_INGRESS);
 	}
 	return err;
 }
@@ -498,40 +557,18 @@ static int detach_programs(unsigned int ifindex, const char *ifname)
 }
 
 /*
- * Remove flowmeta's pins from the pin directory (the programs, and the maps of the object: obj, or a
- * skeleton opened just for their names), then the directory and an empty pin root. Only the names
- * flowmeta pins, and only on a bpffs: a --pin-dir or -i pointing anywhere else never deletes files.
+ * Remove flowmeta's pins (user/pins.c: never another tool's), the marker, the directories flowmeta
+ * created, and an empty pin root (flowmeta's own directory) under the default path.
  */
-static int remove_pins(const char *pin_dir, struct bpf_object *obj)
+static int remove_pins(struct pins *p, bool default_dir)
 {
-	static const char *const progs[] = { PIN_TC_INGRESS, PIN_TC_EGRESS, PIN_XDP_INGRESS };
-	struct flowmeta *names = NULL;
-	struct bpf_map *map;
+	int err = pins_remove_all(p);
 
-	if (access(pin_dir, F_OK) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!is_bpffs(pin_dir)) {
-		log_errx("%s is not on a bpffs: not removing anything there", pin_dir);
-		return -EINVAL;
+	if (!err && default_dir) {
+		rmdir(p->dir);		/* 0.1.0 recorded no created levels */
+		rmdir(LOADER_PIN_ROOT);	/* only succeeds when no other interface is pinned */
 	}
-	if (!obj) {
-		names = flowmeta__open();
-		if (!names)
-			return -errno;
-		obj = names->obj;
-	}
-	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
-		unpin(pin_dir, progs[i]);
-	bpf_object__for_each_map(map, obj)
-		if (!bpf_map__is_internal(map))
-			unpin(pin_dir, bpf_map__name(map));
-	flowmeta__destroy(names);
-	if (rmdir(pin_dir) < 0 && errno != ENOENT) {
-		log_warn("remove %s (it holds files flowmeta did not pin)", pin_dir);
-		return -errno;
-	}
-	rmdir(LOADER_PIN_ROOT); /* only succeeds when no other interface is pinned */
-	return 0;
+	return err;
 }
 
 static int open_map_fds(struct attachment *att)
@@ -561,7 +598,7 @@ static int open_map_fds(struct attachment *att)
 /*
  * Size the tables that grow with the flow table (SPEC §7): MaxFlows as configured, or the largest
  * table whose kernel memory at this machine's possible CPUs fits MaxFlowMemory. Said once when the
- * table exceeds the budget. An adopted pinned table keeps its own size (adopt_pinned_map).
+ * table exceeds the budget. An adopted pinned table keeps its own size (adopt_map).
  */
 static int size_flow_tables(struct flowmeta *skel, const struct loader_opts *opts)
 {
@@ -613,20 +650,34 @@ static const char *load_hint(int err, bool adopted)
 	return " (-v prints the kernel verifier's log)";
 }
 
-static int load_skeleton(struct attachment *att, const struct loader_opts *opts)
+/* The opened skeleton and the pin names it has, checked against the directory's owner. */
+static int open_skeleton(struct attachment *att)
 {
-	bool l3 = false;
+	const char *names[MAX_PIN_NAMES];
 	int err;
 
-	err = device_is_l3(att->ifname, &l3);
-	if (err)
-		return err;
 	att->skel = flowmeta__open();
 	if (!att->skel) {
 		err = -errno;
 		log_errx("open BPF object: %s", strerror(-err));
 		return err;
 	}
+	err = pins_open(&att->pins, att->pin_dir, false);
+	if (!err)
+		err = pins_check(&att->pins, names, pin_names(att->skel->obj, names));
+	att->fresh = !pins_found(&att->pins);
+	return err;
+}
+
+static int load_skeleton(struct attachment *att, const struct loader_opts *opts)
+{
+	struct bpf_map *map;
+	bool l3 = false;
+	int err;
+
+	err = device_is_l3(att->ifname, &l3);
+	if (err)
+		return err;
 	att->skel->rodata->l3_device = l3;
 	err = size_flow_tables(att->skel, opts);
 	if (err)
@@ -634,9 +685,18 @@ static int load_skeleton(struct attachment *att, const struct loader_opts *opts)
 	bpf_program__set_autoload(att->skel->progs.flowmeta_tc_ingress, att->hook == HOOK_TC);
 	bpf_program__set_autoload(att->skel->progs.flowmeta_xdp_ingress, att->hook == HOOK_XDP);
 
-	err = set_map_pins(att, &att->adopted);
-	if (err)
-		return err;
+	bpf_object__for_each_map(map, att->skel->obj) {
+		if (!pinned_map(map))
+			continue;
+		err = adopt_map(att, map);
+		if (err)
+			return err;
+	}
+	if (att->pins.owner_fd >= 0) {
+		err = bpf_map__reuse_fd(att->skel->maps.flowmeta_owner, att->pins.owner_fd);
+		if (err)
+			return err;
+	}
 	err = flowmeta__load(att->skel);
 	if (err) {
 		log_errx("load BPF programs for %s: %s%s", att->ifname, strerror(-err),
@@ -650,6 +710,7 @@ static int load_skeleton(struct attachment *att, const struct loader_opts *opts)
 
 static void attachment_free(struct attachment *att)
 {
+	pins_close(&att->pins);
 	flowmeta__destroy(att->skel);
 	if (att->lock_fd >= 0)
 		close(att->lock_fd);
@@ -665,18 +726,19 @@ static void attachment_free(struct attachment *att)
  */
 static void undo_attach(struct attachment *att)
 {
-	if (att->adopted) {
+	if (!att->fresh) {
 		log_errx("%s: the programs and pins of the earlier instance stay in place",
 			 att->ifname);
 		return;
 	}
 	detach_programs(att->ifindex, att->ifname);
-	remove_pins(att->pin_dir, att->skel->obj);
+	remove_pins(&att->pins, att->default_dir);
 }
 
 int loader_attach(const struct loader_opts *opts, struct attachment **out)
 {
 	struct attachment *att;
+	unsigned int created = 0;
 	int err;
 
 	att = calloc(1, sizeof(*att));
@@ -684,7 +746,9 @@ int loader_attach(const struct loader_opts *opts, struct attachment **out)
 		return -ENOMEM;
 	att->lock_fd = -1;
 	att->claim_fd = -1;
+	att->pins.owner_fd = -1;
 	att->hook = opts->hook;
+	att->default_dir = !opts->pin_dir;
 	snprintf(att->ifname, sizeof(att->ifname), "%s", opts->ifname);
 	att->ifindex = if_nametoindex(opts->ifname);
 	if (!att->ifindex) {
@@ -704,13 +768,8 @@ int loader_attach(const struct loader_opts *opts, struct attachment **out)
 			log_errx("claim %s: %s", att->ifname, strerror(-err));
 		goto fail;
 	}
-	err = ensure_bpffs(att->pin_dir);
-	if (!err && (err = mkdir_p(att->pin_dir, 0700)))
-		log_errx("create pin directory %s: %s", att->pin_dir, strerror(-err));
-	if (!err && !is_bpffs(att->pin_dir)) {
-		log_errx("pin directory %s is not on a bpffs", att->pin_dir);
-		err = -EINVAL;
-	}
+	/* Nothing is created for a directory that is then refused (user/pins.c). */
+	err = ensure_bpffs(att->pin_dir) ?: pins_make_dir(att->pin_dir, &created);
 	if (err)
 		goto fail;
 	att->lock_fd = lock_pin_dir(att->pin_dir, LOCK_EX);
@@ -723,12 +782,21 @@ int loader_attach(const struct loader_opts *opts, struct attachment **out)
 			log_errx("lock %s: %s", att->pin_dir, strerror(-err));
 		goto fail;
 	}
-	err = load_skeleton(att, opts);
+	err = open_skeleton(att);
+	att->pins.created = created;
+	if (!err)
+		err = load_skeleton(att, opts);
 	if (!err && opts->before_attach)
 		err = opts->before_attach(&att->maps, opts->ctx);
-	if (err)
+	if (err) {
+		/* Nothing pinned yet: only the directories this run created go. */
+		if (att->fresh)
+			remove_pins(&att->pins, false);
 		goto fail;
-	err = attach_programs(att);
+	}
+	err = pin_maps(att);
+	if (!err)
+		err = attach_programs(att);
 	if (err) {
 		undo_attach(att);
 		goto fail;
@@ -781,7 +849,7 @@ int loader_stop_metering(struct attachment *att)
 int loader_detach(struct attachment *att)
 {
 	int err = loader_stop_metering(att);
-	int ret = remove_pins(att->pin_dir, att->skel->obj);
+	int ret = remove_pins(&att->pins, att->default_dir);
 
 	attachment_free(att);
 	return err ?: ret;
@@ -801,22 +869,31 @@ static int open_pinned_map(const char *pin_dir, const char *name)
 
 int loader_open_pinned(const char *ifname, const char *pin_dir, struct flowmeta_maps *maps)
 {
+	static const char *const names[] = { "flows",	      "drop_flows",    "stats",
+					      "export_state", "daemon_status", "collector_status" };
+	int *const fds[] = { &maps->flows,	  &maps->drop_flows,	&maps->stats,
+			     &maps->export_state, &maps->daemon_status, &maps->collector_status };
 	char dir[PATH_MAX];
+	struct pins p;
 	int err = pin_dir_path(ifname, pin_dir, dir, sizeof(dir));
 
 	*maps = FLOWMETA_MAPS_NONE;
 	if (err)
 		return err;
-	maps->flows = open_pinned_map(dir, "flows");
-	maps->drop_flows = open_pinned_map(dir, "drop_flows");
-	maps->stats = open_pinned_map(dir, "stats");
-	maps->export_state = open_pinned_map(dir, "export_state");
-	maps->daemon_status = open_pinned_map(dir, "daemon_status");
-	maps->collector_status = open_pinned_map(dir, "collector_status");
-	if (maps->flows < 0 || maps->stats < 0) {
+	/* Only flowmeta's own pins: another tool's `flows` is never read as a flow table. */
+	err = pins_open(&p, dir, true);
+	if (!err)
+		err = pins_check(&p, names, sizeof(names) / sizeof(names[0]));
+	if (!err && !pins_found(&p))
+		err = -ENOENT;
+	for (size_t i = 0; !err && i < sizeof(names) / sizeof(names[0]); i++)
+		*fds[i] = pins_owned(&p, names[i], NULL) ? open_pinned_map(dir, names[i]) : -1;
+	pins_close(&p);
+	if (!err && (maps->flows < 0 || maps->stats < 0))
 		err = maps->flows < 0 ? maps->flows : maps->stats;
+	if (err) {
 		loader_close_maps(maps);
-		return err;
+		return err == -1 ? -ENOENT : err;
 	}
 	return 0;
 }
@@ -858,6 +935,7 @@ int loader_cleanup(const char *ifname, const char *pin_dir)
 	unsigned int ifindex = if_nametoindex(ifname);
 	int err, lock_fd, claim_fd = -1;
 	char dir[PATH_MAX];
+	struct pins p;
 
 	err = pin_dir_path(ifname, pin_dir, dir, sizeof(dir));
 	if (err)
@@ -874,8 +952,14 @@ int loader_cleanup(const char *ifname, const char *pin_dir)
 	}
 	err = ifindex ? detach_programs(ifindex, ifname) : 0;
 	if (lock_fd >= 0) {
-		int ret = remove_pins(dir, NULL);
+		/* Whatever layout flowmeta pinned them in; never another tool's pins. */
+		int ret = pins_open(&p, dir, true);
 
+		if (!ret && !pins_found(&p))
+			log_info("%s holds no pins of flowmeta's: nothing removed there", dir);
+		else if (!ret)
+			ret = remove_pins(&p, !pin_dir);
+		pins_close(&p);
 		err = err ?: ret;
 	}
 out:
@@ -883,5 +967,64 @@ out:
 		close(lock_fd);
 	if (claim_fd >= 0)
 		close(claim_fd);
+	return err;
+}
+
+/* The pin names of the old maps of layout (old<layout>_<name>). */
+static void old_name(char *buf, unsigned int layout, const char *name)
+{
+	snprintf(buf, FLOWMETA_PIN_NAME_LEN, "old%u_%s", layout, name);
+}
+
+int loader_old_maps(const struct attachment *att, struct flowmeta_old_maps *old)
+{
+	char name[FLOWMETA_PIN_NAME_LEN];
+	int *const fds[] = { &old->flows, &old->export_state, &old->stats };
+
+	*old = (struct flowmeta_old_maps){ .flows = -1, .export_state = -1, .stats = -1 };
+	for (unsigned int layout = 1; layout < FLOWMETA_PIN_LAYOUT; layout++) {
+		old_name(name, layout, "flows");
+		if (!pins_owned(&att->pins, name, NULL))
+			continue;
+		old->layout = layout;
+		for (size_t i = 0; i < sizeof(kept_old) / sizeof(kept_old[0]); i++) {
+			old_name(name, layout, kept_old[i]);
+			if (pins_owned(&att->pins, name, NULL))
+				*fds[i] = open_pinned_map(att->pin_dir, name);
+		}
+		if (old->flows < 0) {
+			int err = old->flows;
+
+			loader_close_old_maps(old);
+			return err;
+		}
+		return 0;
+	}
+	return -ENOENT;
+}
+
+void loader_close_old_maps(struct flowmeta_old_maps *old)
+{
+	int *const fds[] = { &old->flows, &old->export_state, &old->stats };
+
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+int loader_release_old_maps(struct attachment *att, unsigned int layout)
+{
+	char name[FLOWMETA_PIN_NAME_LEN];
+	int err = 0;
+
+	for (size_t i = 0; i < sizeof(kept_old) / sizeof(kept_old[0]) && !err; i++) {
+		old_name(name, layout, kept_old[i]);
+		err = pins_unpin(&att->pins, name);
+	}
+	if (!err)
+		log_info("%s: the maps of the earlier flowmeta (layout %u) are exported and removed",
+			 att->ifname, layout);
 	return err;
 }

@@ -87,7 +87,33 @@ void loader_abandon(struct attachment *att);
 /* Detach the programs (if still attached), remove the pins, release the lock and free att. */
 int loader_detach(struct attachment *att);
 
-/* Open the pinned maps of IFACE read-only for status/flows; -ENOENT when nothing is pinned. */
+/*
+ * Upgrade: the maps an earlier flowmeta version (an older pin layout, include/flowmeta.h) left in
+ * the pin directory, which loader_attach() replaced with this version's. They are kept pinned as
+ * old<layout>_flows, old<layout>_export_state and old<layout>_stats until the daemon has exported
+ * their counts and calls loader_release_old_maps(): a crash before that hands them over again at
+ * the next run. Once loader_attach() has returned the old programs are gone and these maps no
+ * longer change. Layout 1 (0.1.0): flows is struct flow_key -> struct flow_value, per-CPU, drop
+ * flows included (verdict in the key); export_state is struct flow_key -> struct
+ * flow_export_state; stats is the first 8 counters of struct flowmeta_stats.
+ */
+struct flowmeta_old_maps {
+	unsigned int layout;	/* FLOWMETA_PIN_LAYOUT of the version that pinned them */
+	int flows;
+	int export_state;	/* -1 when it had none */
+	int stats;		/* -1 when it had none */
+};
+
+/* Open the oldest such set (fds the caller closes with loader_close_old_maps()); -ENOENT: none. */
+int loader_old_maps(const struct attachment *att, struct flowmeta_old_maps *old);
+void loader_close_old_maps(struct flowmeta_old_maps *old);
+/* Their counts are exported: remove the pins of that layout's old maps. */
+int loader_release_old_maps(struct attachment *att, unsigned int layout);
+
+/*
+ * Open the pinned maps of IFACE read-only for status/flows; -ENOENT when nothing of flowmeta's is
+ * pinned, -EEXIST/-EPROTO (reported) when the directory's pins are another tool's.
+ */
 int loader_open_pinned(const char *ifname, const char *pin_dir, struct flowmeta_maps *maps);
 void loader_close_maps(struct flowmeta_maps *maps);
 /* 1 when a `flowmeta run` holds IFACE's pin directory, 0 when none does, or a negative errno. */

@@ -329,6 +329,8 @@ static int open_maps(const struct cli *cli, struct flowmeta_maps *maps)
 				 cli->ifname, LOADER_PIN_ROOT, cli->ifname);
 		return EXIT_RUNTIME;
 	}
+	if (err == -EEXIST || err == -EPROTO || err == -EINVAL)
+		return EXIT_RUNTIME;	/* whose pins they are was reported */
 	if (err) {
 		errno = -err;
 		log_err("open the pinned maps of %s", cli->ifname);
@@ -347,7 +349,7 @@ static int cmd_flows(const struct cli *cli)
 		rc = open_maps(cli, &maps);
 	if (rc)
 		return rc;
-	err = flowview_read(maps.flows, &table);
+	err = flowview_read(maps.flows, maps.drop_flows, &table);
 	loader_close_maps(&maps);
 	if (err) {
 		flowview_free(&table);

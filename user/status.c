@@ -91,22 +91,44 @@ static void add_flow(const struct flow_key *key, const struct flow_value *v, voi
 	snap->octets += v->octets;
 }
 
+static void add_drop_flow(const struct flow_key *key, const struct flow_value *v, void *ctx)
+{
+	struct status_snapshot *snap = ctx;
+
+	(void)key;
+	snap->drop_flows++;
+	snap->drop_packets += v->packets;
+	snap->drop_octets += v->octets;
+}
+
+/*
+ * The per-CPU counters summed. The pinned map may be an older layout's with fewer counters (0.1.0:
+ * the first 8): each CPU's value is as long as the map says, the counters it lacks stay 0.
+ */
 static int read_kernel_stats(int stats_fd, struct flowmeta_stats *sum)
 {
 	int ncpus = libbpf_num_possible_cpus();
-	struct flowmeta_stats *percpu;
-	__u32 zero = 0;
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info), zero = 0;
+	size_t stride, n;
+	__u64 *percpu;
 	int err = 0;
 
 	if (ncpus < 0)
 		return ncpus;
-	percpu = calloc(ncpus, sizeof(*percpu));
+	if (bpf_obj_get_info_by_fd(stats_fd, &info, &len))
+		return -errno;
+	stride = (info.value_size + 7) / 8;
+	n = info.value_size < sizeof(*sum) ? info.value_size / 8 : sizeof(*sum) / 8;
+	percpu = calloc((size_t)ncpus, stride * 8);
 	if (!percpu)
 		return -ENOMEM;
+	memset(sum, 0, sizeof(*sum));
 	if (bpf_map_lookup_elem(stats_fd, &zero, percpu) < 0)
 		err = -errno;
-	else
-		flowmeta_stats_fold(percpu, ncpus, sum);
+	for (int cpu = 0; cpu < ncpus && !err; cpu++)
+		for (size_t i = 0; i < n; i++)
+			((__u64 *)sum)[i] += percpu[cpu * stride + i];
 	free(percpu);
 	return err;
 }
@@ -167,6 +189,12 @@ int status_counters_read(const char *ifname, const char *pin_dir,
 	err = read_kernel_stats(maps->stats, &snap->kernel);
 	if (!err)
 		err = read_tables(maps, snap);
+	for (int v = 0; v < 2; v++) {
+		for (int d = 0; d < 2; d++) {
+			snap->drop_table_full_packets += snap->kernel.drop_table_full_packets[v][d];
+			snap->drop_table_full_octets += snap->kernel.drop_table_full_octets[v][d];
+		}
+	}
 	if (!err)
 		err = read_daemon_status(maps, snap);
 	if (err)
@@ -185,7 +213,12 @@ int status_snapshot_read(const char *ifname, const char *pin_dir, const struct f
 {
 	int err = status_counters_read(ifname, pin_dir, maps, snap);
 
-	return err ? err : flow_map_for_each(maps->flows, add_flow, snap);
+	if (!err)
+		err = flow_map_for_each(maps->flows, add_flow, snap);
+	/* Pins of a version without drop_flows have their drop flows in flows. */
+	if (!err && maps->drop_flows >= 0)
+		err = flow_map_for_each(maps->drop_flows, add_drop_flow, snap);
+	return err;
 }
 
 const char *status_age(uint64_t now_ms, uint64_t then_ms, char *buf, size_t len)
@@ -244,14 +277,21 @@ static size_t kernel_rows(const struct status_snapshot *st, struct status_row *r
 		{ "flows", st->flows },
 		{ "packets", st->packets },
 		{ "octets", st->octets },
+		{ "drop_flows", st->drop_flows },
+		{ "drop_packets", st->drop_packets },
+		{ "drop_octets", st->drop_octets },
 		{ "not_ip", st->kernel.not_ip },
 		{ "malformed", st->kernel.malformed },
+		{ "unparseable", st->kernel.unparseable },
 		{ "truncated_l4", st->kernel.truncated_l4 },
 		{ "fragments", st->kernel.fragments },
 		{ "table_full_packets", st->kernel.table_full_packets },
 		{ "table_full_octets", st->kernel.table_full_octets },
 		{ "events_lost", st->kernel.events_lost },
 		{ "policy_dropped", st->kernel.policy_dropped },
+		{ "fail_closed", st->kernel.fail_closed },
+		{ "drop_table_full_packets", st->drop_table_full_packets },
+		{ "drop_table_full_octets", st->drop_table_full_octets },
 	};
 
 	memcpy(rows, all, sizeof(all));

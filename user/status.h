@@ -32,7 +32,10 @@ struct status_snapshot {
 	unsigned long long flows, packets, octets;	/* the flow table now */
 	int possible_cpus;		/* what every per-CPU value is multiplied by */
 	struct status_table tables[FLOW_TABLE_COUNT];	/* by enum flow_table_id */
+	unsigned long long drop_flows, drop_packets, drop_octets;	/* the drop table now */
 	struct flowmeta_stats kernel;	/* per-CPU counters, summed */
+	/* kernel.drop_table_full_*, summed over verdicts and directions */
+	unsigned long long drop_table_full_packets, drop_table_full_octets;
 	struct daemon_status daemon;	/* as last published; pid 0: never */
 	struct collector_status collectors[FLOWMETA_MAX_COLLECTORS];
 	int n_collectors;

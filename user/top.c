@@ -169,7 +169,7 @@ static void read_sample(const struct top_opts *o, struct sample *s)
 	}
 	err = bpf_obj_get_info_by_fd(maps.flows, &info, &info_len);
 	if (!err)
-		err = flowview_read(maps.flows, &s->table);
+		err = flowview_read(maps.flows, maps.drop_flows, &s->table);
 	if (!err)
 		err = status_counters_read(o->ifname, o->pin_dir, &maps, &s->st);
 	loader_close_maps(&maps);

@@ -3,8 +3,8 @@
 # End-to-end tests of flowmeta's command line (SPEC §2, §3): help and version, usage errors and
 # their exit codes, `check` on good, bad and packaged files, `run` refusing bad collectors and
 # missing files and starting on built-in defaults, the BTF-named fields of the pinned flow map,
-# and status/flows when nothing is pinned, and `run` where /sys/fs/bpf is not a bpffs (in a private
-# mount namespace). Every `run` happens in a test namespace with its own pin directory; nothing
+# and status/flows when nothing is pinned, `run` where /sys/fs/bpf is not a bpffs (in a private
+# mount namespace), and a --pin-dir that is not on a bpffs or whose levels flowmeta creates. Every `run` happens in a test namespace with its own pin directory; nothing
 # touches the host's interfaces, mounts or /sys/fs/bpf/flowmeta.
 source "$(dirname "$0")/../lib_lifecycle.sh"
 
@@ -298,6 +298,48 @@ test_run_mounts_bpffs() {
 	assert_eq "$FM_EXIT" 0 "exit status on SIGTERM"
 }
 
+# A --pin-dir that is not on a bpffs is refused (exit 1, one line) and nothing is created for it:
+# not the directory, not the missing levels above it (the nearest existing ancestor is checked
+# before any mkdir). An existing directory that is not on a bpffs is refused with nothing created
+# in it.
+test_pin_dir_not_on_bpffs() {
+	require_flowmeta
+	lc_single_ns
+	local conf=$FM_LOG_DIR/flowmeta.json base=$FM_LOG_DIR/not-bpffs
+	lc_config "$conf" '{}'
+	lc_run "$LC_NS" run -i "$LC_IF" --pin-dir "$base/a/b" -c "$conf"
+	assert_eq "$LC_RC" 1 "exit status of run with a --pin-dir under a tmpfs or disk"
+	lc_assert_one_line "pin directory $base/a/b not created: $FM_LOG_DIR is not on a bpffs" \
+		"run with a --pin-dir outside bpffs"
+	[ ! -e "$base" ] || fail "$base was created: $(find "$base" | tr '\n' ' ')"
+	mkdir "$base"
+	lc_run "$LC_NS" run -i "$LC_IF" --pin-dir "$base" -c "$conf"
+	assert_eq "$LC_RC" 1 "exit status of run with an existing --pin-dir outside bpffs"
+	lc_assert_one_line "pin directory $base is not on a bpffs" "run with an existing dir"
+	assert_eq "$(ls -A "$base")" "" "files created in $base"
+	assert_eq "$(attached_progs "$LC_NS" "$LC_IF")" "" "programs attached after the refusals"
+}
+
+# The directory levels flowmeta creates for a --pin-dir (here two below an existing one on the
+# bpffs) are recorded in its marker and removed by its stop, while the existing one stays.
+test_pin_dir_levels_created_are_removed() {
+	require_flowmeta
+	lc_single_ns
+	local conf=$FM_LOG_DIR/flowmeta.json top=$FM_BPFFS/fmE-$FM_TEST_NAME-$FM_ID-top
+	FM_PINS+=("$top")
+	lc_config "$conf" '{}'
+	mkdir -m 0700 "$top"
+	bg_start "$FM_LOG_DIR/run.log" "$LC_NS" "$FM_BIN" run -i "$LC_IF" --pin-dir "$top/a/b" \
+		-c "$conf"
+	FM_PID=$BG_PID
+	FM_LOG=$FM_LOG_DIR/run.log
+	fm_wait_metering
+	[ -e "$top/a/b/flows" ] || fail "no flows pinned in $top/a/b: $(find "$top" | tr '\n' ' ')"
+	fm_stop "$FM_PID"
+	assert_eq "$FM_EXIT" 0 "exit status on SIGTERM"
+	assert_eq "$(ls -A "$top")" "" "left in $top after the stop"
+}
+
 # status and flows when nothing is pinned for the interface: a clear message, exit 1.
 test_nothing_pinned() {	# status|flows
 	require_flowmeta
@@ -367,6 +409,8 @@ run_test cli_run_missing_default_config_builtin_defaults test_run_builtin_defaul
 run_test cli_run_missing_default_config_no_collector_warns test_run_builtin_defaults_no_collector
 run_test cli_bpftool_dump_pinned_flows_named_fields test_bpftool_dump
 run_test cli_run_mounts_bpffs_where_none_and_meters test_run_mounts_bpffs
+run_test cli_pin_dir_not_on_bpffs_refused_never_created test_pin_dir_not_on_bpffs
+run_test cli_pin_dir_levels_flowmeta_created_removed_on_stop test_pin_dir_levels_created_are_removed
 run_test cli_status_nothing_pinned_exit_1 test_nothing_pinned status
 run_test cli_flows_nothing_pinned_exit_1 test_nothing_pinned flows
 finish_tests

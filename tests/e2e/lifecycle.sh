@@ -4,12 +4,14 @@
 # is metered, its records go to ipfixDump (a real IPFIX decoder) on loopback, and the records are
 # compared with the traffic sent, exactly. Covered: the Direction filter, Interval 0 against
 # interim records, Enabled false and no collector, SIGHUP reloads under traffic (valid and
-# invalid files), SIGTERM flush, kill -9 and restart, the interface vanishing, upgrade safety (an
-# incompatible pinned flow table, MaxFlows changed across a crash), bad configurations, a second
+# invalid files), SIGTERM flush, kill -9 and restart, the interface vanishing, pin directories
+# (shared with another tool, another tool's pins of flowmeta's names, a newer flowmeta's pins, the
+# upgrade from the previous layout), MaxFlows changed across a crash, bad configurations, a second
 # instance, and `status --json` against what the collector received.
 # Configurations are written by each test (tests/lib_lifecycle.sh): polls every second, idle flows
 # end after 1.5 s unless a test says otherwise, templates only at start, reload and stop.
 source "$(dirname "$0")/../lib_lifecycle.sh"
+source "$(dirname "$0")/../lib_bpf.sh"
 
 LC_PING_SIZE=56		# 84 octets per IPv4 echo packet, 104 per IPv6 one
 
@@ -419,16 +421,82 @@ test_kill9_restart() {	# INTERVAL_MS
 
 LC_PORT_UPGRADE=4721	# the collector of the MaxFlows case, in its own namespace
 
+# ------------------------------------------------------------------------------------------------
+# Pin directories (SPEC §7): flowmeta touches only its own pins (the marker flowmeta_owner records
+# them), recognises the previous version's, and creates no directory it then refuses.
+
+# A pin directory shared with another tool (pins of other names): flowmeta pins there, and its stop
+# removes only its own pins, never the other tool's, nor the directory holding them; `flowmeta
+# detach` after that finds nothing of flowmeta's and leaves the rest (exit 0).
+test_pin_dir_shared_with_another_tool() {
+	require_flowmeta
+	require_cmd bpftool
+	# shellcheck disable=SC2034 # ns_new's namespace prefix (tests/lib.sh)
+	FM_NS_PREFIX=fmT
+	lc_single_ns
+	local conf=$FM_LOG_DIR/flowmeta.json pin id
+	pin=$(fm_pin_dir "$LC_IF")
+	lc_config "$conf" '{}'
+	mkdir -m 0700 "$pin"
+	bpf_foreign_map "$pin/other_tool" other_tool
+	id=$(bpf_pin_id "$pin/other_tool")
+	lc_start "$LC_NS" "$LC_IF" -c "$conf"
+	[ -e "$pin/flows" ] && [ -e "$pin/flowmeta_owner" ] ||
+		fail "flowmeta pinned nothing in $pin: $(bpf_pins "$pin")"
+	fm_stop "$FM_PID"
+	assert_eq "$FM_EXIT" 0 "exit status on SIGTERM"
+	assert_eq "$(bpf_pins "$pin")" "other_tool " "pins left in $pin after SIGTERM"
+	assert_eq "$(bpf_pin_id "$pin/other_tool")" "$id" "id of the other tool's pin"
+	lc_run "$LC_NS" detach -i "$LC_IF" --pin-dir "$pin"
+	assert_eq "$LC_RC" 0 "exit status of detach ($(tr '\n' '|' <"$LC_ERR"))"
+	assert_eq "$(bpf_pins "$pin")" "other_tool " "pins left in $pin after detach"
+}
+
+# Another tool's pins named like flowmeta's (`flows`, `stats`): `run` refuses with exit 1 and one
+# line naming the pin, attaches nothing and pins nothing there (no marker either); `status` and
+# `flows` refuse to read them as flowmeta's; `detach` leaves them (exit 0). Their ids never change.
+test_pin_dir_with_another_tools_flows() {
+	require_flowmeta
+	require_cmd bpftool
+	# shellcheck disable=SC2034 # ns_new's namespace prefix (tests/lib.sh)
+	FM_NS_PREFIX=fmT
+	lc_single_ns
+	local conf=$FM_LOG_DIR/flowmeta.json pin ids cmd
+	pin=$(fm_pin_dir "$LC_IF")
+	fm_register_attach "$LC_NS" "$LC_IF"
+	lc_config "$conf" '{}'
+	mkdir -m 0700 "$pin"
+	bpf_foreign_map "$pin/flows" flows percpu_hash 40 32
+	bpf_foreign_map "$pin/stats" stats
+	ids="$(bpf_pin_id "$pin/flows") $(bpf_pin_id "$pin/stats")"
+	lc_run "$LC_NS" run -i "$LC_IF" --pin-dir "$pin" -c "$conf"
+	assert_eq "$LC_RC" 1 "exit status of run over another tool's flows"
+	lc_assert_one_line "$pin/flows is not flowmeta's" "run over another tool's flows"
+	assert_eq "$(lc_prog_ids "$LC_NS" "$LC_IF")" "" "programs attached after the refusal"
+	! ns_run "$LC_NS" tc qdisc show dev "$LC_IF" | grep clsact >/dev/null ||
+		fail "clsact qdisc left on $LC_IF after the refusal"
+	for cmd in status flows; do
+		lc_run "$LC_NS" "$cmd" -i "$LC_IF" --pin-dir "$pin"
+		assert_eq "$LC_RC" 1 "exit status of $cmd over another tool's flows"
+		lc_assert_one_line "$pin/flows is not flowmeta's" "$cmd over another tool's flows"
+	done
+	lc_run "$LC_NS" detach -i "$LC_IF" --pin-dir "$pin"
+	assert_eq "$LC_RC" 0 "exit status of detach ($(tr '\n' '|' <"$LC_ERR"))"
+	assert_eq "$(bpf_pins "$pin")" "flows stats " "pins in $pin after run, status, flows, detach"
+	assert_eq "$(bpf_pin_id "$pin/flows") $(bpf_pin_id "$pin/stats")" "$ids" \
+		"ids of the other tool's pins"
+}
+
 # A field of `bpftool map show pinned PATH`.
 lc_pinned_map() {	# PATH FIELD
 	bpftool -j map show pinned "$1" | "$FM_PY" "$FM_TOOLS/jsonq.py" - 'd[a[0]]' "$2"
 }
 
-# A `flows` map pinned by an incompatible version (another value size) is neither adopted nor
-# replaced: `run` refuses with exit 1 and one message naming the map and `flowmeta detach`,
-# attaches nothing, and leaves the map and its counts as they were. `flowmeta detach` then removes
-# it, and `run` starts on a fresh table.
-test_incompatible_pinned_flows() {
+# The pins of a newer flowmeta (its marker says pin layout 99 and records its `flows`, of another
+# value size): `run` refuses with exit 1 and one message naming the layout and `flowmeta detach`,
+# attaches nothing and leaves the pins as they were. `flowmeta detach` removes them (they are
+# flowmeta's), and `run` then starts on a fresh table.
+test_pin_dir_of_a_newer_layout() {
 	require_flowmeta
 	require_cmd bpftool
 	# shellcheck disable=SC2034 # ns_new's namespace prefix (tests/lib.sh)
@@ -439,26 +507,65 @@ test_incompatible_pinned_flows() {
 	fm_register_attach "$LC_NS" "$LC_IF"
 	lc_config "$conf" '{}'
 	mkdir -m 0700 "$pin"
-	bpftool map create "$pin/flows" type percpu_hash key 40 value 32 entries 64 name flows
+	bpf_foreign_map "$pin/flows" flows percpu_hash 40 32
+	bpf_marker "$pin" 99 0 "flows=$(bpf_pin_id "$pin/flows")"
 	lc_run "$LC_NS" run -i "$LC_IF" --pin-dir "$pin" -c "$conf"
-	assert_eq "$LC_RC" 1 "exit status of run over an incompatible pinned flows map"
-	grep -F "$pin/flows" "$LC_ERR" | grep -F '`flowmeta detach`' >/dev/null ||
-		fail "no message naming $pin/flows and flowmeta detach: $(tr '\n' '|' <"$LC_ERR")"
+	assert_eq "$LC_RC" 1 "exit status of run over a newer layout's pins"
+	lc_assert_one_line "^error: $pin was pinned by a newer flowmeta \\(pin layout 99.*\`flowmeta detach\`" \
+		"run over a newer layout's pins"
 	assert_eq "$(lc_prog_ids "$LC_NS" "$LC_IF")" "" "programs attached after the refusal"
-	! ns_run "$LC_NS" tc qdisc show dev "$LC_IF" | grep clsact >/dev/null ||
-		fail "clsact qdisc left on $LC_IF after the refusal"
 	assert_eq "$(lc_pinned_map "$pin/flows" bytes_value)" 32 "value size of the pinned map"
 	lc_run "$LC_NS" detach -i "$LC_IF" --pin-dir "$pin"
-	local detach_rc=$LC_RC detach_err
-	detach_err=$(tr '\n' '|' <"$LC_ERR")
-	[ ! -e "$pin/flows" ] || fail "flowmeta detach left $pin/flows"
+	assert_eq "$LC_RC" 0 "exit status of detach ($(tr '\n' '|' <"$LC_ERR"))"
+	assert_eq "$(bpf_pins "$pin")" "" "pins left by detach"
 	lc_start "$LC_NS" "$LC_IF" -c "$conf"
 	assert_eq "$(lc_pinned_map "$pin/flows" bytes_value)" 40 "value size of the new flows map"
 	fm_stop "$FM_PID"
 	assert_eq "$FM_EXIT" 0 "exit status on SIGTERM"
-	# Last, so that the rest is checked whatever detach said: nothing was attached to detach
-	# (the refused run added no clsact qdisc), which is no error.
-	assert_eq "$detach_rc" 0 "exit status of flowmeta detach after the refusal ($detach_err)"
+}
+
+# Upgrade from the previous pin layout (flowmeta 0.1.0's, no marker, built from BPF_OLD_REV): its
+# pins are recognised as flowmeta's; its flow table, export state and stats are kept as old1_*
+# holding exactly what it counted (the pings while it ran and after its kill -9), every other old
+# pin is replaced (0.1.0's drop_budget goes), and the new programs count into new maps. A stop
+# removes all of flowmeta's pins, old1_* included.
+test_upgrade_from_layout_1() {
+	require_flowmeta
+	require_cmd bpftool socat ping git make clang
+	# shellcheck disable=SC2034 # ns_new's namespace prefix (tests/lib.sh)
+	FM_NS_PREFIX=fmT
+	local old new=$FM_BIN conf=$FM_LOG_DIR/flowmeta.json pin total=0 size=100 octets
+	old=$(bpf_old_flowmeta) || skip "cannot build flowmeta $BPF_OLD_REV from the git history"
+	topo_overlay tun
+	pin=$(fm_pin_dir "$FM_IF_A")
+	lc_config "$conf" '{"IdleTimeout": 600000}'
+	FM_BIN=$old lc_start "$FM_NS_A" "$FM_IF_A" -c "$conf"
+	send_ping "$FM_NS_A" "$FM_B4" 4 "$size"
+	total=$((total + SENT_PACKETS))
+	fm_kill9 "$FM_PID"
+	send_ping "$FM_NS_A" "$FM_B4" 3 "$size"
+	total=$((total + SENT_PACKETS)) octets=$((total * (20 + 8 + size)))
+	[ -e "$pin/drop_budget" ] && [ ! -e "$pin/flowmeta_owner" ] ||
+		fail "not the pins of layout 1: $(bpf_pins "$pin")"
+	FM_BIN=$new lc_start "$FM_NS_A" "$FM_IF_A" -c "$conf"
+	assert_eq "$(lc_log_count '^info: .*upgrading the pins of an earlier flowmeta \(layout 1\)')" \
+		1 "log lines saying the pins are upgraded ($(tr '\n' '|' <"$FM_LOG"))"
+	for p in old1_flows old1_export_state old1_stats flowmeta_owner drop_flows event_budget; do
+		[ -e "$pin/$p" ] || fail "no $p after the upgrade: $(bpf_pins "$pin")"
+	done
+	[ ! -e "$pin/drop_budget" ] || fail "0.1.0's drop_budget left: $(bpf_pins "$pin")"
+	assert_eq "$(bpf_map_flow "$pin/old1_flows" 1 1 "$LC_ICMP_ECHO")" "$total $octets" \
+		"egress echo requests in old1_flows"
+	assert_eq "$(bpf_map_flow "$pin/old1_flows" 0 1 0)" "$total $octets" \
+		"ingress echo replies in old1_flows"
+	send_ping "$FM_NS_A" "$FM_B4" 2 "$size"
+	assert_eq "$(bpf_map_flow "$pin/flows" 1 1 "$LC_ICMP_ECHO")" "2 $((2 * (28 + size)))" \
+		"egress echo requests in the new flows"
+	assert_eq "$(bpf_map_flow "$pin/old1_flows" 1 1 "$LC_ICMP_ECHO")" "$total $octets" \
+		"old1_flows after the upgrade: unchanged"
+	fm_stop "$FM_PID"
+	assert_eq "$FM_EXIT" 0 "exit status on SIGTERM"
+	assert_eq "$(bpf_pins "$pin")" "" "pins left by the stop"
 }
 
 # MaxFlows changed across a crash (kill -9, restart with MaxFlows 1024 over a table of 4096): the
@@ -676,8 +783,13 @@ run_test lifecycle_sigterm_5_cycles_leave_no_clsact test_sigterm_cycles
 run_test lifecycle_kill9_restart_interval_0_exact_totals test_kill9_restart 0
 run_test lifecycle_kill9_restart_interval_2000_exact_totals test_kill9_restart 2000
 run_test lifecycle_interface_deleted_exports_reason_4_exits_nonzero test_interface_gone
-run_test lifecycle_incompatible_pinned_flows_map_refused_exit_1_names_detach \
-	test_incompatible_pinned_flows
+run_test lifecycle_pin_dir_shared_with_another_tool_only_flowmeta_pins_removed \
+	test_pin_dir_shared_with_another_tool
+run_test lifecycle_pin_dir_with_another_tools_flows_refused_untouched \
+	test_pin_dir_with_another_tools_flows
+run_test lifecycle_pin_dir_of_a_newer_layout_refused_exit_1_detach_removes_it \
+	test_pin_dir_of_a_newer_layout
+run_test lifecycle_upgrade_from_layout_1_keeps_its_counts_in_old1_maps test_upgrade_from_layout_1
 run_test lifecycle_max_flows_changed_across_kill9_keeps_pinned_size_counts_exact \
 	test_max_flows_change_keeps_pinned_size
 run_test lifecycle_second_instance_same_pin_dir_refuses test_second_instance same
