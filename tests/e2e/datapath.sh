@@ -237,6 +237,42 @@ test_vlan() {	# HOOK
 	assert_clean_status 4
 }
 
+# A tun writer with a virtio-net header (wireguard-go, Tailscale with TUN offloads) writes GSO
+# super-packets (tests/tools/tun_gso.py): the kernel makes each one skb with gso_size 1000 and
+# gso_segs 0. Metered on TC ingress, each counts as the segments it will be cut into, with their
+# octets (every segment repeats the IP and transport headers): TCPv4 (10 segments, and 10 and a
+# half), TCPv6 and UDP (USO) over IPv4 and IPv6.
+test_tun_gso() {
+	require_flowmeta
+	ns_new g
+	local ns=$NS_NAME ifname=fmEg0 x f=(
+		"ingress 6 100.64.0.2 100.64.0.1 40000 5001 10 $((10 * (20 + 20 + 1000)))"
+		"ingress 6 100.64.0.2 100.64.0.1 40001 5001 11 $((10500 + 11 * (20 + 20)))"
+		"ingress 6 fd00:64::2 fd00:64::1 40002 5002 10 $((10 * (40 + 20 + 1000)))"
+		"ingress 17 100.64.0.2 100.64.0.1 40003 5003 10 $((10 * (20 + 8 + 1000)))"
+		"ingress 17 fd00:64::2 fd00:64::1 40004 5004 10 $((10 * (40 + 8 + 1000)))"
+	)
+	ip -n "$ns" tuntap add dev "$ifname" mode tun vnet_hdr
+	ip -n "$ns" addr add 100.64.0.1/24 dev "$ifname"
+	ip -n "$ns" addr add fd00:64::1/64 dev "$ifname" nodad
+	ip -n "$ns" link set "$ifname" up
+	fm_start "$ns" "$ifname" -c "$(dp_config)"
+	fm_wait_metering
+	ns_run "$ns" "$FM_PY" "$FM_TOOLS/tun_gso.py" "$ifname" \
+		tcp4 100.64.0.2 100.64.0.1 40000 5001 1000 10000 \
+		tcp4 100.64.0.2 100.64.0.1 40001 5001 1000 10500 \
+		tcp6 fd00:64::2 fd00:64::1 40002 5002 1000 10000 \
+		udp4 100.64.0.2 100.64.0.1 40003 5003 1000 10000 \
+		udp6 fd00:64::2 fd00:64::1 40004 5004 1000 10000 >&2 ||
+		fail "writing GSO super-packets into $ifname failed"
+	FLOWS=$FM_LOG_DIR/flows.json
+	fm_flows "$ns" "$ifname" "$FLOWS"
+	for x in "${f[@]}"; do
+		# shellcheck disable=SC2086
+		assert_flow "$FLOWS" $x
+	done
+}
+
 # With ARP on (no static neighbours), the first ping's ARP request and reply are not IP: passed
 # untouched and counted in not_ip, not as flows.
 test_arp_not_ip() {	# HOOK
@@ -429,5 +465,6 @@ for hook in "${HOOKS[@]}"; do
 	run_test "lifecycle_tun_${hook}_foreign_clsact_kept" test_foreign_clsact "$hook"
 	run_test "lifecycle_tun_${hook}_detach_after_kill9" test_detach_after_kill "$hook"
 done
+run_test datapath_tun_writer_gso_counts_each_segment test_tun_gso
 run_test lifecycle_unknown_interface test_unknown_interface
 finish_tests
