@@ -43,7 +43,7 @@ struct pkt_skb {
 	__u32 len;		/* skb->len: the frame from its L2 header on */
 	__u32 gso_segs;
 	__u32 gso_size;		/* read only when gso_segs is 0 */
-	bool gso;		/* a GSO super-packet: more than one segment, or segments to count */
+	bool gso;		/* a GSO super-packet: several segments, or segments to count */
 };
 
 /* What one packet adds to its flow. */
@@ -232,7 +232,8 @@ static __always_inline void meter_size(const struct pkt_meta *meta, const struct
 }
 
 /*
- * Meter one packet that parse_packet() returned res for; skb: what the hook knows besides the bytes.
+ * Meter one packet that parse_packet() returned res for; skb: what the hook knows besides the
+ * bytes.
  * Returns true when the packet is to be dropped (a policy verdict, or fail closed).
  */
 static __always_inline bool meter(int res, struct flow_key *key, const struct pkt_meta *meta,

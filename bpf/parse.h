@@ -355,7 +355,8 @@ static __always_inline long ipv6_ext_step(struct walk_loop *l, long err, const _
 		if (fh->frag_off & bpf_htons(IPV6_FRAG_OFFSET | IPV6_FRAG_MF)) {
 			l->frag_id = bpf_ntohl(fh->identification);
 			l->frag_proto = fh->nexthdr;
-			l->frag = fh->frag_off & bpf_htons(IPV6_FRAG_OFFSET) ? FRAG_LATER : FRAG_FIRST;
+			l->frag = fh->frag_off & bpf_htons(IPV6_FRAG_OFFSET) ? FRAG_LATER
+									     : FRAG_FIRST;
 		}
 	} else if (nexthdr == IPPROTO_AH) {
 		len = (h[1] + 2) * 4;	/* 4-octet units minus 2 */
@@ -666,9 +667,9 @@ static __always_inline int parse_packet(void *ctx, bool xdp, void *data, void *d
 		w.off = sizeof(*eth);
 	}
 	/*
-	 * Every frame goes through the walk, tags or not (it returns at once without): the IP header
-	 * offset is then one unknown the verifier checks the rest of the parser with once, instead
-	 * of once per way to it. xdp is a literal: see parse_ipv6().
+	 * Every frame goes through the walk, tags or not (it returns at once without): the IP
+	 * header offset is then one unknown the verifier checks the rest of the parser with once,
+	 * instead of once per way to it. xdp is a literal: see parse_ipv6().
 	 */
 	if (xdp)
 		flowmeta_vlan_walk_xdp(ctx, &w);

@@ -15,12 +15,12 @@
 
 /*
  * Drop flows (verdict not FORWARDED) live in their own table, `drop_flows`, so that denied traffic
- * can never take the flow table from forwarded traffic. Its capacity is MaxFlows >> 2 (a quarter
- * of the flow table, kernel memory included), at least FLOWMETA_MIN_DROP_FLOWS. When it is full, a
- * drop is still counted exactly, in struct flowmeta_stats.drop_table_full_*, which the daemon
+ * can never take the flow table from forwarded traffic. Its capacity is MaxFlows >> 3 (an eighth
+ * of the flow table; MaxFlowMemory bounds both), at least FLOWMETA_MIN_DROP_FLOWS. When it is full,
+ * a drop is still counted exactly, in struct flowmeta_stats.drop_table_full_*, which the daemon
  * exports as aggregate drop records (per verdict and direction).
  */
-#define FLOWMETA_DROP_FLOWS_SHIFT	2
+#define FLOWMETA_DROP_FLOWS_SHIFT	3
 #define FLOWMETA_MIN_DROP_FLOWS		256
 
 static inline __u32 flowmeta_drop_flows_capacity(__u32 max_flows)
@@ -95,9 +95,9 @@ enum flow_event_type {
 	FLOW_EVENT_DROP = 2,	/* first drop of a flow by the policy: export a drop record promptly */
 	/*
 	 * `flows` (`drop_flows`) refused an insert: it is full, relieve it now rather than at the
-	 * next poll. The key is all zero. At most FLOWMETA_TABLE_FULL_EVENTS_PER_WINDOW of each per
-	 * CPU per window (FLOWMETA_DROP_EVENT_WINDOW_SHIFT); the refused packets are counted exactly
-	 * all the same (table_full_*, drop_table_full_*).
+	 * next poll. The key is all zero. At most FLOWMETA_TABLE_FULL_EVENTS_PER_WINDOW of each
+	 * per CPU per window (FLOWMETA_DROP_EVENT_WINDOW_SHIFT); the refused packets are counted
+	 * exactly all the same (table_full_*, drop_table_full_*).
 	 */
 	FLOW_EVENT_TABLE_FULL = 3,
 	FLOW_EVENT_DROP_TABLE_FULL = 4,
@@ -124,14 +124,14 @@ struct flowmeta_stats {
 	__u64 fragments;		/* IP fragments seen (first and later ones) */
 	__u64 table_full_packets;	/* forwarded packets of new flows that found `flows` full */
 	__u64 table_full_octets;
-	__u64 events_lost;		/* ring-buffer events that did not fit, drop hints over budget */
+	__u64 events_lost;		/* events the ring could not take, drop hints over budget */
 	/*
 	 * Frames dropped while a policy is in force: the packets of drop flows (those counted in
 	 * drop_table_full_* included) plus fail_closed.
 	 */
 	__u64 policy_dropped;
-	__u64 unparseable;		/* IP or VLAN frames the parser could not walk: not metered */
-	__u64 fail_closed;		/* malformed and unparseable frames dropped under a policy */
+	__u64 unparseable;		/* IP or VLAN frames the parser cannot walk: no flow */
+	__u64 fail_closed;		/* malformed, unparseable frames dropped under a policy */
 	/*
 	 * Drops that found `drop_flows` full, [verdict - 1][direction]: the daemon exports them as
 	 * aggregate drop records (no flow key).
@@ -208,7 +208,7 @@ _Static_assert(sizeof(struct collector_status) % 8 == 0, "map values are 8-byte 
 #define FLOWMETA_PIN_MAGIC	0x6174656d776f6c66ULL	/* "flowmeta" in memory order */
 #define FLOWMETA_PIN_LAYOUT	2
 #define FLOWMETA_PIN_NAME_LEN	24
-#define FLOWMETA_MAX_PINS	24
+#define FLOWMETA_MAX_PINS	48
 
 enum pin_kind {
 	PIN_KIND_MAP = 1,

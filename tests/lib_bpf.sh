@@ -27,7 +27,7 @@ bpf_marker() {	# DIR LAYOUT CREATED_DIRS [NAME=ID[:KIND[:PIN_LAYOUT]]]...
 	local dir=$1 value
 	shift
 	value=$("$FM_PY" "$FM_TOOLS/pin_marker.py" "$@")
-	bpftool map create "$dir/flowmeta_owner" type array key 4 value 976 entries 1 \
+	bpftool map create "$dir/flowmeta_owner" type array key 4 value 1936 entries 1 \
 		name flowmeta_owner
 	# shellcheck disable=SC2086 # one argument per octet
 	bpftool map update pinned "$dir/flowmeta_owner" key 0 0 0 0 value hex $value
@@ -36,9 +36,13 @@ bpf_marker() {	# DIR LAYOUT CREATED_DIRS [NAME=ID[:KIND[:PIN_LAYOUT]]]...
 # "PACKETS OCTETS" of the flows of a pinned per-CPU flow map with this direction (0 ingress, 1
 # egress), protocol and destination port (ICMP: type << 8 | code), summed over them and CPUs.
 bpf_map_flow() {	# PATH DIRECTION PROTO DPORT
-	bpftool -j map dump pinned "$1" | "$FM_PY" "$FM_TOOLS/jsonq.py" - \
-		'(lambda fs: (sum(v["value"]["packets"] for f in fs for v in f["values"]), sum(v["value"]["octets"] for f in fs for v in f["values"])))([e["formatted"] for e in d if (e["formatted"]["key"]["direction"], e["formatted"]["key"]["protocol"], e["formatted"]["key"]["dst_port"]) == (int(a[0]), int(a[1]), int(a[2]))])' \
-		"${@:2}"
+	local match sums
+	match='[e["formatted"] for e in d if (e["formatted"]["key"]["direction"], '
+	match+='e["formatted"]["key"]["protocol"], e["formatted"]["key"]["dst_port"]) == '
+	match+='(int(a[0]), int(a[1]), int(a[2]))]'
+	sums='(lambda fs: (sum(v["value"]["packets"] for f in fs for v in f["values"]), '
+	sums+='sum(v["value"]["octets"] for f in fs for v in f["values"])))'
+	bpftool -j map dump pinned "$1" | "$FM_PY" "$FM_TOOLS/jsonq.py" - "$sums($match)" "${@:2}"
 }
 
 # The names pinned in DIR, sorted, on one line.

@@ -289,7 +289,7 @@ static int adopt_map(struct attachment *att, struct bpf_map *map)
 		if (type == BPF_MAP_TYPE_PERCPU_HASH || type == BPF_MAP_TYPE_HASH)
 			log_warnx("%s: keeping the pinned table size %u instead of %s %u until "
 				  "`flowmeta detach` removes it", path, info.max_entries,
-				  map == att->skel->maps.drop_flows ? "MaxFlows / 4:" : "MaxFlows",
+				  map == att->skel->maps.drop_flows ? "MaxFlows / 8:" : "MaxFlows",
 				  bpf_map__max_entries(map));
 		bpf_map__set_max_entries(map, info.max_entries);
 	}
@@ -323,9 +323,9 @@ static int keep_old_maps(struct attachment *att)
 		err = pins_rename(&att->pins, kept_old[i], to);
 		if (!err && !att->upgraded_from) {
 			att->upgraded_from = layout;
-			log_info("%s: upgrading the pins of an earlier flowmeta (layout %u) in %s; its "
-				 "counts are kept in old%u_* until exported", att->ifname, layout,
-				 att->pin_dir, layout);
+			log_info("%s: upgrading the pins of an earlier flowmeta (layout %u) in %s; "
+				 "its counts are kept in old%u_* until exported", att->ifname,
+				 layout, att->pin_dir, layout);
 		}
 	}
 	return err;
@@ -604,6 +604,7 @@ static int size_flow_tables(struct flowmeta *skel, const struct loader_opts *opt
 {
 	struct bpf_map *maps[FLOW_TABLE_COUNT] = {
 		[FLOW_TABLE_FLOWS] = skel->maps.flows,
+		[FLOW_TABLE_DROP_FLOWS] = skel->maps.drop_flows,
 		[FLOW_TABLE_EXPORT_STATE] = skel->maps.export_state,
 	};
 	int ncpus = libbpf_num_possible_cpus();
@@ -1024,7 +1025,7 @@ int loader_release_old_maps(struct attachment *att, unsigned int layout)
 		err = pins_unpin(&att->pins, name);
 	}
 	if (!err)
-		log_info("%s: the maps of the earlier flowmeta (layout %u) are exported and removed",
+		log_info("%s: the maps of the earlier flowmeta (layout %u) are exported, removed",
 			 att->ifname, layout);
 	return err;
 }

@@ -45,6 +45,8 @@ struct metric {
 #define SNAP(f)	 offsetof(struct status_snapshot, f), sizeof(((struct status_snapshot *)0)->f)
 #define TABLE(f) offsetof(struct status_table, f), sizeof(((struct status_table *)0)->f)
 #define COLL(f)	 offsetof(struct collector_status, f), sizeof(((struct collector_status *)0)->f)
+/* The labels of the drop-table-full series: [verdict - 1][direction] of struct flowmeta_stats. */
+#define DROP_LABELS(verdict, dir) "verdict=\"" verdict "\",direction=\"" dir "\""
 
 static const struct metric node_metrics[] = {
 	{"flowmeta_running", GAUGE, NULL, SNAP(running), 1,
@@ -55,13 +57,22 @@ static const struct metric node_metrics[] = {
 	 "Packets counted in the flows now in the table."},
 	{"flowmeta_live_bytes", GAUGE, NULL, SNAP(octets), 1,
 	 "IP bytes (header and payload) counted in the flows now in the table."},
+	{"flowmeta_live_drop_flows", GAUGE, NULL, SNAP(drop_flows), 1,
+	 "Drop flows in the kernel drop table (drop_flows)."},
+	{"flowmeta_live_drop_packets", GAUGE, NULL, SNAP(drop_packets), 1,
+	 "Packets counted in the drop flows now in the drop table."},
+	{"flowmeta_live_drop_bytes", GAUGE, NULL, SNAP(drop_octets), 1,
+	 "IP bytes counted in the drop flows now in the drop table."},
 	{"flowmeta_possible_cpus", GAUGE, NULL, SNAP(possible_cpus), 1,
 	 "Possible CPUs: a per-CPU table keeps every value once per possible CPU."},
 	{"flowmeta_not_metered_packets_total", COUNTER, "reason=\"not_ip\"", SNAP(kernel.not_ip), 1,
-	 "Packets passed without a flow, by reason: not_ip (ARP, LLDP, ...), malformed (bad IP "
-	 "header), table_full (no room in the flow table)."},
+	 "Packets without a flow, by reason: not_ip (ARP, LLDP, ...), malformed (bad VLAN tags or "
+	 "IP header), unparseable (headers the parser cannot reach), table_full (no room in the "
+	 "flow table). Malformed and unparseable ones are dropped while a policy is in force."},
 	{"flowmeta_not_metered_packets_total", COUNTER, "reason=\"malformed\"",
 	 SNAP(kernel.malformed), 1, NULL},
+	{"flowmeta_not_metered_packets_total", COUNTER, "reason=\"unparseable\"",
+	 SNAP(kernel.unparseable), 1, NULL},
 	{"flowmeta_not_metered_packets_total", COUNTER, "reason=\"table_full\"",
 	 SNAP(kernel.table_full_packets), 1, NULL},
 	{"flowmeta_not_metered_bytes_total", COUNTER, "reason=\"table_full\"",
@@ -74,6 +85,27 @@ static const struct metric node_metrics[] = {
 	 "Ring-buffer hints (TCP end, first drop) that did not fit; polls still find their flows."},
 	{"flowmeta_policy_dropped_packets_total", COUNTER, NULL, SNAP(kernel.policy_dropped), 1,
 	 "Frames dropped by the access-control policy or the trust requirements."},
+	{"flowmeta_fail_closed_packets_total", COUNTER, NULL, SNAP(kernel.fail_closed), 1,
+	 "Of the policy drops, the malformed or unparseable frames (no flow key)."},
+	{"flowmeta_drop_table_full_packets_total", COUNTER, DROP_LABELS("acl-deny", "ingress"),
+	 SNAP(kernel.drop_table_full_packets[0][0]), 1,
+	 "Dropped packets that found the drop table full, counted without a flow, by verdict and "
+	 "direction."},
+	{"flowmeta_drop_table_full_packets_total", COUNTER, DROP_LABELS("acl-deny", "egress"),
+	 SNAP(kernel.drop_table_full_packets[0][1]), 1, NULL},
+	{"flowmeta_drop_table_full_packets_total", COUNTER, DROP_LABELS("untrusted", "ingress"),
+	 SNAP(kernel.drop_table_full_packets[1][0]), 1, NULL},
+	{"flowmeta_drop_table_full_packets_total", COUNTER, DROP_LABELS("untrusted", "egress"),
+	 SNAP(kernel.drop_table_full_packets[1][1]), 1, NULL},
+	{"flowmeta_drop_table_full_bytes_total", COUNTER, DROP_LABELS("acl-deny", "ingress"),
+	 SNAP(kernel.drop_table_full_octets[0][0]), 1,
+	 "IP bytes of the dropped packets that found the drop table full."},
+	{"flowmeta_drop_table_full_bytes_total", COUNTER, DROP_LABELS("acl-deny", "egress"),
+	 SNAP(kernel.drop_table_full_octets[0][1]), 1, NULL},
+	{"flowmeta_drop_table_full_bytes_total", COUNTER, DROP_LABELS("untrusted", "ingress"),
+	 SNAP(kernel.drop_table_full_octets[1][0]), 1, NULL},
+	{"flowmeta_drop_table_full_bytes_total", COUNTER, DROP_LABELS("untrusted", "egress"),
+	 SNAP(kernel.drop_table_full_octets[1][1]), 1, NULL},
 	/* The daemon's view, as it last published it. */
 	{"flowmeta_status_updated_timestamp_seconds", GAUGE, NULL, SNAP(daemon.updated_ms), 1000,
 	 "When the daemon last published its counters, in seconds since the epoch."},
@@ -92,7 +124,7 @@ static const struct metric node_metrics[] = {
 	 "1 when export is Enabled with at least one collector."},
 };
 
-/* Each with the label table="flows" or "export_state" (flow_table_names). */
+/* Each with the label table="flows", "drop_flows" or "export_state" (flow_table_names). */
 static const struct metric table_metrics[] = {
 	{"flowmeta_table_capacity", GAUGE, NULL, TABLE(capacity), 1,
 	 "Entries each kernel table MaxFlows sizes can hold (0: not pinned)."},

@@ -29,11 +29,15 @@
 
 _Static_assert(sizeof(MARKER_NAME) <= FLOWMETA_PIN_NAME_LEN, "the marker's name fits a record");
 
-/* The names flowmeta 0.1.0 pinned, all in one directory. */
+/*
+ * The names flowmeta pinned before it had a marker, all in one directory: 0.1.0's, and the journal
+ * maps that builds between 0.1.0 and layout 2 added.
+ */
 static const char *const legacy_names[] = {
-	"flows",	 "stats",	     "events",		"frags",	   "export_state",
-	"daemon_status", "collector_status", "policy",		"policy_peers",	   "policy_conns",
-	"drop_budget",	 "prog_tc_ingress",  "prog_tc_egress", "prog_xdp_ingress",
+	"flows",	   "stats",	       "events",	 "frags",	   "export_state",
+	"daemon_status",   "collector_status", "policy",	 "policy_peers",   "policy_conns",
+	"drop_budget",	   "journal",	       "journal_intents", "journal_chunks", "send_trace",
+	"trace_socks",	   "prog_tc_ingress",  "prog_tc_egress", "prog_xdp_ingress",
 };
 
 #define N_LEGACY (sizeof(legacy_names) / sizeof(legacy_names[0]))
@@ -204,9 +208,9 @@ static int read_marker(struct pins *p, int fd, bool any_layout)
 		err = -EPROTO;
 	} else if ((head.layout > FLOWMETA_PIN_LAYOUT && !any_layout) ||
 		   info.value_size != sizeof(p->owner)) {
-		log_errx("%s was pinned by a newer flowmeta (pin layout %u, this version knows %u): "
-			 "stop it with that version, or `flowmeta detach` removes its pins (and the "
-			 "counts they hold)", p->dir, head.layout, FLOWMETA_PIN_LAYOUT);
+		log_errx("%s was pinned by a newer flowmeta (pin layout %u, this version knows "
+			 "%u): stop it with that version, or `flowmeta detach` removes its pins "
+			 "(and the counts they hold)", p->dir, head.layout, FLOWMETA_PIN_LAYOUT);
 		err = -EPROTO;
 	} else {
 		memcpy(&p->owner, buf, sizeof(p->owner));

@@ -21,7 +21,7 @@ struct pins {
 	char dir[PATH_MAX];
 	int owner_fd;			/* the pinned marker; -1 while there is none */
 	struct pin_owner owner;		/* its contents (or what it will hold) */
-	unsigned int legacy;		/* PINS_LAYOUT_0_1_0 for 0.1.0's pins without a marker, or 0 */
+	unsigned int legacy;		/* PINS_LAYOUT_0_1_0: 0.1.0's pins, no marker; or 0 */
 	unsigned int created;		/* directory levels this run created */
 };
 

@@ -23,11 +23,13 @@
 
 const char *const flow_table_names[FLOW_TABLE_COUNT] = {
 	[FLOW_TABLE_FLOWS] = "flows",
+	[FLOW_TABLE_DROP_FLOWS] = "drop_flows",
 	[FLOW_TABLE_EXPORT_STATE] = "export_state",
 };
 
 const struct htab_shape flow_table_shapes[FLOW_TABLE_COUNT] = {
 	[FLOW_TABLE_FLOWS] = {true, sizeof(struct flow_key), sizeof(struct flow_value)},
+	[FLOW_TABLE_DROP_FLOWS] = {true, sizeof(struct flow_key), sizeof(struct flow_value)},
 	[FLOW_TABLE_EXPORT_STATE] = {false, sizeof(struct flow_key),
 				     sizeof(struct flow_export_state)},
 };
@@ -65,7 +67,9 @@ void sizing_flow_tables(uint32_t max_flows, unsigned int ncpus, struct flow_tabl
 	out->total_bytes = 0;
 	for (int t = 0; t < FLOW_TABLE_COUNT; t++) {
 		out->entries[t] = max_flows;
-		out->bytes[t] = sizing_htab_bytes(&flow_table_shapes[t], max_flows, ncpus);
+		if (t == FLOW_TABLE_DROP_FLOWS)
+			out->entries[t] = flowmeta_drop_flows_capacity(max_flows);
+		out->bytes[t] = sizing_htab_bytes(&flow_table_shapes[t], out->entries[t], ncpus);
 		out->total_bytes += out->bytes[t];
 	}
 }

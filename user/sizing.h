@@ -25,8 +25,16 @@ struct htab_shape {
  */
 uint64_t sizing_htab_bytes(const struct htab_shape *shape, uint64_t entries, unsigned int ncpus);
 
-/* The tables whose size MaxFlows sets, in the order `flowmeta status` shows them. */
-enum flow_table_id { FLOW_TABLE_FLOWS = 0, FLOW_TABLE_EXPORT_STATE, FLOW_TABLE_COUNT };
+/*
+ * The tables whose size MaxFlows sets, in the order `flowmeta status` shows them: the flow table,
+ * the drop table (flowmeta_drop_flows_capacity(), include/flowmeta.h) and the export state.
+ */
+enum flow_table_id {
+	FLOW_TABLE_FLOWS = 0,
+	FLOW_TABLE_DROP_FLOWS,
+	FLOW_TABLE_EXPORT_STATE,
+	FLOW_TABLE_COUNT
+};
 
 extern const char *const flow_table_names[FLOW_TABLE_COUNT];
 extern const struct htab_shape flow_table_shapes[FLOW_TABLE_COUNT];

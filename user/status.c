@@ -154,6 +154,7 @@ static int read_tables(const struct flowmeta_maps *maps, struct status_snapshot 
 {
 	const int fds[FLOW_TABLE_COUNT] = {
 		[FLOW_TABLE_FLOWS] = maps->flows,
+		[FLOW_TABLE_DROP_FLOWS] = maps->drop_flows,
 		[FLOW_TABLE_EXPORT_STATE] = maps->export_state,
 	};
 

@@ -87,8 +87,10 @@ static void expect_stats(struct flowmeta *s, struct flowmeta_stats want)
 	EXPECT_EQ(got.fail_closed, want.fail_closed);
 	for (int v = 0; v < 2; v++) {
 		for (int d = 0; d < 2; d++) {
-			EXPECT_EQ(got.drop_table_full_packets[v][d], want.drop_table_full_packets[v][d]);
-			EXPECT_EQ(got.drop_table_full_octets[v][d], want.drop_table_full_octets[v][d]);
+			EXPECT_EQ(got.drop_table_full_packets[v][d],
+				  want.drop_table_full_packets[v][d]);
+			EXPECT_EQ(got.drop_table_full_octets[v][d],
+				  want.drop_table_full_octets[v][d]);
 		}
 	}
 }
@@ -655,7 +657,7 @@ static void long_ipv6_extension_chains_are_walked_to_the_transport(void)
 	}
 }
 
-/* An extension header cut short by the end of the frame: malformed, never metered as protocol 43. */
+/* An extension header cut short by the end of the frame: malformed, never metered as 43. */
 static void ipv6_extension_header_cut_short_is_malformed(void)
 {
 	struct flowmeta *s = fx_default();

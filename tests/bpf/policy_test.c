@@ -898,7 +898,7 @@ static void vlan_tag_stacks_are_judged_as_the_packet_inside(void)
 	flowmeta__destroy(s);
 }
 
-/* ---- fail closed ------------------------------------------------------------------------------ */
+/* ---- fail closed ----------------------------------------------------------------------------- */
 
 /* What a hook returns for a frame it drops. */
 static int drop_code(enum hook hook)
@@ -988,7 +988,7 @@ static void unparseable_frames_are_dropped_while_a_policy_is_in_force(void)
 	flowmeta__destroy(s);
 }
 
-/* ---- address spellings ------------------------------------------------------------------------ */
+/* ---- address spellings ----------------------------------------------------------------------- */
 
 /*
  * An IPv4-mapped IPv6 peer (::ffff:a.b.c.d) is the IPv4 peer a.b.c.d to a dual-stack socket: it is
@@ -998,8 +998,9 @@ static void unparseable_frames_are_dropped_while_a_policy_is_in_force(void)
 static void ipv4_mapped_peer_is_judged_as_its_ipv4_address(void)
 {
 	struct flowmeta *s = fx_policy("\"AccessControl\": {\"Rules\": [{\"Peers\": "
-				       "[\"100.64.0.0/24\"], \"Protocol\": \"Tcp\", \"Ports\": \"22\", "
-				       "\"Direction\": \"Inbound\"}, {\"Peers\": [\"::/0\"], "
+				       "[\"100.64.0.0/24\"], \"Protocol\": \"Tcp\", "
+				       "\"Ports\": \"22\", \"Direction\": \"Inbound\"}, "
+				       "{\"Peers\": [\"::/0\"], "
 				       "\"Protocol\": \"Tcp\", \"Ports\": \"80\"}]}, "
 				       "\"TrustRequirements\": {\"UntrustedPeers\": "
 				       "[\"100.64.9.7\"]}");
@@ -1017,7 +1018,7 @@ static void ipv4_mapped_peer_is_judged_as_its_ipv4_address(void)
 	/* The IPv6 rule does not admit a mapped peer; it does admit IPv6 peers. */
 	EXPECT_VERDICT(s, TC_INGRESS, tcp(&p, "::ffff:100.64.0.2", ME6, 40001, 80, TCP_SYN), DENY);
 	EXPECT_VERDICT(s, TC_INGRESS, tcp(&p, PEER6, ME6, 40001, 80, TCP_SYN), FWD);
-	/* IPv4-compatible and NAT64 spellings are IPv6 peers: the IPv6 rule, not 100.64.9.7's trust. */
+	/* IPv4-compatible and NAT64 spellings are IPv6 peers: the IPv6 rule, not 100.64.9.7's. */
 	EXPECT_VERDICT(s, TC_INGRESS, tcp(&p, "::100.64.9.7", ME6, 40002, 80, TCP_SYN), FWD);
 	EXPECT_VERDICT(s, TC_INGRESS, tcp(&p, "64:ff9b::100.64.9.7", ME6, 40002, 80, TCP_SYN), FWD);
 	EXPECT_VERDICT(s, TC_INGRESS, tcp(&p, "::100.64.0.2", ME6, 40002, 22, TCP_SYN), DENY);

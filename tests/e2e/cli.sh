@@ -4,8 +4,9 @@
 # their exit codes, `check` on good, bad and packaged files, `run` refusing bad collectors and
 # missing files and starting on built-in defaults, the BTF-named fields of the pinned flow map,
 # and status/flows when nothing is pinned, `run` where /sys/fs/bpf is not a bpffs (in a private
-# mount namespace), and a --pin-dir that is not on a bpffs or whose levels flowmeta creates. Every `run` happens in a test namespace with its own pin directory; nothing
-# touches the host's interfaces, mounts or /sys/fs/bpf/flowmeta.
+# mount namespace), a --pin-dir that is not on a bpffs, and the directory levels flowmeta creates.
+# Every `run` happens in a test namespace with its own pin directory; nothing touches the host's
+# interfaces, mounts or /sys/fs/bpf/flowmeta.
 source "$(dirname "$0")/../lib_lifecycle.sh"
 
 # ------------------------------------------------------------------------------------------------

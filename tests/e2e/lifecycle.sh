@@ -482,7 +482,7 @@ test_pin_dir_with_another_tools_flows() {
 	done
 	lc_run "$LC_NS" detach -i "$LC_IF" --pin-dir "$pin"
 	assert_eq "$LC_RC" 0 "exit status of detach ($(tr '\n' '|' <"$LC_ERR"))"
-	assert_eq "$(bpf_pins "$pin")" "flows stats " "pins in $pin after run, status, flows, detach"
+	assert_eq "$(bpf_pins "$pin")" "flows stats " "pins after run, status, flows and detach"
 	assert_eq "$(bpf_pin_id "$pin/flows") $(bpf_pin_id "$pin/stats")" "$ids" \
 		"ids of the other tool's pins"
 }
@@ -511,8 +511,9 @@ test_pin_dir_of_a_newer_layout() {
 	bpf_marker "$pin" 99 0 "flows=$(bpf_pin_id "$pin/flows")"
 	lc_run "$LC_NS" run -i "$LC_IF" --pin-dir "$pin" -c "$conf"
 	assert_eq "$LC_RC" 1 "exit status of run over a newer layout's pins"
-	lc_assert_one_line "^error: $pin was pinned by a newer flowmeta \\(pin layout 99.*\`flowmeta detach\`" \
-		"run over a newer layout's pins"
+	local want="^error: $pin was pinned by a newer flowmeta \\(pin layout 99"
+	want+=".*\`flowmeta detach\`"
+	lc_assert_one_line "$want" "run over a newer layout's pins"
 	assert_eq "$(lc_prog_ids "$LC_NS" "$LC_IF")" "" "programs attached after the refusal"
 	assert_eq "$(lc_pinned_map "$pin/flows" bytes_value)" 32 "value size of the pinned map"
 	lc_run "$LC_NS" detach -i "$LC_IF" --pin-dir "$pin"
@@ -548,8 +549,9 @@ test_upgrade_from_layout_1() {
 	[ -e "$pin/drop_budget" ] && [ ! -e "$pin/flowmeta_owner" ] ||
 		fail "not the pins of layout 1: $(bpf_pins "$pin")"
 	FM_BIN=$new lc_start "$FM_NS_A" "$FM_IF_A" -c "$conf"
-	assert_eq "$(lc_log_count '^info: .*upgrading the pins of an earlier flowmeta \(layout 1\)')" \
-		1 "log lines saying the pins are upgraded ($(tr '\n' '|' <"$FM_LOG"))"
+	local upgraded='^info: .*upgrading the pins of an earlier flowmeta \(layout 1\)'
+	assert_eq "$(lc_log_count "$upgraded")" 1 \
+		"log lines saying the pins are upgraded ($(tr '\n' '|' <"$FM_LOG"))"
 	for p in old1_flows old1_export_state old1_stats flowmeta_owner drop_flows event_budget; do
 		[ -e "$pin/$p" ] || fail "no $p after the upgrade: $(bpf_pins "$pin")"
 	done

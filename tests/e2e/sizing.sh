@@ -51,10 +51,12 @@ test_status_shows_capacity_and_kernel_memory() {
 	assert_eq "$(sz_status_row "$text" possible_cpus)" "$ncpus" "status: possible_cpus"
 	assert_eq "$("$FM_PY" "$FM_TOOLS/jsonq.py" "$json" 'd["possible_cpus"]')" "$ncpus" \
 		"status --json: possible_cpus"
-	for map in flows export_state; do
+	for map in flows drop_flows export_state; do
 		cap=$(sz_pinned "$pin" "$map" max_entries)
 		mem=$(sz_pinned "$pin" "$map" bytes_memlock)
-		assert_eq "$cap" 4096 "bpftool: $map max_entries"
+		# The drop table holds an eighth of MaxFlows (include/flowmeta.h).
+		assert_eq "$cap" $([ "$map" = drop_flows ] && echo 512 || echo 4096) \
+			"bpftool: $map max_entries"
 		assert_eq "$(sz_status_row "$text" "${map}_capacity")" "$cap" \
 			"status: ${map}_capacity"
 		assert_eq "$(sz_status_row "$text" "${map}_memory")" "$mem" "status: ${map}_memory"
@@ -81,7 +83,7 @@ test_budget_alone_sizes_the_table() {
 	require_flowmeta
 	require_cmd bpftool
 	lc_single_ns
-	local conf=$FM_LOG_DIR/flowmeta.json pin want flows state reload
+	local conf=$FM_LOG_DIR/flowmeta.json pin want flows drops state reload
 	pin=$(fm_pin_dir "$LC_IF")
 	lc_config "$conf" '{"MaxFlowMemory": 1}'
 	lc_run "" check -c "$conf"
@@ -89,15 +91,16 @@ test_budget_alone_sizes_the_table() {
 	want=$(sed -n 's/^MaxFlows: \([0-9]*\)$/\1/p' "$LC_OUT")
 	[ -n "$want" ] || fail "check printed no MaxFlows: $(tr '\n' '|' <"$LC_OUT")"
 	# At 2 possible CPUs the formula README gives: the largest N with
-	# flows(N) + export_state(N) <= 1 MiB.
-	[ "$(sz_possible_cpus)" != 2 ] || assert_eq "$want" 3178 "MaxFlows at 2 possible CPUs"
+	# flows(N) + drop_flows(N / 8) + export_state(N) <= 1 MiB.
+	[ "$(sz_possible_cpus)" != 2 ] || assert_eq "$want" 2923 "MaxFlows at 2 possible CPUs"
 	lc_start "$LC_NS" "$LC_IF" -c "$conf"
 	assert_eq "$(sz_pinned "$pin" flows max_entries)" "$want" "flows max_entries"
 	assert_eq "$(sz_pinned "$pin" export_state max_entries)" "$want" "export_state max_entries"
 	flows=$(sz_pinned "$pin" flows bytes_memlock)
+	drops=$(sz_pinned "$pin" drop_flows bytes_memlock)
 	state=$(sz_pinned "$pin" export_state bytes_memlock)
-	[ $((flows + state)) -le 1048576 ] ||
-		fail "kernel memory $flows + $state bytes is over MaxFlowMemory (1 MiB)"
+	[ $((flows + drops + state)) -le 1048576 ] ||
+		fail "kernel memory $flows + $drops + $state bytes is over MaxFlowMemory (1 MiB)"
 	assert_eq "$(lc_log_count '^warning: .*MaxFlow')" 0 "sizing warnings ($(sz_log))"
 	lc_config "$conf" '{"MaxFlowMemory": 2}'
 	lc_sighup 1

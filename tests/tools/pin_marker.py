@@ -13,7 +13,7 @@ import sys
 
 MAGIC = 0x6174656D776F6C66  # "flowmeta" in memory order
 NAME_LEN = 24
-MAX_PINS = 24
+MAX_PINS = 48
 
 
 def main(argv):

@@ -1417,7 +1417,7 @@ static void print_shows_effective_settings(void)
 		"MaxMessageSize: path MTU of each collector\n"
 		"MaxFlows: 65536\n"
 		"MaxFlowMemory: 64 MiB\n"
-		"FlowTable: 65536 flows (the largest within MaxFlowMemory, at most 65536), 20.0 "
+		"FlowTable: 65536 flows (the largest within MaxFlowMemory, at most 65536), 21.5 "
 		"MiB of kernel memory at 2 possible CPUs\n"
 		"IpFixCollectors: 2\n"
 		"Collector: Udp/198.18.1.100:4739\n"
@@ -1492,20 +1492,20 @@ static void print_sizes_the_flow_table_for_the_cpu_count(void)
 		const char *want;
 	} cases[] = {
 		{FM(""), 128,
-		 "MaxFlows: 12492\nMaxFlowMemory: 64 MiB\nFlowTable: 12492 flows (the largest "
+		 "MaxFlows: 11124\nMaxFlowMemory: 64 MiB\nFlowTable: 11124 flows (the largest "
 		 "within MaxFlowMemory, at most 65536), 64.0 MiB of kernel memory at 128 possible "
 		 "CPUs\n"},
 		{FM("\"MaxFlows\":65536"), 128,
 		 "MaxFlows: 65536\nMaxFlowMemory: 64 MiB\nFlowTable: 65536 flows (MaxFlows, over "
-		 "MaxFlowMemory), 335.0 MiB of kernel memory at 128 possible CPUs\n"},
+		 "MaxFlowMemory), 375.9 MiB of kernel memory at 128 possible CPUs\n"},
 		{FM("\"MaxFlows\":4096"), 2,
 		 "MaxFlows: 4096\nMaxFlowMemory: 64 MiB\nFlowTable: 4096 flows (MaxFlows), 1.3 MiB "
 		 "of kernel memory at 2 possible CPUs\n"},
 		{FM("\"MaxFlowMemory\":1"), 256,
 		 "MaxFlows: 1024\nMaxFlowMemory: 1 MiB\nFlowTable: 1024 flows (the smallest table, "
-		 "over MaxFlowMemory), 10.3 MiB of kernel memory at 256 possible CPUs\n"},
+		 "over MaxFlowMemory), 12.8 MiB of kernel memory at 256 possible CPUs\n"},
 		{FM("\"MaxFlowMemory\":400"), 256,
-		 "MaxFlows: 39939\nMaxFlowMemory: 400 MiB\nFlowTable: 39939 flows (the largest "
+		 "MaxFlows: 35532\nMaxFlowMemory: 400 MiB\nFlowTable: 35532 flows (the largest "
 		 "within MaxFlowMemory, at most 65536), 400.0 MiB of kernel memory at 256 possible "
 		 "CPUs\n"},
 		{FM(""), 0,

@@ -35,10 +35,14 @@ static void fill_distinct(void)
 	snap.flows = 101;
 	snap.packets = 102;
 	snap.octets = 103;
+	snap.drop_flows = 111;
+	snap.drop_packets = 112;
+	snap.drop_octets = 113;
 	snap.possible_cpus = 104;
 	snap.tables[FLOW_TABLE_FLOWS] = (struct status_table){.capacity = 105, .memory = 106};
 	snap.tables[FLOW_TABLE_EXPORT_STATE] =
 		(struct status_table){.capacity = 107, .memory = 108};
+	snap.tables[FLOW_TABLE_DROP_FLOWS] = (struct status_table){.capacity = 109, .memory = 110};
 	snap.kernel = (struct flowmeta_stats){
 		.not_ip = 201,
 		.malformed = 202,
@@ -48,6 +52,10 @@ static void fill_distinct(void)
 		.table_full_octets = 206,
 		.events_lost = 207,
 		.policy_dropped = 208,
+		.unparseable = 209,
+		.fail_closed = 210,
+		.drop_table_full_packets = {{211, 212}, {213, 214}},
+		.drop_table_full_octets = {{215, 216}, {217, 218}},
 	};
 	snap.daemon = (struct daemon_status){
 		.pid = 4242,
@@ -113,6 +121,25 @@ static void every_snapshot_field_is_its_own_series(void)
 		"flowmeta_table_memory_bytes{table=\"flows\"} 106",
 		"flowmeta_table_capacity{table=\"export_state\"} 107",
 		"flowmeta_table_memory_bytes{table=\"export_state\"} 108",
+		"flowmeta_table_capacity{table=\"drop_flows\"} 109",
+		"flowmeta_table_memory_bytes{table=\"drop_flows\"} 110",
+		"flowmeta_live_drop_flows 111",
+		"flowmeta_live_drop_packets 112",
+		"flowmeta_live_drop_bytes 113",
+		"flowmeta_not_metered_packets_total{reason=\"unparseable\"} 209",
+		"flowmeta_fail_closed_packets_total 210",
+		"flowmeta_drop_table_full_packets_total{verdict=\"acl-deny\","
+		"direction=\"ingress\"} 211",
+		"flowmeta_drop_table_full_packets_total{verdict=\"acl-deny\","
+		"direction=\"egress\"} 212",
+		"flowmeta_drop_table_full_packets_total{verdict=\"untrusted\","
+		"direction=\"ingress\"} 213",
+		"flowmeta_drop_table_full_packets_total{verdict=\"untrusted\","
+		"direction=\"egress\"} 214",
+		"flowmeta_drop_table_full_bytes_total{verdict=\"acl-deny\",direction=\"ingress\"} "
+		"215",
+		"flowmeta_drop_table_full_bytes_total{verdict=\"untrusted\",direction=\"egress\"} "
+		"218",
 		"flowmeta_not_metered_packets_total{reason=\"not_ip\"} 201",
 		"flowmeta_not_metered_packets_total{reason=\"malformed\"} 202",
 		"flowmeta_truncated_l4_packets_total 203",

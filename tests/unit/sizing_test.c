@@ -25,7 +25,7 @@
 static const struct htab_shape flows_shape = {true, sizeof(struct flow_key),
 					      sizeof(struct flow_value)};
 
-/* The production object's maps only (no program), flows and export_state of n entries. */
+/* The production object's maps only (no program): flows, drop_flows, export_state for n flows. */
 static struct flowmeta *load_maps(uint32_t n)
 {
 	struct flowmeta *s = flowmeta__open();
@@ -35,6 +35,7 @@ static struct flowmeta *load_maps(uint32_t n)
 		return NULL;
 	bpf_object__for_each_program(prog, s->obj) bpf_program__set_autoload(prog, false);
 	bpf_map__set_max_entries(s->maps.flows, n);
+	bpf_map__set_max_entries(s->maps.drop_flows, flowmeta_drop_flows_capacity(n));
 	bpf_map__set_max_entries(s->maps.export_state, n);
 	if (!EXPECT_EQ(flowmeta__load(s), 0)) {
 		flowmeta__destroy(s);
@@ -67,10 +68,14 @@ static void kernel_memlock_of_the_flow_tables_equals_the_formula(void)
 			return;
 		sizing_flow_tables(sizes[i], (unsigned int)ncpus, &t);
 		EXPECT_EQ(memlock_of(bpf_map__fd(s->maps.flows)), t.bytes[FLOW_TABLE_FLOWS]);
+		EXPECT_EQ(memlock_of(bpf_map__fd(s->maps.drop_flows)),
+			  t.bytes[FLOW_TABLE_DROP_FLOWS]);
 		EXPECT_EQ(memlock_of(bpf_map__fd(s->maps.export_state)),
 			  t.bytes[FLOW_TABLE_EXPORT_STATE]);
-		EXPECT_EQ(t.total_bytes,
-			  t.bytes[FLOW_TABLE_FLOWS] + t.bytes[FLOW_TABLE_EXPORT_STATE]);
+		EXPECT_EQ(t.entries[FLOW_TABLE_DROP_FLOWS], flowmeta_drop_flows_capacity(sizes[i]));
+		EXPECT_EQ(t.total_bytes, t.bytes[FLOW_TABLE_FLOWS] +
+						 t.bytes[FLOW_TABLE_DROP_FLOWS] +
+						 t.bytes[FLOW_TABLE_EXPORT_STATE]);
 		flowmeta__destroy(s);
 	}
 }
@@ -107,8 +112,10 @@ static void default_table_at_2_cpus(void)
 
 	sizing_flow_tables(65536, 2, &t);
 	EXPECT_EQ(t.bytes[FLOW_TABLE_FLOWS], 12583872);
+	EXPECT_EQ(t.entries[FLOW_TABLE_DROP_FLOWS], 8192);
+	EXPECT_EQ(t.bytes[FLOW_TABLE_DROP_FLOWS], 1573824);
 	EXPECT_EQ(t.bytes[FLOW_TABLE_EXPORT_STATE], 8389808);
-	EXPECT_EQ(t.total_bytes, 20973680);
+	EXPECT_EQ(t.total_bytes, 22547504);
 }
 
 /*
@@ -120,14 +127,14 @@ static void budget_picks_the_largest_table_at_each_cpu_count(void)
 	static const struct {
 		unsigned int ncpus;
 		uint32_t max_flows;
-		uint64_t flows_bytes, state_bytes, next_bytes;
+		uint64_t flows_bytes, drop_bytes, state_bytes, next_bytes;
 		uint32_t batch;
 	} want[] = {
-		{2, 65536, 12583872, 8389808, 0, 17476},
-		{16, 65536, 49284480, 8391936, 0, 3084},
-		{64, 23860, 63899392, 3207232, 67109392, 806},
-		{128, 12492, 65425408, 1681600, 67112336, 406},
-		{256, 6393, 66218208, 886896, 67115552, 204},
+		{2, 65536, 12583872, 1573824, 8389808, 0, 17476},
+		{16, 65536, 49284480, 6161792, 8391936, 0, 3084},
+		{64, 21283, 57054880, 7133440, 2918608, 67109696, 806},
+		{128, 11124, 58289920, 7288000, 1528384, 67111632, 406},
+		{256, 5687, 58920992, 7364032, 807824, 67113632, 204},
 	};
 
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
@@ -140,7 +147,9 @@ static void budget_picks_the_largest_table_at_each_cpu_count(void)
 		EXPECT_TRUE(!c.over_budget);
 		EXPECT_EQ(c.tables.entries[FLOW_TABLE_FLOWS], want[i].max_flows);
 		EXPECT_EQ(c.tables.entries[FLOW_TABLE_EXPORT_STATE], want[i].max_flows);
+		EXPECT_EQ(c.tables.entries[FLOW_TABLE_DROP_FLOWS], want[i].max_flows / 8);
 		EXPECT_EQ(c.tables.bytes[FLOW_TABLE_FLOWS], want[i].flows_bytes);
+		EXPECT_EQ(c.tables.bytes[FLOW_TABLE_DROP_FLOWS], want[i].drop_bytes);
 		EXPECT_EQ(c.tables.bytes[FLOW_TABLE_EXPORT_STATE], want[i].state_bytes);
 		EXPECT_TRUE(c.tables.total_bytes <= 64 * MIB);
 		if (want[i].next_bytes) {
@@ -162,11 +171,11 @@ static void explicit_max_flows_wins_and_says_when_over_budget(void)
 	EXPECT_TRUE(!c.from_budget);
 	EXPECT_TRUE(c.over_budget);
 	EXPECT_EQ(c.tables.bytes[FLOW_TABLE_FLOWS], 342889344);
-	EXPECT_EQ(c.tables.total_bytes, 351298304);
+	EXPECT_EQ(c.tables.total_bytes, 394163840);
 
 	sizing_choose(65536, 64 * MIB, 16, &c);
 	EXPECT_TRUE(!c.over_budget);
-	EXPECT_EQ(c.tables.total_bytes, 57676416);
+	EXPECT_EQ(c.tables.total_bytes, 63838208);
 
 	/* Above the default size too: MaxFlows is not capped by the budget's 65,536. */
 	sizing_choose(1048576, 64 * MIB, 2, &c);
@@ -185,10 +194,10 @@ static void budget_below_the_smallest_table(void)
 	EXPECT_EQ(c.max_flows, CONFIG_MIN_FLOWS);
 	EXPECT_TRUE(c.from_budget);
 	EXPECT_TRUE(c.over_budget);
-	EXPECT_EQ(c.tables.total_bytes, 10780416);
+	EXPECT_EQ(c.tables.total_bytes, 13439616);
 
 	sizing_choose(0, 1 * MIB, 2, &c);
-	EXPECT_EQ(c.max_flows, 3178);
+	EXPECT_EQ(c.max_flows, 2923);
 	EXPECT_TRUE(!c.over_budget);
 }
 
