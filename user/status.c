@@ -291,8 +291,6 @@ static size_t kernel_rows(const struct status_snapshot *st, struct status_row *r
 		{ "events_lost", st->kernel.events_lost },
 		{ "policy_dropped", st->kernel.policy_dropped },
 		{ "fail_closed", st->kernel.fail_closed },
-		{ "drop_table_full_packets", st->drop_table_full_packets },
-		{ "drop_table_full_octets", st->drop_table_full_octets },
 	};
 
 	memcpy(rows, all, sizeof(all));
@@ -369,6 +367,36 @@ static void print_tables(FILE *out, const struct status_snapshot *st)
 	}
 }
 
+/* The drop verdicts of struct flowmeta_stats.drop_table_full_* rows (flow_verdict_name). */
+static const char *const drop_verdicts[2] = { "acl-deny", "untrusted" };
+static const char *const directions[2] = { "ingress", "egress" };
+
+/*
+ * Drops that found the drop table full, by verdict and direction (what the exporter sends as
+ * aggregate drop records): "drop_table_full": {"acl-deny": {"ingress": {"packets": N,
+ * "octets": M}, ...}, ...}. The text shows their sums.
+ */
+static json_object *drop_table_full_json(const struct flowmeta_stats *k)
+{
+	json_object *o = json_object_new_object();
+
+	for (int v = 0; v < 2; v++) {
+		json_object *verdict = json_object_new_object();
+
+		for (int d = 0; d < 2; d++) {
+			json_object *dir = json_object_new_object();
+
+			json_object_object_add(dir, "packets", json_object_new_uint64(
+							       k->drop_table_full_packets[v][d]));
+			json_object_object_add(dir, "octets", json_object_new_uint64(
+							      k->drop_table_full_octets[v][d]));
+			json_object_object_add(verdict, directions[d], dir);
+		}
+		json_object_object_add(o, drop_verdicts[v], verdict);
+	}
+	return o;
+}
+
 static void print_json(FILE *out, const char *ifname, const struct status_snapshot *st)
 {
 	struct status_row rows[MAX_ROWS];
@@ -376,6 +404,7 @@ static void print_json(FILE *out, const char *ifname, const struct status_snapsh
 
 	json_object_object_add(o, "interface", json_object_new_string(ifname));
 	json_object_object_add(o, "running", json_object_new_boolean(st->running));
+	json_object_object_add(o, "drop_table_full", drop_table_full_json(&st->kernel));
 	json_object_object_add(o, "possible_cpus", json_object_new_int(st->possible_cpus));
 	json_object_object_add(o, "tables", tables_json(st));
 	exp = rows_json(rows, exporter_rows(st, rows));
@@ -405,6 +434,8 @@ static void print_text(FILE *out, const char *ifname, const struct status_snapsh
 	fprintf(out, "%-22s %s\n", "interface", ifname);
 	fprintf(out, "%-22s %s\n", "running", st->running ? "yes" : "no");
 	print_rows(out, "", rows, kernel_rows(st, rows));
+	fprintf(out, "%-22s %llu packets, %llu octets\n", "drop_table_full",
+		st->drop_table_full_packets, st->drop_table_full_octets);
 	print_tables(out, st);
 	if (!st->daemon.pid)
 		return;

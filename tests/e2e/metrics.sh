@@ -32,10 +32,16 @@ mt_status_field() {	# KEY
 	fm_status "$FM_NS_A" "$FM_IF_A" "$1"
 }
 
-# COUNT frames of KIND (metrics_tool.py frames) from node A to node B on the overlay.
-mt_frames() {	# KIND COUNT
-	ns_run "$FM_NS_A" "$FM_PY" "$MT_TOOL" frames "$FM_IF_A" "$FM_MAC_A" "$FM_MAC_B" "$1" "$2" \
-		>/dev/null
+# COUNT frames of KIND (metrics_tool.py frames) on the overlay: from node A to node B, or (B) from
+# node B to A's ingress, where a frame the policy drops does not fail the sender's send().
+mt_frames() {	# KIND COUNT [B]
+	if [ "${3:-}" = B ]; then
+		ns_run "$FM_NS_B" "$FM_PY" "$MT_TOOL" frames "$FM_IF_B" "$FM_MAC_B" "$FM_MAC_A" "$1" \
+			"$2" >/dev/null
+	else
+		ns_run "$FM_NS_A" "$FM_PY" "$MT_TOOL" frames "$FM_IF_A" "$FM_MAC_A" "$FM_MAC_B" "$1" \
+			"$2" >/dev/null
+	fi
 }
 
 mt_exporter_field() {	# KEY
@@ -109,7 +115,8 @@ test_prometheus_scrape_equals_status() {
 	ns_run "$FM_NS_A" "$FM_PY" "$FM_TOOLS/traffic.py" udp-send "$FM_B4" "$DENIED_UDP" 4003 \
 		4 10 >/dev/null
 	mt_frames nonip 3
-	mt_frames malformed 5
+	# Under the policy, frames with a broken IP header are dropped (fail closed): sent by B.
+	mt_frames malformed 5 B
 	wait_until 30 mt_table_empty || fail "the flows never ended: $(mt_status_field flows) left"
 
 	mt_config "$CONF" '"PollInterval": 86400000' '"IdleTimeout": 86400000' \
@@ -137,7 +144,10 @@ test_prometheus_scrape_equals_status() {
 		"not-IP frames"
 	assert_eq "$(mt_prom_scalar 'flowmeta_not_metered_packets_total{reason="malformed"}')" 5 \
 		"frames with a broken IP header"
-	assert_eq "$(mt_prom_scalar flowmeta_policy_dropped_packets_total)" 4 "denied datagrams"
+	assert_eq "$(mt_prom_scalar flowmeta_fail_closed_packets_total)" 5 \
+		"malformed frames dropped under the policy"
+	assert_eq "$(mt_prom_scalar flowmeta_policy_dropped_packets_total)" $((4 + 5)) \
+		"denied datagrams and the malformed frames"
 	assert_eq "$(mt_prom_scalar flowmeta_fragments_total)" 12 "fragments"
 	assert_eq "$(mt_prom_collector flowmeta_collector_down $PORT_DEAD)" 1 "dead collector down"
 	assert_eq "$(mt_prom_collector flowmeta_collector_down $PORT_LIVE)" 0 "live collector down"

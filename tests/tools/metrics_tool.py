@@ -48,6 +48,15 @@ TOP = {
     "fragments": ("flowmeta_fragments_total", {}),
     "events_lost": ("flowmeta_events_lost_total", {}),
     "policy_dropped": ("flowmeta_policy_dropped_packets_total", {}),
+    "drop_flows": ("flowmeta_live_drop_flows", {}),
+    "drop_packets": ("flowmeta_live_drop_packets", {}),
+    "drop_octets": ("flowmeta_live_drop_bytes", {}),
+    "unparseable": ("flowmeta_not_metered_packets_total", {"reason": "unparseable"}),
+    "fail_closed": ("flowmeta_fail_closed_packets_total", {}),
+}
+DROP_TABLE_FULL = {	# of "drop_table_full"[VERDICT][DIRECTION], labelled verdict, direction
+    "packets": ("flowmeta_drop_table_full_packets_total", {}),
+    "octets": ("flowmeta_drop_table_full_bytes_total", {}),
 }
 EXPORTER = {
     "updated_ms": ("flowmeta_status_updated_timestamp_seconds", {}, "ms"),
@@ -126,7 +135,12 @@ def compare(status_file, query_file, ifname, version):
             else:
                 expect("%s.%s" % (where, k), table[k], int(v), extra)
 
-    walk("status", status, TOP, skip=NOT_SERIES | {"exporter", "tables", "collectors"})
+    walk("status", status, TOP,
+         skip=NOT_SERIES | {"exporter", "tables", "collectors", "drop_table_full"})
+    for verdict, dirs in status["drop_table_full"].items():
+        for direction, t in dirs.items():
+            walk("status.drop_table_full.%s.%s" % (verdict, direction), t, DROP_TABLE_FULL,
+                 {"verdict": verdict, "direction": direction})
     for name, t in status["tables"].items():
         walk("status.tables.%s" % name, t, TABLE, {"table": name})
     walk("status.exporter", status["exporter"], EXPORTER, skip=NOT_SERIES)
