@@ -104,8 +104,8 @@ test_udp() {	# OVERLAY HOOK
 		# shellcheck disable=SC2086
 		assert_flow "$FLOWS" $x
 	done
-	assert_flow_count 4
-	assert_clean_status 4
+	assert_flow_count 6
+	assert_clean_status 6
 }
 
 # Octets of a UDP datagram of PAYLOAD bytes fragmented for a 1500-byte MTU, and the fragments.
@@ -209,13 +209,14 @@ test_raw() {	# OVERLAY HOOK
 		# shellcheck disable=SC2086
 		assert_flow "$FLOWS" $x
 	done
-	assert_flow_count 4
-	assert_clean_status 4
+	assert_flow_count 6
+	assert_clean_status 6
 }
 
 # 802.1Q and 802.1ad+802.1Q tagged frames on the veth overlay, sent by A (egress, tags in the
 # packet data) and by B (ingress: TC sees the outer tag taken into skb metadata, XDP sees it in the
-# frame). The kernel has no 8021q module, so B's stack drops them; the meter counts them all.
+# frame). The kernel has no 8021q module, so B's stack drops them; the meter counts them all. Stacks
+# of any depth and mix are walked (5 and 12 tags here, VLAN ID 0 and others): metered exactly.
 test_vlan() {	# HOOK
 	dp_setup veth "$1"
 	local f=() x
@@ -227,14 +228,20 @@ test_vlan() {	# HOOK
 	f+=("ingress 17 $FM_B6 $FM_A6 4002 5002 $SENT_PACKETS $SENT_OCTETS")
 	send_tagged_udp "$FM_NS_B" "$FM_IF_B" "$FM_MAC_B" "$FM_MAC_A" ad300,7 "$FM_B4" "$FM_A4" 4003 5003 6 1000
 	f+=("ingress 17 $FM_B4 $FM_A4 4003 5003 $SENT_PACKETS $SENT_OCTETS")
+	send_tagged_udp "$FM_NS_A" "$FM_IF_A" "$FM_MAC_A" "$FM_MAC_B" ad0,0,ad0,7,0 "$FM_A4" "$FM_B4" \
+		4004 5004 3 200
+	f+=("egress 17 $FM_A4 $FM_B4 4004 5004 $SENT_PACKETS $SENT_OCTETS")
+	send_tagged_udp "$FM_NS_B" "$FM_IF_B" "$FM_MAC_B" "$FM_MAC_A" \
+		ad0,0,0,ad0,0,5,0,0,ad9,0,0,0 "$FM_B6" "$FM_A6" 4005 5005 4 300
+	f+=("ingress 17 $FM_B6 $FM_A6 4005 5005 $SENT_PACKETS $SENT_OCTETS")
 	wait_quiet "$FM_NS_A" "$FM_IF_A" 0.3
 	dp_flows
 	for x in "${f[@]}"; do
 		# shellcheck disable=SC2086
 		assert_flow "$FLOWS" $x
 	done
-	assert_flow_count 4
-	assert_clean_status 4
+	assert_flow_count 6
+	assert_clean_status 6
 }
 
 # A tun writer with a virtio-net header (wireguard-go, Tailscale with TUN offloads) writes GSO

@@ -259,6 +259,36 @@ pol_stream_dropped() {	# N
 		'sum(f["packets"] for f in d if f["src_port"] == 40041 and f["verdict"] == "acl-deny")')" -ge "$1" ]
 }
 
+# A stack of priority tags (VLAN ID 0, 802.1ad then 802.1Q, four deep) from an untrusted peer over
+# a veth overlay: the kernel strips every tag (the outer one before TC ingress) and delivers the
+# datagram to A's socket, as it does here without flowmeta (the oracle is live: 3 arrive). With
+# the peer untrusted it must not arrive, on the TC and the XDP hook, and it is metered as the drop
+# flow of the datagram inside, with exact counts.
+test_vlan_stack_from_an_untrusted_peer_never_arrives() {	# HOOK
+	require_flowmeta
+	topo_overlay veth
+	local conf=$FM_LOG_DIR/flowmeta.json flows=$FM_LOG_DIR/flows.json tags=ad0,0,ad0,0
+	echo '{"FlowMetadata": {"PollInterval": 60000, "IdleTimeout": 600000, "TrustRequirements":
+		{"UntrustedPeers": ["'"$FM_B4"'"]}}}' >"$conf"
+	fm_receiver oracle "$FM_NS_A" udp-recv "$FM_A4" 5009 3 5
+	send_tagged_udp "$FM_NS_B" "$FM_IF_B" "$FM_MAC_B" "$FM_MAC_A" $tags "$FM_B4" "$FM_A4" \
+		40009 5009 3 100
+	fm_receiver_done '^packets=3 ' "without flowmeta, the tagged datagrams reach A's socket"
+	fm_start "$FM_NS_A" "$FM_IF_A" --hook "$1" -c "$conf"
+	fm_wait_metering
+	fm_receiver dropped "$FM_NS_A" udp-recv "$FM_A4" 5009 3 1
+	send_tagged_udp "$FM_NS_B" "$FM_IF_B" "$FM_MAC_B" "$FM_MAC_A" $tags "$FM_B4" "$FM_A4" \
+		40009 5009 3 100
+	bg_wait "$RECV_PID" || true
+	grep -q '^packets=0 ' "$RECV_LOG" ||
+		fail "tagged datagrams from the untrusted peer arrived: $(tail -n 1 "$RECV_LOG")"
+	fm_flows "$FM_NS_A" "$FM_IF_A" "$flows"
+	fm_flow "$flows" ingress 17 "$FM_B4" "$FM_A4" 40009 5009
+	assert_eq "$FLOW_PACKETS $FLOW_OCTETS $FLOW_VERDICT" "$SENT_PACKETS $SENT_OCTETS untrusted" \
+		"the drop flow of the tagged datagrams"
+	assert_eq "$(fm_status "$FM_NS_A" "$FM_IF_A" policy_dropped)" 3 "policy_dropped"
+}
+
 run_test policy_tc_denied_traffic_dropped_and_exported_129 \
 	test_denied_traffic_is_dropped_and_exported_with_status_129 4770 tc
 run_test policy_xdp_denied_traffic_dropped_and_exported_129 \
@@ -269,4 +299,8 @@ run_test policy_drop_records_exported_whatever_the_direction_filter \
 	test_drop_records_are_exported_whatever_the_direction_filter
 run_test policy_sighup_replaces_the_policy_under_traffic test_sighup_replaces_the_policy_under_traffic
 run_test policy_stays_in_force_while_no_daemon_runs test_policy_stays_in_force_while_no_daemon_runs
+for hook in tc xdp; do
+	run_test "policy_${hook}_vlan_stack_from_untrusted_peer_never_arrives" \
+		test_vlan_stack_from_an_untrusted_peer_never_arrives "$hook"
+done
 finish_tests
