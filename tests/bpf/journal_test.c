@@ -147,6 +147,46 @@ static void test_apply_ends_unchanged_keeps_grown_and_writes_states(void)
 	teardown();
 }
 
+/*
+ * Drop flows live in their own table (drop_flows): an ended drop flow is summed and deleted there,
+ * never in `flows`, and a forwarded flow of the same addresses and ports stays.
+ */
+static void test_apply_ends_a_drop_flow_in_the_drop_table(void)
+{
+	struct flow_key fwd = key_of(4, "100.64.0.1", "100.64.0.2", IPPROTO_UDP, 2000, 53,
+				     FLOW_DIR_INGRESS), drop = fwd;
+	int drop_fd;
+	struct flow_value v[ncpus];
+	struct flow_export_state st;
+	struct journal j;
+	uint64_t p = 0;
+
+	setup();
+	if (!skel)
+		return;
+	drop_fd = bpf_map__fd(skel->maps.drop_flows);
+	drop.verdict = FLOW_VERDICT_UNTRUSTED;
+	for (int i = 0; i < ncpus; i++) {
+		v[i] = (struct flow_value){ .packets = 2, .octets = 200, .first_seen_ns = 1000,
+					    .last_seen_ns = 2000 };
+		p += 2;
+	}
+	EXPECT_EQ(bpf_map_update_elem(drop_fd, &drop, v, BPF_ANY), 0);
+	EXPECT_EQ(bpf_map_update_elem(maps.flows, &fwd, v, BPF_ANY), 0);
+	EXPECT_EQ(journal_open(&j, &maps, apply_fd(), ncpus), 0);
+	journal_begin(&j);
+	st = (struct flow_export_state){ .packets = p, .octets = 100 * p, .last_export_ns = 3000 };
+	EXPECT_EQ(journal_add_intent(&j, &drop, &st, INTENT_END), 0);
+	EXPECT_EQ(journal_commit(&j, false), 0);
+	EXPECT_EQ(journal_apply(&j), 0);
+	EXPECT_EQ(j.intents[0].result, INTENT_APPLIED);
+	EXPECT_TRUE(bpf_map_lookup_elem(drop_fd, &drop, v) != 0);
+	EXPECT_TRUE(flow_present(&fwd));
+	EXPECT_EQ(journal_finish(&j), 0);
+	journal_close(&j);
+	teardown();
+}
+
 static void fill_msg(uint8_t *buf, size_t len, uint8_t seed)
 {
 	for (size_t i = 0; i < len; i++)
@@ -299,6 +339,7 @@ int main(void)
 	if (ret >= 0)
 		return ret;
 	RUN_TEST(test_apply_ends_unchanged_keeps_grown_and_writes_states);
+	RUN_TEST(test_apply_ends_a_drop_flow_in_the_drop_table);
 	RUN_TEST(test_interrupted_transaction_is_read_back_whole);
 	RUN_TEST(test_a_message_larger_than_the_journal_is_refused);
 	RUN_TEST(test_send_trace_counts_watched_datagrams_only);
