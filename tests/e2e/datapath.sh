@@ -45,7 +45,8 @@ assert_clean_status() {	# FLOWS_EXPECTED [NOT_IP]
 	json=$(fm_cmd "$FM_NS_A" status "$FM_IF_A" --json)
 	assert_eq "$(echo "$json" | "$FM_PY" "$FM_TOOLS/jsonq.py" - 'd["flows"]')" "$1" "status flows"
 	assert_eq "$(echo "$json" | "$FM_PY" "$FM_TOOLS/jsonq.py" - 'd["not_ip"]')" "${2:-0}" "status not_ip"
-	for key in malformed truncated_l4 table_full_packets table_full_octets events_lost policy_dropped; do
+	for key in malformed unparseable truncated_l4 table_full_packets table_full_octets events_lost \
+		policy_dropped fail_closed; do
 		assert_eq "$(echo "$json" | "$FM_PY" "$FM_TOOLS/jsonq.py" - 'd[a[0]]' "$key")" 0 "status $key"
 	done
 }
@@ -242,6 +243,34 @@ test_vlan() {	# HOOK
 	done
 	assert_flow_count 6
 	assert_clean_status 6
+}
+
+# A packet socket writing a frame larger than a page builds a non-linear skb whose linear part holds
+# the Ethernet header alone (packet_alloc_skb): TC egress walks the 20-tag stack where it lies,
+# pulls the IP and UDP headers into the linear part and meters every frame exactly. On a 9000-MTU
+# veth overlay, IPv4 and IPv6.
+test_nonlinear_headers() {
+	require_flowmeta
+	topo_overlay veth
+	local x f=() tags=ad0,0,0,0,ad0,0,0,0,ad0,0,0,0,ad0,0,0,0,ad0,0,0,0
+	ip -n "$FM_NS_A" link set "$FM_IF_A" mtu 9000
+	ip -n "$FM_NS_B" link set "$FM_IF_B" mtu 9000
+	fm_start "$FM_NS_A" "$FM_IF_A" -c "$(dp_config)"
+	fm_wait_metering
+	send_tagged_udp "$FM_NS_A" "$FM_IF_A" "$FM_MAC_A" "$FM_MAC_B" $tags "$FM_A4" "$FM_B4" \
+		4100 5100 3 5000
+	f+=("egress 17 $FM_A4 $FM_B4 4100 5100 $SENT_PACKETS $SENT_OCTETS")
+	send_tagged_udp "$FM_NS_A" "$FM_IF_A" "$FM_MAC_A" "$FM_MAC_B" $tags "$FM_A6" "$FM_B6" \
+		4101 5101 2 6000
+	f+=("egress 17 $FM_A6 $FM_B6 4101 5101 $SENT_PACKETS $SENT_OCTETS")
+	wait_quiet "$FM_NS_A" "$FM_IF_A" 0.3
+	dp_flows
+	for x in "${f[@]}"; do
+		# shellcheck disable=SC2086
+		assert_flow "$FLOWS" $x
+	done
+	assert_flow_count 2
+	assert_clean_status 2
 }
 
 # A tun writer with a virtio-net header (wireguard-go, Tailscale with TUN offloads) writes GSO
@@ -473,5 +502,6 @@ for hook in "${HOOKS[@]}"; do
 	run_test "lifecycle_tun_${hook}_detach_after_kill9" test_detach_after_kill "$hook"
 done
 run_test datapath_tun_writer_gso_counts_each_segment test_tun_gso
+run_test datapath_veth_nonlinear_skb_headers_pulled_metered_exactly test_nonlinear_headers
 run_test lifecycle_unknown_interface test_unknown_interface
 finish_tests
