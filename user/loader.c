@@ -76,7 +76,7 @@ struct attachment {
 	bool default_dir;	/* the pin directory is LOADER_PIN_ROOT/IFNAME */
 	bool fresh;		/* the directory held no flowmeta pins before this run */
 	bool adopted;
-	unsigned int upgraded_from;	/* layout of the pins this run replaced, or 0 */
+	unsigned int upgraded_from;	/* layout of the pins this run replaced (said once), or 0 */
 	bool metering;
 };
 
@@ -313,11 +313,9 @@ static int keep_old_maps(struct attachment *att)
 	int err = 0;
 
 	for (size_t i = 0; i < sizeof(kept_old) / sizeof(kept_old[0]) && !err; i++) {
-		const struct pin_record *r = pins_record(&att->pins, kept_old[i]);
 		unsigned int layout;
 
-		if (!r || !pins_owned(&att->pins, kept_old[i], &layout) ||
-		    layout >= FLOWMETA_PIN_LAYOUT)
+		if (!pins_owned(&att->pins, kept_old[i], &layout) || layout >= FLOWMETA_PIN_LAYOUT)
 			continue;
 		snprintf(to, sizeof(to), "old%u_%s", layout, kept_old[i]);
 		err = pins_rename(&att->pins, kept_old[i], to);

@@ -103,7 +103,7 @@ static struct pin_record *find(struct pins *p, const char *name)
 	return NULL;
 }
 
-const struct pin_record *pins_record(const struct pins *p, const char *name)
+static const struct pin_record *record_of(const struct pins *p, const char *name)
 {
 	return find((struct pins *)p, name);
 }
@@ -124,7 +124,7 @@ static bool owns(const struct pins *p, const char *name, long id, unsigned int *
 	if (id <= 0)
 		return false;
 	if (p->owner_fd >= 0) {
-		r = pins_record(p, name);
+		r = record_of(p, name);
 		if (!r || (r->id != id && r->next_id != id))
 			return false;
 		if (layout)

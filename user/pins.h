@@ -50,8 +50,6 @@ int pins_check(struct pins *p, const char *const *names, unsigned int n_names);
 bool pins_found(const struct pins *p);
 /* Whether the pin of this name exists and is flowmeta's; *layout: the layout it was created in. */
 bool pins_owned(const struct pins *p, const char *name, unsigned int *layout);
-/* The record of name, NULL if none. */
-const struct pin_record *pins_record(const struct pins *p, const char *name);
 
 /*
  * Give a directory without a marker its marker, the map fd (a fresh `flowmeta_owner`): it records
