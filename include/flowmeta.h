@@ -466,7 +466,14 @@ struct export_journal {
 	__u32 ncpus;		/* possible CPUs: how many per-CPU values flowmeta_export_apply sums */
 	__u32 trace;		/* 1: send_trace counted this transaction's datagrams */
 	__u32 half;		/* which half of journal_intents and journal_chunks it uses */
-	__u32 pad;
+	__u32 old_layout;	/* an upgrade's old maps being exported (loader.h); 0: none */
+	__u64 old_exported;	/* flows of them whose records are in this or earlier transactions */
+	/*
+	 * What aggregate drop records already exported of stats.drop_table_full_* (drops that found
+	 * drop_flows full), [verdict - 1][direction]: the next one carries what is new.
+	 */
+	__u64 drop_full_packets[2][2];
+	__u64 drop_full_octets[2][2];
 	struct journal_msg msg[FLOWMETA_JOURNAL_MSGS];
 	struct journal_collector coll[FLOWMETA_MAX_COLLECTORS];
 };

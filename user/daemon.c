@@ -341,6 +341,21 @@ static void close_loop(struct daemon *d)
 }
 
 /*
+ * Upgrade: the maps an earlier version left (loader.h) are exported once, then released; on a
+ * failure they stay pinned and the next start tries again.
+ */
+static void export_old_maps(struct daemon *d, const struct fm_time *now)
+{
+	struct flowmeta_old_maps old;
+
+	if (loader_old_maps(d->att, &old))
+		return;
+	if (!exporter_export_old(d->exp, &old, now) && !loader_release_old_maps(d->att, old.layout))
+		exporter_old_released(d->exp);
+	loader_close_old_maps(&old);
+}
+
+/*
  * Installed between load and attach: a fresh start never lets a packet through unfiltered, and an
  * adopted policy (still in force from the earlier instance) is replaced atomically.
  */
@@ -415,6 +430,7 @@ int daemon_run(const struct run_opts *opts)
 		free(d.cfg);
 		return EXIT_RUNTIME;
 	}
+	export_old_maps(&d, &now);
 	log_settings(&d, "metering");
 	status_publish(loader_maps(d.att), d.exp);
 

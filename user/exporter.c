@@ -81,7 +81,8 @@ struct exporter {
 	int flows_fd, stats_fd, state_fd;
 	int drop_flows_fd;		/* drop flows' own table; -1: they are in flows_fd */
 	unsigned int ifindex;
-	uint32_t max_entries;
+	uint32_t max_entries, drop_max_entries;
+	bool relieve_flows, relieve_drops;	/* the kernel found the table full: relieve now */
 	int ncpus;
 
 	bool exporting;			/* Enabled and at least one collector */
@@ -637,27 +638,97 @@ static int victim_cmp(const void *a, const void *b)
 	return x->v.last_seen_ns < y->v.last_seen_ns ? -1 : x->v.last_seen_ns > y->v.last_seen_ns;
 }
 
-/* End the least recently seen flows (flowEndReason 5) when the map is at the high watermark. */
-static void evict_if_full(struct exporter *exp, uint64_t live)
+/*
+ * End the least recently seen flows of a table (flowEndReason 5) until it holds under
+ * EXPORTER_TABLE_LOW_PCT of its max entries. The ends are committed at once: the kernel deletes
+ * them in the same run, and the table has room again.
+ */
+static void evict(struct exporter *exp, int fd, uint64_t max, const char *what)
 {
-	uint64_t max = exp->max_entries, keep, n;
+	uint64_t keep = (max * EXPORTER_TABLE_LOW_PCT - 1) / 100, n;	/* most under LOW% */
 	struct victims vs = { 0 };
 
-	if (!max || live * 100 < max * EXPORTER_TABLE_HIGH_PCT)
-		return;
-	keep = (max * EXPORTER_TABLE_LOW_PCT - 1) / 100;	/* most entries under LOW% */
-	if (scan_map(exp, exp->flows_fd, collect_victim, &vs)) {
+	exporter_commit(exp);
+	if (scan_map(exp, fd, collect_victim, &vs)) {
 		exp->stats.map_errors++;
-		log_warn("flows: reading the map for eviction");
+		log_warn("%s: reading the map for eviction", what);
 	}
 	n = vs.n > keep ? vs.n - keep : 0;
 	qsort(vs.v, vs.n, sizeof(*vs.v), victim_cmp);
 	for (size_t i = 0; i < n; i++)
 		end_flow(exp, &vs.v[i].key, &vs.v[i].v, IPFIX_END_LACK_OF_RESOURCES);
 	exporter_commit(exp);
-	log_warnx("flow table holds %" PRIu64 " of %" PRIu64 " entries: ended the %" PRIu64
-		  " least recently seen flows (flowEndReason 5)", live, max, n);
+	exp->stats.evictions++;
+	if (n)
+		log_warnx("%s holds %zu of %" PRIu64 " entries: ended the %" PRIu64 " least "
+			  "recently seen flows (flowEndReason 5)", what, vs.n, max, n);
 	free(vs.v);
+}
+
+/* The flow table at the high watermark after a poll: relieved before it is full. */
+static void evict_if_full(struct exporter *exp, uint64_t live)
+{
+	uint64_t max = exp->max_entries;
+
+	if (max && live * 100 >= max * EXPORTER_TABLE_HIGH_PCT)
+		evict(exp, exp->flows_fd, max, "flow table");
+}
+
+/*
+ * A table the kernel found full (FLOW_EVENT_TABLE_FULL, FLOW_EVENT_DROP_TABLE_FULL): relieved now,
+ * not at the next poll. The kernel raises a few such events a second at most.
+ */
+static void relieve(struct exporter *exp)
+{
+	if (exp->relieve_flows)
+		evict(exp, exp->flows_fd, exp->max_entries, "flow table");
+	if (exp->relieve_drops && exp->drop_flows_fd >= 0)
+		evict(exp, exp->drop_flows_fd, exp->drop_max_entries, "drop flow table");
+	exp->relieve_flows = exp->relieve_drops = false;
+}
+
+/*
+ * Drops that found drop_flows full are counted per verdict and direction only: each poll exports
+ * what is new of them as an aggregate drop record per verdict and direction, IPv4, addresses
+ * 0.0.0.0, protocol 0 — flowEndReason 2 while the daemon runs, a last one with 4 (zero counts
+ * if nothing is new) at its stop. What was exported is in the journal's header, committed with
+ * the records.
+ */
+static void drop_full_records(struct exporter *exp, uint8_t reason)
+{
+	struct export_journal *h = &exp->jr.hdr;
+	const struct flowmeta_stats *k = &exp->stats.kernel;
+	bool any = false;
+
+	for (int vd = 0; vd < 2; vd++) {
+		for (int dir = 0; dir < 2; dir++) {
+			uint64_t p = k->drop_table_full_packets[vd][dir];
+			uint64_t o = k->drop_table_full_octets[vd][dir];
+			struct flow_key key = { .ip_version = 4, .direction = (uint8_t)dir,
+						.verdict = (uint8_t)(vd + 1) };
+			struct flow_value v = { .first_seen_ns = exp->now.mono_ns,
+						.last_seen_ns = exp->now.mono_ns };
+
+			if (p < h->drop_full_packets[vd][dir])	/* new counters (new maps) */
+				h->drop_full_packets[vd][dir] = h->drop_full_octets[vd][dir] = 0;
+			if (p == h->drop_full_packets[vd][dir] &&
+			    (reason != IPFIX_END_FORCED || !p))
+				continue;
+			if (exportable(exp, &key))
+				any |= emit_record(exp, &key, &v, p - h->drop_full_packets[vd][dir],
+						   o - h->drop_full_octets[vd][dir], reason);
+		}
+	}
+	if (!any)
+		return;
+	/* The records are in the transaction before the header says they were exported. */
+	close_msg(exp);
+	for (int vd = 0; vd < 2; vd++)
+		for (int dir = 0; dir < 2; dir++) {
+			h->drop_full_packets[vd][dir] = k->drop_table_full_packets[vd][dir];
+			h->drop_full_octets[vd][dir] = k->drop_table_full_octets[vd][dir];
+		}
+	exporter_commit(exp);
 }
 
 /*
@@ -732,6 +803,7 @@ int exporter_poll(struct exporter *exp, const struct fm_time *now)
 		log_warnx("flows: batch read: %s", strerror(-err));
 	} else {
 		evict_if_full(exp, live);
+		drop_full_records(exp, IPFIX_END_ACTIVE);
 		/* A state whose flow the whole scan did not find belongs to no flow any more. */
 		flowtable_sweep(&exp->table, exp->gen, sweep_gone, exp);
 	}
@@ -751,6 +823,10 @@ void exporter_hint(struct exporter *exp, const struct flow_event *ev)
 			 ev->timestamp_ns + EXPORTER_TCP_END_GRACE_NS);
 	else if (ev->type == FLOW_EVENT_DROP)
 		due_push(exp, &exp->drops, &ev->key, ev->timestamp_ns + EXPORTER_DROP_DELAY_NS);
+	else if (ev->type == FLOW_EVENT_TABLE_FULL)
+		exp->relieve_flows = true;
+	else if (ev->type == FLOW_EVENT_DROP_TABLE_FULL)
+		exp->relieve_drops = true;
 }
 
 static bool due_pop(struct due_list *l, uint64_t now, struct flow_key *key)
@@ -777,6 +853,7 @@ void exporter_tick(struct exporter *exp, const struct fm_time *now)
 	struct flow_key key;
 
 	exp->now = *now;
+	relieve(exp);
 	/* Hints are only hints: the flow is read again and judged on what the map holds now. */
 	while (due_pop(&exp->tcp_end, now->mono_ns, &key))
 		if (read_flow(exp, &key, &v) && (v.end_flags & (FLOW_END_FIN | FLOW_END_RST)))
@@ -791,6 +868,9 @@ uint64_t exporter_next_deadline(const struct exporter *exp)
 {
 	uint64_t next = collector_set_next_refresh(&exp->collectors);
 	const struct due_list *lists[] = { &exp->tcp_end, &exp->drops };
+
+	if (exp->relieve_flows || exp->relieve_drops)
+		return 0;	/* now */
 
 	for (size_t i = 0; i < 2; i++)
 		if (lists[i]->len && lists[i]->e[lists[i]->head].due_ns < next)
@@ -825,6 +905,7 @@ int exporter_flush_all(struct exporter *exp, const struct fm_time *now)
 		log_warnx("flows: batch read: %s", strerror(-err));
 	}
 	exporter_commit(exp);
+	drop_full_records(exp, IPFIX_END_FORCED);
 	/* The final counts, notSent* included, reach the collectors before the exporter goes. */
 	collector_set_force_refresh(&exp->collectors);
 	exporter_refresh(exp);
@@ -841,6 +922,122 @@ int exporter_flush_all(struct exporter *exp, const struct fm_time *now)
 	}
 	log_info("ended the %" PRIu64 " remaining flows (flowEndReason 4)", ended);
 	return err;
+}
+
+/* ---- upgrade --------------------------------------------------------------------------------- */
+
+/*
+ * Flows of old maps per transaction: few enough that no transaction fills up before its chunk is
+ * done (64 messages of at least 9 records each at the smallest message size, or 320 KiB of
+ * messages: 40 of 8192 octets, 145 records each), so a commit always follows a whole chunk and
+ * the journal's count of old flows exported is exact at every commit.
+ */
+#define EXPORTER_OLD_CHUNK 500
+
+struct old_export {
+	struct flowtable states;	/* the old export_state */
+	uint64_t index, skip, in_chunk;
+};
+
+static void old_flow(struct exporter *exp, const struct flow_key *key,
+		     const struct flow_value *percpu, void *ctx)
+{
+	struct old_export *ox = ctx;
+	const struct flow_state *st;
+	struct flow_value v;
+	uint64_t packets, octets;
+
+	if (++ox->index <= ox->skip || !flow_value_fold(percpu, exp->ncpus, &v))
+		return;
+	st = flowtable_find(&ox->states, key);
+	if (st && (st->last_export_ns < v.first_seen_ns || st->packets > v.packets))
+		st = NULL;	/* an earlier flow's state (the exporter's own rule) */
+	packets = v.packets - (st ? st->packets : 0);
+	octets = v.octets - (st ? st->octets : 0);
+	exp->stats.old_flows++;
+	exp->stats.ended[IPFIX_END_FORCED]++;
+	if (!exportable(exp, key))
+		exp->stats.filtered++;
+	else if (packets || st)
+		emit_record(exp, key, &v, packets, octets, IPFIX_END_FORCED);
+	if (++ox->in_chunk < EXPORTER_OLD_CHUNK)
+		return;
+	close_msg(exp);
+	exp->jr.hdr.old_exported = ox->index;
+	exporter_commit(exp);
+	ox->in_chunk = 0;
+}
+
+/* The old export_state into ox->states. */
+static int old_states(struct exporter *exp, int fd, struct old_export *ox)
+{
+	struct flow_export_state vals[256];
+	struct flow_key keys[256];
+	__u32 in = 0, out = 0;
+	bool first = true;
+	int err;
+
+	do {
+		__u32 count = 256;
+
+		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &count, NULL);
+		if (err && err != -ENOENT)
+			return err;
+		for (__u32 i = 0; i < count; i++) {
+			struct flow_state *st = flowtable_insert(&ox->states, &keys[i]);
+
+			if (!st)
+				return -ENOMEM;
+			st->packets = vals[i].packets;
+			st->octets = vals[i].octets;
+			st->last_export_ns = vals[i].last_export_ns;
+		}
+		in = out;
+		first = false;
+	} while (!err);
+	(void)exp;
+	return 0;
+}
+
+int exporter_export_old(struct exporter *exp, const struct flowmeta_old_maps *old,
+			const struct fm_time *now)
+{
+	struct export_journal *h = &exp->jr.hdr;
+	struct old_export ox = { 0 };
+	int err;
+
+	exp->now = *now;
+	if (old->layout != 1) {
+		log_warnx("maps of pin layout %u: not one this version reads", old->layout);
+		return -EPROTO;
+	}
+	/* A crash in the middle of it: the flows already in committed transactions are skipped. */
+	ox.skip = h->old_layout == old->layout ? h->old_exported : 0;
+	h->old_layout = old->layout;
+	h->old_exported = ox.skip;
+	err = flowtable_init(&ox.states);
+	if (!err && old->export_state >= 0)
+		err = old_states(exp, old->export_state, &ox);
+	if (!err)
+		err = scan_map(exp, old->flows, old_flow, &ox);
+	flowtable_free(&ox.states);
+	if (err) {
+		log_warnx("old flow table: %s; kept pinned for the next start", strerror(-err));
+		exporter_commit(exp);
+		return err;
+	}
+	close_msg(exp);
+	h->old_exported = ox.index;
+	exporter_commit(exp);
+	log_info("exported the %" PRIu64 " flows of the earlier version's table (flowEndReason 4%s)",
+		 ox.index - ox.skip, ox.skip ? ", after a restart in the middle" : "");
+	return 0;
+}
+
+void exporter_old_released(struct exporter *exp)
+{
+	exp->jr.hdr.old_layout = 0;
+	exp->jr.hdr.old_exported = 0;
 }
 
 /* ---- setup ----------------------------------------------------------------------------------- */
@@ -1064,6 +1261,10 @@ struct exporter *exporter_new(const struct flowmeta_maps *maps, unsigned int ifi
 		return NULL;
 	}
 	exp->max_entries = info.max_entries;
+	info = (struct bpf_map_info){ 0 };
+	info_len = sizeof(info);
+	if (exp->drop_flows_fd >= 0 && !bpf_obj_get_info_by_fd(exp->drop_flows_fd, &info, &info_len))
+		exp->drop_max_entries = info.max_entries;
 	/* Batches sized by bytes: the buffer does not grow with the number of possible CPUs. */
 	chunk = sizing_batch_keys(SIZING_BATCH_BYTES, &flow_table_shapes[FLOW_TABLE_FLOWS],
 				  (unsigned int)exp->ncpus, exp->max_entries);

@@ -37,6 +37,8 @@ struct exporter_stats {
 	uint64_t hints_dropped;		/* events not scheduled (the due list was full) */
 	uint64_t stale_states;		/* export states dropped: flow gone, or a new one */
 	uint64_t ends_grown;		/* ended flows that got packets before their delete */
+	uint64_t evictions;		/* times a table was relieved (flowEndReason 5) */
+	uint64_t old_flows;		/* flows of an older version's maps exported (upgrade) */
 	uint64_t recovered_txns;	/* interrupted transactions an earlier daemon left, finished */
 	uint64_t map_errors;		/* failed map operations (logged once each kind) */
 	uint64_t encode_errors;		/* records the IPFIX encoder refused (the first logged) */
@@ -66,6 +68,15 @@ int exporter_configure(struct exporter *exp, const struct config *cfg, const str
 
 /* One poll of the whole flow map. Returns 0 or a negative errno (a map read failed; logged). */
 int exporter_poll(struct exporter *exp, const struct fm_time *now);
+
+/*
+ * Upgrade: export what the maps of an earlier flowmeta version hold (loader.h) with
+ * flowEndReason 4, crash-safely (a restart in the middle goes on after the flows already sent).
+ * 0 when all is exported: the caller releases them, then calls exporter_old_released().
+ */
+int exporter_export_old(struct exporter *exp, const struct flowmeta_old_maps *old,
+			const struct fm_time *now);
+void exporter_old_released(struct exporter *exp);
 
 /* A ring-buffer event: schedule the flow it names. */
 void exporter_hint(struct exporter *exp, const struct flow_event *ev);

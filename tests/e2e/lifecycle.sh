@@ -526,20 +526,22 @@ test_pin_dir_of_a_newer_layout() {
 }
 
 # Upgrade from the previous pin layout (flowmeta 0.1.0's, no marker, built from BPF_OLD_REV): its
-# pins are recognised as flowmeta's; its flow table, export state and stats are kept as old1_*
-# holding exactly what it counted (the pings while it ran and after its kill -9), every other old
-# pin is replaced (0.1.0's drop_budget goes), and the new programs count into new maps. A stop
-# removes all of flowmeta's pins, old1_* included.
+# pins are recognised as flowmeta's, every other old pin is replaced (0.1.0's drop_budget goes) and
+# the new programs count into new maps; its flow table, export state and stats are kept as old1_*
+# until the new daemon has exported what they hold — exactly what 0.1.0 counted, the pings while it
+# ran and after its kill -9 — with flowEndReason 4, then released. Summed over the records at the
+# collector, every ping once; a stop removes all of flowmeta's pins.
 test_upgrade_from_layout_1() {
 	require_flowmeta
-	require_cmd bpftool socat ping git make clang
+	require_cmd bpftool socat ping git make clang ipfixDump
 	# shellcheck disable=SC2034 # ns_new's namespace prefix (tests/lib.sh)
 	FM_NS_PREFIX=fmT
-	local old new=$FM_BIN conf=$FM_LOG_DIR/flowmeta.json pin total=0 size=100 octets
+	local old new=$FM_BIN conf=$FM_LOG_DIR/flowmeta.json pin total=0 size=100 octets dir
 	old=$(bpf_old_flowmeta) || skip "cannot build flowmeta $BPF_OLD_REV from the git history"
 	topo_overlay tun
 	pin=$(fm_pin_dir "$FM_IF_A")
-	lc_config "$conf" '{"IdleTimeout": 600000}'
+	lc_coll_start "$LC_PORT1"
+	lc_config "$conf" "{\"IdleTimeout\": 600000, \"IpFixCollectors\": [\"$(lc_collector1)\"]}"
 	FM_BIN=$old lc_start "$FM_NS_A" "$FM_IF_A" -c "$conf"
 	send_ping "$FM_NS_A" "$FM_B4" 4 "$size"
 	total=$((total + SENT_PACKETS))
@@ -552,22 +554,33 @@ test_upgrade_from_layout_1() {
 	local upgraded='^info: .*upgrading the pins of an earlier flowmeta \(layout 1\)'
 	assert_eq "$(lc_log_count "$upgraded")" 1 \
 		"log lines saying the pins are upgraded ($(tr '\n' '|' <"$FM_LOG"))"
-	for p in old1_flows old1_export_state old1_stats flowmeta_owner drop_flows event_budget; do
+	grep -q "^info: exported the 2 flows of the earlier version's table (flowEndReason 4)" \
+		"$FM_LOG" || fail "no export of the old table: $(tr '\n' '|' <"$FM_LOG")"
+	for p in flowmeta_owner drop_flows event_budget; do
 		[ -e "$pin/$p" ] || fail "no $p after the upgrade: $(bpf_pins "$pin")"
 	done
-	[ ! -e "$pin/drop_budget" ] || fail "0.1.0's drop_budget left: $(bpf_pins "$pin")"
-	assert_eq "$(bpf_map_flow "$pin/old1_flows" 1 1 "$LC_ICMP_ECHO")" "$total $octets" \
-		"egress echo requests in old1_flows"
-	assert_eq "$(bpf_map_flow "$pin/old1_flows" 0 1 0)" "$total $octets" \
-		"ingress echo replies in old1_flows"
+	for p in drop_budget old1_flows old1_export_state old1_stats; do
+		[ ! -e "$pin/$p" ] || fail "$p left after the upgrade: $(bpf_pins "$pin")"
+	done
+	# 0.1.0's counts reach the collector, each echo flow once, as a forced end.
+	for dir in egress ingress; do
+		lc_echo_flow "$dir"
+		lc_wait_sum "$total" "$octets" "$LC_PORT1" "$src" "$dst" 0 "$dport" "$proto" "$dir"
+		assert_eq "$(lc_flow_reasons "$LC_PORT1" "$src" "$dst" 0 "$dport" "$proto" "$dir")" \
+			"$LC_END_FORCED" "$dir echo flow of 0.1.0: its one record's flowEndReason"
+	done
 	send_ping "$FM_NS_A" "$FM_B4" 2 "$size"
 	assert_eq "$(bpf_map_flow "$pin/flows" 1 1 "$LC_ICMP_ECHO")" "2 $((2 * (28 + size)))" \
 		"egress echo requests in the new flows"
-	assert_eq "$(bpf_map_flow "$pin/old1_flows" 1 1 "$LC_ICMP_ECHO")" "$total $octets" \
-		"old1_flows after the upgrade: unchanged"
 	fm_stop "$FM_PID"
 	assert_eq "$FM_EXIT" 0 "exit status on SIGTERM"
 	assert_eq "$(bpf_pins "$pin")" "" "pins left by the stop"
+	for dir in egress ingress; do
+		lc_echo_flow "$dir"
+		assert_eq "$(lc_flow_sum "$LC_PORT1" "$src" "$dst" 0 "$dport" "$proto" "$dir")" \
+			"$((total + 2)) $((octets + 2 * (28 + size)))" \
+			"$dir echo flow: every ping once, over the versions"
+	done
 }
 
 # MaxFlows changed across a crash (kill -9, restart with MaxFlows 1024 over a table of 4096): the
@@ -791,7 +804,7 @@ run_test lifecycle_pin_dir_with_another_tools_flows_refused_untouched \
 	test_pin_dir_with_another_tools_flows
 run_test lifecycle_pin_dir_of_a_newer_layout_refused_exit_1_detach_removes_it \
 	test_pin_dir_of_a_newer_layout
-run_test lifecycle_upgrade_from_layout_1_keeps_its_counts_in_old1_maps test_upgrade_from_layout_1
+run_test lifecycle_upgrade_from_layout_1_exports_its_counts_once test_upgrade_from_layout_1
 run_test lifecycle_max_flows_changed_across_kill9_keeps_pinned_size_counts_exact \
 	test_max_flows_change_keeps_pinned_size
 run_test lifecycle_second_instance_same_pin_dir_refuses test_second_instance same

@@ -699,6 +699,112 @@ out:
 	env_close(&e);
 }
 
+/* The kernel said the flow table is full: relieved at once (the next tick), not at the next poll. */
+static void table_full_event_relieves_the_table_at_the_next_tick(void)
+{
+	const struct flow_event full = { .type = FLOW_EVENT_TABLE_FULL };
+	struct env e;
+	size_t evicted = 0;
+
+	if (!env_open(&e, 100))
+		goto out;
+	e.cfg.idle_timeout_ms = 3600000;
+	if (!env_start(&e, T0))
+		goto out;
+	for (uint16_t i = 0; i < 100; i++) {
+		struct flow_key k = tcp(FLOW_DIR_EGRESS, (uint16_t)(42000 + i));
+
+		put_flow(&e, &k, 2, T0, T0 + (uint64_t)(i + 1) * SEC, 0, 0);
+	}
+	EXPECT_TRUE(exporter_next_deadline(e.exp) != 0);
+	exporter_hint(e.exp, &full);
+	EXPECT_EQ(exporter_next_deadline(e.exp), 0);	/* now */
+	tick_at(&e, T0 + 101 * SEC);
+	EXPECT_EQ(map_count(e.maps.flows), 79);
+	EXPECT_EQ(dec_flow_records(e.d), 21);
+	for (uint16_t i = 0; i < 21; i++) {
+		const struct dec_record *r[2];
+
+		evicted += records_of(&e, (uint16_t)(42000 + i), r, 2);
+		EXPECT_EQ(r[0]->end_reason, IPFIX_END_LACK_OF_RESOURCES);
+		EXPECT_EQ(r[0]->packets, 2);
+	}
+	EXPECT_EQ(evicted, 21);
+	EXPECT_TRUE(exporter_next_deadline(e.exp) != 0);	/* relieved: nothing more now */
+out:
+	env_close(&e);
+}
+
+static const struct dec_record *aggregate_drop(const struct env *e, uint8_t fwd, uint8_t dir,
+					       size_t nth)
+{
+	for (size_t i = 0; i < e->d->n_records; i++) {
+		const struct dec_record *r = &e->d->records[i];
+
+		if (r->template_id == IPFIX_TMPL_IPV4_OTHER && r->protocol == 0 &&
+		    r->forwarding_status == fwd && r->direction == dir && !nth--)
+			return r;
+	}
+	return NULL;
+}
+
+/*
+ * Drops that found drop_flows full are counted by verdict and direction only: each poll exports
+ * what is new as an aggregate drop record (0.0.0.0, protocol 0), the stop a last one (reason 4).
+ */
+static void drops_over_a_full_drop_table_reach_the_collector_as_aggregate_records(void)
+{
+	struct flowmeta_stats *percpu = calloc((size_t)ncpus, sizeof(*percpu));
+	const struct dec_record *r;
+	const __u32 zero = 0;
+	struct env e;
+	struct fm_time t;
+
+	if (!env_open(&e, 1024) || !env_start(&e, T0))
+		goto out;
+	percpu[0].drop_table_full_packets[0][FLOW_DIR_INGRESS] = 7;	/* ACL deny */
+	percpu[0].drop_table_full_octets[0][FLOW_DIR_INGRESS] = 700;
+	percpu[ncpus - 1].drop_table_full_packets[1][FLOW_DIR_EGRESS] += 2;	/* untrusted */
+	percpu[ncpus - 1].drop_table_full_octets[1][FLOW_DIR_EGRESS] += 180;
+	EXPECT_EQ(bpf_map_update_elem(e.maps.stats, &zero, percpu, BPF_ANY), 0);
+	poll_at(&e, T0 + 10 * SEC);
+	r = aggregate_drop(&e, IPFIX_FWD_DROP_ACL_DENY, FLOW_DIR_INGRESS, 0);
+	if (EXPECT_TRUE(r)) {
+		EXPECT_EQ(r->packets, 7);
+		EXPECT_EQ(r->octets, 700);
+		EXPECT_EQ(r->end_reason, IPFIX_END_ACTIVE);
+	}
+	r = aggregate_drop(&e, IPFIX_FWD_DROP_ACL_DROP, FLOW_DIR_EGRESS, 0);
+	if (EXPECT_TRUE(r))
+		EXPECT_EQ(r->packets, 2);
+	EXPECT_TRUE(!aggregate_drop(&e, IPFIX_FWD_DROP_ACL_DENY, FLOW_DIR_EGRESS, 0));
+	percpu[0].drop_table_full_packets[0][FLOW_DIR_INGRESS] = 10;
+	percpu[0].drop_table_full_octets[0][FLOW_DIR_INGRESS] = 1000;
+	EXPECT_EQ(bpf_map_update_elem(e.maps.stats, &zero, percpu, BPF_ANY), 0);
+	poll_at(&e, T0 + 20 * SEC);		/* what is new */
+	r = aggregate_drop(&e, IPFIX_FWD_DROP_ACL_DENY, FLOW_DIR_INGRESS, 1);
+	if (EXPECT_TRUE(r)) {
+		EXPECT_EQ(r->packets, 3);
+		EXPECT_EQ(r->octets, 300);
+	}
+	EXPECT_TRUE(!aggregate_drop(&e, IPFIX_FWD_DROP_ACL_DROP, FLOW_DIR_EGRESS, 1));
+	t = at(T0 + 30 * SEC);
+	EXPECT_EQ(exporter_flush_all(e.exp, &t), 0);
+	dec_drain(e.d);
+	/* The stop: the last record of each says how it ended, nothing new since. */
+	r = aggregate_drop(&e, IPFIX_FWD_DROP_ACL_DENY, FLOW_DIR_INGRESS, 2);
+	if (EXPECT_TRUE(r)) {
+		EXPECT_EQ(r->packets, 0);
+		EXPECT_EQ(r->end_reason, IPFIX_END_FORCED);
+	}
+	r = aggregate_drop(&e, IPFIX_FWD_DROP_ACL_DROP, FLOW_DIR_EGRESS, 1);
+	if (EXPECT_TRUE(r))
+		EXPECT_EQ(r->end_reason, IPFIX_END_FORCED);
+out:
+	free(percpu);
+	env_close(&e);
+}
+
 static void no_collector_still_ends_flows_so_the_table_does_not_fill(void)
 {
 	const struct flow_key k = tcp(FLOW_DIR_EGRESS, 40020);
@@ -913,6 +1019,8 @@ int main(void)
 	RUN_TEST(export_state_of_an_earlier_flow_with_the_same_key_is_ignored);
 	RUN_TEST(ipv6_icmp_flow_gets_template_262_with_its_type_and_code);
 	RUN_TEST(kernel_table_full_counts_reach_the_collector_as_ignored_packets);
+	RUN_TEST(table_full_event_relieves_the_table_at_the_next_tick);
+	RUN_TEST(drops_over_a_full_drop_table_reach_the_collector_as_aggregate_records);
 	RUN_TEST(no_collector_still_ends_flows_so_the_table_does_not_fill);
 	RUN_TEST(reload_applies_direction_and_interval_and_resends_templates);
 	RUN_TEST(decoder_fails_a_data_set_that_is_not_a_whole_number_of_records);
