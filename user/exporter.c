@@ -924,6 +924,43 @@ int exporter_flush_all(struct exporter *exp, const struct fm_time *now)
 	return err;
 }
 
+/* ---- export states ------------------------------------------------------------------------- */
+
+/*
+ * Every entry of an export_state map into t, marked loaded (to be checked against its flow at the
+ * first sight of it) and seen in gen. Negative errno.
+ */
+static int read_states(int fd, struct flowtable *t, uint32_t gen)
+{
+	struct flow_export_state vals[256];
+	struct flow_key keys[256];
+	__u32 in = 0, out = 0;
+	bool first = true;
+	int err;
+
+	do {
+		__u32 count = 256;
+
+		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &count, NULL);
+		if (err && err != -ENOENT)
+			return -errno;
+		for (__u32 i = 0; i < count; i++) {
+			struct flow_state *st = flowtable_insert(t, &keys[i]);
+
+			if (!st)
+				return -ENOMEM;
+			st->packets = vals[i].packets;
+			st->octets = vals[i].octets;
+			st->last_export_ns = vals[i].last_export_ns;
+			st->seen = gen;
+			st->loaded = 1;
+		}
+		in = out;
+		first = false;
+	} while (!err);
+	return 0;
+}
+
 /* ---- upgrade --------------------------------------------------------------------------------- */
 
 /*
@@ -968,37 +1005,6 @@ static void old_flow(struct exporter *exp, const struct flow_key *key,
 	ox->in_chunk = 0;
 }
 
-/* The old export_state into ox->states. */
-static int old_states(struct exporter *exp, int fd, struct old_export *ox)
-{
-	struct flow_export_state vals[256];
-	struct flow_key keys[256];
-	__u32 in = 0, out = 0;
-	bool first = true;
-	int err;
-
-	do {
-		__u32 count = 256;
-
-		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &count, NULL);
-		if (err && err != -ENOENT)
-			return err;
-		for (__u32 i = 0; i < count; i++) {
-			struct flow_state *st = flowtable_insert(&ox->states, &keys[i]);
-
-			if (!st)
-				return -ENOMEM;
-			st->packets = vals[i].packets;
-			st->octets = vals[i].octets;
-			st->last_export_ns = vals[i].last_export_ns;
-		}
-		in = out;
-		first = false;
-	} while (!err);
-	(void)exp;
-	return 0;
-}
-
 int exporter_export_old(struct exporter *exp, const struct flowmeta_old_maps *old,
 			const struct fm_time *now)
 {
@@ -1017,7 +1023,7 @@ int exporter_export_old(struct exporter *exp, const struct flowmeta_old_maps *ol
 	h->old_exported = ox.skip;
 	err = flowtable_init(&ox.states);
 	if (!err && old->export_state >= 0)
-		err = old_states(exp, old->export_state, &ox);
+		err = read_states(old->export_state, &ox.states, 0);
 	if (!err)
 		err = scan_map(exp, old->flows, old_flow, &ox);
 	flowtable_free(&ox.states);
@@ -1044,35 +1050,10 @@ void exporter_old_released(struct exporter *exp)
 
 static void load_state(struct exporter *exp)
 {
-	struct flow_export_state vals[256];
-	struct flow_key keys[256];
-	__u32 in = 0, out = 0;
-	bool first = true;
-	int err;
-
-	do {
-		__u32 count = 256;
-
-		err = bpf_map_lookup_batch(exp->state_fd, first ? NULL : &in, &out, keys, vals,
-					   &count, NULL);
-		if (err && err != -ENOENT) {
-			log_warn("export_state: reading what an earlier daemon exported");
-			return;
-		}
-		for (__u32 i = 0; i < count; i++) {
-			struct flow_state *st = flowtable_insert(&exp->table, &keys[i]);
-
-			if (!st)
-				return;
-			st->packets = vals[i].packets;
-			st->octets = vals[i].octets;
-			st->last_export_ns = vals[i].last_export_ns;
-			st->seen = exp->gen;
-			st->loaded = 1;
-		}
-		in = out;
-		first = false;
-	} while (!err);
+	if (read_states(exp->state_fd, &exp->table, exp->gen)) {
+		log_warn("export_state: reading what an earlier daemon exported");
+		return;
+	}
 	if (flowtable_count(&exp->table))
 		log_info("continuing %zu flows from the export state of an earlier daemon",
 			 flowtable_count(&exp->table));
