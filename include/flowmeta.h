@@ -173,8 +173,11 @@ struct daemon_status {
 	__u32 n_collectors;
 	__u32 exporting;		/* 1: Enabled with at least one collector */
 	__u64 encode_errors;		/* records the IPFIX encoder refused (logged once) */
+	__u64 evictions;		/* times a full table was relieved (flowEndReason 5) */
+	__u64 ends_grown;		/* ended flows that got a packet before their delete */
+	__u64 recovered_txns;		/* export transactions an earlier daemon left, finished */
 };
-_Static_assert(sizeof(struct daemon_status) == 80, "daemon_status layout is shared");
+_Static_assert(sizeof(struct daemon_status) == 104, "daemon_status layout is shared");
 
 struct collector_status {
 	char spec[128];			/* "Udp/ADDRESS:PORT" as configured */

@@ -120,6 +120,12 @@ static const struct metric node_metrics[] = {
 	 "Failed reads or writes of the kernel maps."},
 	{"flowmeta_encode_errors_total", COUNTER, NULL, SNAP(daemon.encode_errors), 1,
 	 "Records the IPFIX encoder refused."},
+	{"flowmeta_evictions_total", COUNTER, NULL, SNAP(daemon.evictions), 1,
+	 "Times a full flow or drop table was relieved, its least recently seen flows ended."},
+	{"flowmeta_ends_grown_total", COUNTER, NULL, SNAP(daemon.ends_grown), 1,
+	 "Ended flows that got a packet between their end record and their delete (they go on)."},
+	{"flowmeta_recovered_transactions_total", COUNTER, NULL, SNAP(daemon.recovered_txns), 1,
+	 "Export transactions a crashed daemon left unfinished, finished by this one."},
 	{"flowmeta_exporting", GAUGE, NULL, SNAP(daemon.exporting), 1,
 	 "1 when export is Enabled with at least one collector."},
 };

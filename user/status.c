@@ -56,6 +56,9 @@ void status_publish(const struct flowmeta_maps *maps, const struct exporter *exp
 		.hints = s->hints,
 		.map_errors = s->map_errors,
 		.encode_errors = s->encode_errors,
+		.evictions = s->evictions,
+		.ends_grown = s->ends_grown,
+		.recovered_txns = s->recovered_txns,
 		.n_collectors = (__u32)set->n,
 		.exporting = exporter_exporting(exp),
 	};
@@ -308,6 +311,9 @@ static size_t exporter_rows(const struct status_snapshot *st, struct status_row 
 		{ "hints", st->daemon.hints },
 		{ "map_errors", st->daemon.map_errors },
 		{ "encode_errors", st->daemon.encode_errors },
+		{ "evictions", st->daemon.evictions },
+		{ "ends_grown", st->daemon.ends_grown },
+		{ "recovered_transactions", st->daemon.recovered_txns },
 	};
 
 	memcpy(rows, all, sizeof(all));

@@ -66,6 +66,9 @@ EXPORTER = {
     "hints": ("flowmeta_events_received_total", {}),
     "map_errors": ("flowmeta_map_errors_total", {}),
     "encode_errors": ("flowmeta_encode_errors_total", {}),
+    "evictions": ("flowmeta_evictions_total", {}),
+    "ends_grown": ("flowmeta_ends_grown_total", {}),
+    "recovered_transactions": ("flowmeta_recovered_transactions_total", {}),
     "exporting": ("flowmeta_exporting", {}),
 }
 TABLE = {	# of each entry of "tables", labelled table=NAME

@@ -69,6 +69,9 @@ static void fill_distinct(void)
 		.n_collectors = 2,
 		.exporting = 1,
 		.encode_errors = 307,
+		.evictions = 308,
+		.ends_grown = 309,
+		.recovered_txns = 310,
 	};
 	snap.n_collectors = 2;
 	for (int i = 0; i < 2; i++) {
@@ -155,6 +158,9 @@ static void every_snapshot_field_is_its_own_series(void)
 		"flowmeta_events_received_total 305",
 		"flowmeta_map_errors_total 306",
 		"flowmeta_encode_errors_total 307",
+		"flowmeta_evictions_total 308",
+		"flowmeta_ends_grown_total 309",
+		"flowmeta_recovered_transactions_total 310",
 		"flowmeta_exporting 1",
 		"flowmeta_collector_down{collector=\"Udp/198.18.0.9:4739\"} 0",
 		"flowmeta_collector_down{collector=\"Udp/[2001:db8::5]:4739\"} 1",
