@@ -13,9 +13,9 @@ opening packet and its reply) of these kinds, mixed in the seeded order:
 
   plain      TCP/UDP/ICMP/other protocols, every peer, ports around the rules' edges
   convo      an opening packet and its reply, and unsolicited replies (SYN-ACK, ACK, echo reply)
-  vlan       802.1Q/802.1ad stacks 0..6 deep and around the parser's limit, VID 0 and others
+  vlan       802.1Q/802.1ad stacks 0 to 40 deep (the parser walks them to their end), any VID
   ipv4opt    IPv4 options (NOP, EOL, record route, timestamp, router alert, garbage)
-  ext6       IPv6 extension-header chains up to and beyond the walk's limit (20 deep)
+  ext6       IPv6 extension-header chains 1 to 40 deep (past 0.1.0's limit of 8)
   frag       fragments in order, reversed, overlapping, duplicate/spoofed firsts, tiny firsts,
              later fragments without their first
   icmperr    ICMP and ICMPv6 errors quoting allowed and denied flows
@@ -202,8 +202,8 @@ class Gen:
             return self.u_plain()
         r = self.r
         d = r.choice(("in", "out"))
-        lim = model.VLAN_LIMIT
-        n = r.choice([0, 1, 2, 3, 4, 5, 6, lim - 1, lim, lim + 1, lim + 2, 20])
+        # The parser walks any stack to its end: stacks from none to 40 deep (160 octets).
+        n = r.choice([0, 1, 2, 3, 4, 5, 6, 8, 9, 12, 20, 40])
 
         def build(ix):
             tags = self.tags(n)
@@ -260,8 +260,8 @@ class Gen:
     def u_ext6(self):
         r = self.r
         d = r.choice(("in", "out"))
-        lim = model.EXT_LIMIT
-        n = r.choice([1, 2, 3, lim - 1, lim, lim, lim + 1, lim + 1, lim + 2, 20])
+        # Walked to their end too: chains past 0.1.0's limit of 8, up to 40 headers.
+        n = r.choice([1, 2, 3, 7, 8, 9, 9, 10, 20, 40])
 
         def build(ix):
             peer = self.peer(6)
@@ -516,8 +516,8 @@ def generate(seed, l3, node_mac, peer_mac, per_dir, out):
         index += len(dirs)
         unit += 1
     head = {"seed": seed, "device": "l3" if l3 else "eth", "frames": len(lines),
-            "vlan_limit": model.VLAN_LIMIT, "vlan_limit_from": model.VLAN_LIMIT_FROM,
-            "ext_limit": model.EXT_LIMIT, "ext_limit_from": model.EXT_LIMIT_FROM,
+            "max_header_offset": model.MAX_OFFSET,
+            "max_header_offset_from": model.MAX_OFFSET_FROM,
             "verdicts": verdicts}
     with open(out, "w") as f:
         f.write(json.dumps(head) + "\n")
@@ -570,7 +570,7 @@ def repro_frames(g, case):
             out.append(("in", frags, 4))
     elif case == "deep_extension_chain":
         # 9 destination-options headers before UDP from .2 to the allowed 5001 (one more than
-        # the walk of today's parser), IPv6 ingress; and 20 of them.
+        # 0.1.0's parser walked), IPv6 ingress; and 20 of them.
         for n in (9, 20):
             def f(i, n=n):
                 src, dst = "fd00:64::2", node6
@@ -600,7 +600,7 @@ def repro(case, l3, node_mac, peer_mac, path):
                           "verdict": verdict, "why": why, "ck": ck})
             index += 1
     head = {"seed": 0, "device": "l3" if l3 else "eth", "frames": len(lines), "repro": case,
-            "vlan_limit": model.VLAN_LIMIT, "ext_limit": model.EXT_LIMIT}
+            "max_header_offset": model.MAX_OFFSET}
     with open(path, "w") as f:
         f.write(json.dumps(head) + "\n")
         for line in lines:

@@ -11,8 +11,8 @@ model's state never depends on a guess).
 The policy itself (POLICY below) is written here once: config_json() turns it into the
 AccessControl and TrustRequirements flowmeta runs with, and judge() reads the same table.
 
-Limits of the parser (VLAN tags walked, IPv6 extension headers walked) are read from the
-project's headers (include/flowmeta.h first, then bpf/parse.h), as the kernel program uses them.
+The one limit of the parser (how far into a frame it reads headers) is read from
+include/flowmeta.h, as the kernel program uses it.
 """
 import ipaddress
 import json
@@ -28,23 +28,20 @@ EXT_HDRS = (HOPOPTS, ROUTING, DSTOPTS, AH, FRAGMENT)
 SCTP, UDPLITE = 132, 136
 
 
-def header_define(pattern, default):
-    """The value of the first #define whose name matches pattern, in include/ then bpf/."""
-    for rel in ("include/flowmeta.h", "bpf/parse.h"):
-        try:
-            with open(os.path.join(TOP, rel)) as f:
-                text = f.read()
-        except OSError:
-            continue
-        m = re.search(r"^#define\s+(%s)\s+\(?(\d+)" % pattern, text, re.M)
-        if m:
-            return int(m.group(2)), "%s %s" % (rel, m.group(1))
-    return default, "default"
+def header_define(name):
+    """The value of #define name in include/flowmeta.h, and where it was read."""
+    rel = "include/flowmeta.h"
+    with open(os.path.join(TOP, rel)) as f:
+        m = re.search(r"^#define\s+%s\s+\(?(0x[0-9a-fA-F]+|\d+)" % name, f.read(), re.M)
+    if not m:
+        raise SystemExit("adv_model: no #define %s in %s" % (name, rel))
+    return int(m.group(1), 0), "%s %s" % (rel, name)
 
 
-# Today's parser walks 2 tags and names no constant; the fixed one names its limit (>= 16).
-VLAN_LIMIT, VLAN_LIMIT_FROM = header_define(r"\w*VLAN\w*(?:DEPTH|TAGS|MAX)\w*|\w*MAX\w*VLAN\w*", 2)
-EXT_LIMIT, EXT_LIMIT_FROM = header_define(r"\w*MAX_EXT\w*|\w*EXT\w*MAX\w*", 8)
+# The parser walks VLAN stacks and IPv6 extension chains to their end, however long; a frame
+# whose IP or transport header starts more than this many octets into it is unparseable and
+# denied while a policy is in force (README "Access control and trust": fail closed).
+MAX_OFFSET, MAX_OFFSET_FROM = header_define("FLOWMETA_MAX_HEADER_OFFSET")
 
 # ---- the policy of node A (100.64.0.1, fd00:64::1) --------------------------------------------
 # Peers (all addresses of node B): .2 the main peer, .3 no rule of its own, .4 anything, .5 every
@@ -113,7 +110,7 @@ def _in(addr, nets):
 
 class Parsed:
     """What the frame is, as the policy sees it."""
-    kind = "ip"		# ip | not_ip | malformed | vlan_deep | ext_deep
+    kind = "ip"		# ip | not_ip | malformed | too_deep
     tags = 0
     version = 0
     src = dst = None	# ipaddress objects
@@ -155,12 +152,11 @@ def parse(frame, l3):
             p.tags += 1
             etype = struct.unpack_from("!H", frame, off + 2)[0]
             off += 4
-        if p.tags > VLAN_LIMIT:
-            p.kind = "vlan_deep"
-            # What is inside still matters at the limit + 1 (see judge()).
         if etype not in (ETH_P_IP, ETH_P_IPV6):
-            if p.kind != "vlan_deep":
-                p.kind = "not_ip"
+            p.kind = "not_ip"
+            return p
+        if off > MAX_OFFSET:
+            p.kind = "too_deep"
             return p
     if etype == ETH_P_IP:
         _ipv4(frame, off, p)
@@ -231,12 +227,10 @@ def _ipv6(frame, off, p):
     p.dst = ipaddress.ip_address(frame[off + 24:off + 40])
     nh = frame[off + 6]
     pos = off + 40
-    n = 0
     while nh in EXT_HDRS:
-        if n == EXT_LIMIT:
-            p.kind = "ext_deep"
+        if pos > MAX_OFFSET:
+            p.kind = "too_deep"
             return
-        n += 1
         if nh == FRAGMENT:
             if len(frame) < pos + 8:
                 p.dubious = p.truncated = True
@@ -262,6 +256,9 @@ def _ipv6(frame, off, p):
         nh = frame[pos]
         pos += ln
     p.proto = nh
+    if pos > MAX_OFFSET:
+        p.kind = "too_deep"
+        return
     if pos > len(frame):
         p.dubious = p.truncated = True
         return
@@ -312,7 +309,7 @@ class Model:
         return verdict, why, self._conn_key(p, direction)
 
     def _conn_key(self, p, d):
-        if p.kind not in ("ip", "vlan_deep") or p.src is None or p.sport is None or p.truncated:
+        if p.kind != "ip" or p.src is None or p.sport is None or p.truncated:
             return None
         local, peer = (p.dst, p.src) if d == "in" else (p.src, p.dst)
         if _class(p) == "icmp":
@@ -325,17 +322,11 @@ class Model:
             return "allow", "not IP", None
         if p.kind == "malformed":
             return None, "malformed", None
-        if p.kind == "ext_deep":
-            return "deny", "extension headers beyond %d" % EXT_LIMIT, None
-        if p.kind == "vlan_deep" and (p.tags > VLAN_LIMIT + 1 or not p.version or not p.src):
-            return "deny", "%d VLAN tags" % p.tags, None
+        if p.kind == "too_deep":
+            return "deny", "headers beyond %d octets" % MAX_OFFSET, None
         if p.version and p.src is None:
             return None, "malformed IP", None
         v, why, commit = self._judge_ip(p, d)
-        if p.kind == "vlan_deep":
-            # One tag past the limit: the TC ingress hook finds the outer tag outside the data
-            # and may judge the frame whole; either verdict of the inner packet is then right.
-            return ("deny", "%d VLAN tags" % p.tags, None) if v == "deny" else (None, why, None)
         if p.dubious and v == "allow":
             return None, why + " (kernel drops it)", None
         return v, why, commit
