@@ -38,9 +38,9 @@ static __always_inline __u64 flow_clock_ns(void)
 	return bpf_ktime_get_coarse_ns();
 }
 
-/* What the hook knows of the packet besides its bytes (XDP: all zero). */
+/* What the hook knows of the packet besides its bytes (XDP: the length alone). */
 struct pkt_skb {
-	__u32 len;		/* skb->len: the frame from its L2 header on */
+	__u32 len;		/* skb->len (XDP: data_end - data): the frame from its L2 header on */
 	__u32 gso_segs;
 	__u32 gso_size;		/* read only when gso_segs is 0 */
 	bool gso;		/* a GSO super-packet: several segments, or segments to count */
@@ -156,12 +156,16 @@ static __always_inline void flow_table_full(const struct flow_key *key, const st
 /*
  * A frame the parser could not read into a flow key (res not PARSE_IP): counted; a malformed or
  * unparseable one is dropped while a policy is in force (fail_closed, also in policy_dropped).
- * Returns true to drop it.
+ * A dropped one is metered too, like every drop (SPEC §6), in the one drop flow of its direction
+ * that has no key: IPv4, addresses 0.0.0.0, protocol 0, verdict denied (no rule could allow
+ * what cannot be read), the frame's octets past the link header (skb->len less the Ethernet
+ * header; all of it on an L3 device). Returns true to drop it.
  */
-static __always_inline bool meter_unparsed(int res)
+static __always_inline bool meter_unparsed(int res, __u8 direction, const struct pkt_skb *skb)
 {
 	struct flowmeta_stats *st = stats_this_cpu();
-	bool drop;
+	struct flow_key key;
+	struct flow_delta d;
 
 	if (!st)
 		return false;
@@ -173,10 +177,23 @@ static __always_inline bool meter_unparsed(int res)
 		st->malformed++;
 	else
 		st->unparseable++;
-	drop = policy_in_force();
-	st->fail_closed += drop;
-	st->policy_dropped += drop;
-	return drop;
+	if (!policy_in_force())
+		return false;
+	st->fail_closed++;
+	st->policy_dropped++;
+	__builtin_memset(&key, 0, sizeof(key));
+	key.ip_version = 4;
+	key.direction = direction;
+	key.verdict = FLOW_VERDICT_ACL_DENY;
+	__builtin_memset(&d, 0, sizeof(d));
+	d.now = flow_clock_ns();
+	d.packets = 1;
+	d.octets = skb->len;
+	if (!l3_device)
+		d.octets = skb->len > ETH_HLEN ? skb->len - ETH_HLEN : 0;
+	if (!flow_update(&drop_flows, &key, &d))
+		flow_table_full(&key, &d);
+	return true;
 }
 
 /*
@@ -244,7 +261,7 @@ static __always_inline bool meter(int res, struct flow_key *key, const struct pk
 	bool stored;
 
 	if (unlikely(res != PARSE_IP))
-		return meter_unparsed(res);
+		return meter_unparsed(res, direction, skb);
 
 	key->direction = direction;
 	d.now = flow_clock_ns();

@@ -95,7 +95,7 @@ static __always_inline int flowmeta_xdp(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	struct pkt_skb facts = { 0 };
+	struct pkt_skb facts = { .len = (__u32)(data_end - data) };
 	struct pkt_meta meta;
 	struct flow_key key;
 	int res;

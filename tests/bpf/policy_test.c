@@ -909,8 +909,10 @@ static int drop_code(enum hook hook)
 /*
  * While a policy is in force, a frame the parser cannot read (malformed: an IP header or VLAN stack
  * cut short or invalid) is dropped: the policy cannot judge it, and the kernel might still make
- * something of it. Counted in malformed, fail_closed and policy_dropped; no flow. Without a policy
- * the same frames pass (and are counted malformed only). Not-IP frames (ARP) always pass.
+ * something of it. Counted in malformed, fail_closed and policy_dropped, and metered in the drop
+ * flow of its direction that has no key (IPv4, 0.0.0.0, protocol 0, denied), octets past the
+ * Ethernet header. Without a policy the same frames pass (and are counted malformed only), no
+ * flow. Not-IP frames (ARP) always pass.
  */
 static void malformed_frames_are_dropped_while_a_policy_is_in_force(void)
 {
@@ -942,7 +944,20 @@ static void malformed_frames_are_dropped_while_a_policy_is_in_force(void)
 	EXPECT_EQ(st.fail_closed, 6);
 	EXPECT_EQ(st.policy_dropped, 6);
 	EXPECT_EQ(st.not_ip, 3);
-	EXPECT_EQ(flow_count(s), 0);
+	EXPECT_EQ(flow_count(s), 2);
+	/* TC and XDP ingress share the ingress flow: 2 frames each; TC egress has its own. */
+	for (int dir = FLOW_DIR_INGRESS; dir <= FLOW_DIR_EGRESS; dir++) {
+		struct flow_key k = { .ip_version = 4, .direction = (uint8_t)dir,
+				      .verdict = FLOW_VERDICT_ACL_DENY };
+		struct flow_value v;
+		uint64_t frames = dir == FLOW_DIR_INGRESS ? 2 : 1;
+
+		if (flow_get(s, &k, &v)) {
+			EXPECT_EQ(v.packets, 2 * frames);
+			EXPECT_EQ(v.octets, frames * (bad_ihl.len + cut_tags.len - 2 * ETH_HLEN));
+		}
+	}
+	flows_clear(s);
 	/* No policy: they pass. */
 	EXPECT_EQ(apply(s, ""), 0);
 	for (int i = 0; i < 3; i++) {
@@ -953,6 +968,7 @@ static void malformed_frames_are_dropped_while_a_policy_is_in_force(void)
 	EXPECT_EQ(st.malformed, 12);
 	EXPECT_EQ(st.fail_closed, 6);
 	EXPECT_EQ(st.policy_dropped, 6);
+	EXPECT_EQ(flow_count(s), 0);
 	flowmeta__destroy(s);
 }
 
@@ -980,7 +996,19 @@ static void unparseable_frames_are_dropped_while_a_policy_is_in_force(void)
 	EXPECT_EQ(st.unparseable, 3);
 	EXPECT_EQ(st.fail_closed, 3);
 	EXPECT_EQ(st.policy_dropped, 3);
-	EXPECT_EQ(flow_count(s), 0);
+	/* On an L3 device the keyless drop flow counts the whole frame. */
+	{
+		struct flow_key k = { .ip_version = 4, .direction = FLOW_DIR_INGRESS,
+				      .verdict = FLOW_VERDICT_ACL_DENY };
+		struct flow_value v;
+
+		EXPECT_EQ(flow_count(s), 1);
+		if (flow_get(s, &k, &v)) {
+			EXPECT_EQ(v.packets, 3);
+			EXPECT_EQ(v.octets, 3 * (uint64_t)p.len);
+		}
+	}
+	flows_clear(s);
 	EXPECT_EQ(apply(s, ""), 0);
 	EXPECT_EQ(run_ctx(s, XDP_INGRESS, &p, 1, NULL), XDP_PASS);
 	EXPECT_EQ(stats_get(s).unparseable, 4);

@@ -289,6 +289,32 @@ test_vlan_stack_from_an_untrusted_peer_never_arrives() {	# HOOK
 	assert_eq "$(fm_status "$FM_NS_A" "$FM_IF_A" policy_dropped)" 3 "policy_dropped"
 }
 
+# Frames the parser cannot read (IPv4 with a 12-octet header) from B under a policy: dropped
+# (fail closed), and like every drop accounted in a drop record, promptly: the keyless drop flow
+# of their direction (0.0.0.0 to 0.0.0.0, protocol 0, forwardingStatus 129), 40 octets each past
+# the Ethernet header, on the TC and the XDP hook.
+test_fail_closed_frames_are_exported_as_a_keyless_drop_record() {	# PORT HOOK
+	require_flowmeta
+	require_cmd tshark
+	PORT=$1
+	topo_overlay veth
+	coll_start tshark "$FM_NS_A" "$PORT"
+	pol_config "$PORT" Both "$POLICY_A"
+	EXP=$FM_LOG_DIR/expected
+	: >"$EXP"
+	fm_start "$FM_NS_A" "$FM_IF_A" -c "$CONFIG" --hook "$2"
+	fm_wait_metering
+	START_MS=$(now_ms)
+	local t0
+	t0=$(now_ms)
+	ns_run "$FM_NS_B" "$FM_PY" "$FM_TOOLS/metrics_tool.py" frames "$FM_IF_B" "$FM_MAC_B" \
+		"$FM_MAC_A" malformed 7 >/dev/null || fail "cannot send the malformed frames"
+	expect 0.0.0.0 0.0.0.0 0 0 0 ingress 7 $((7 * 40)) $DENY
+	pol_check_prompt_drops "$t0" 1
+	assert_eq "$(fm_status "$FM_NS_A" "$FM_IF_A" fail_closed)" 7 "fail_closed"
+	pol_finish
+}
+
 run_test policy_tc_denied_traffic_dropped_and_exported_129 \
 	test_denied_traffic_is_dropped_and_exported_with_status_129 4770 tc
 run_test policy_xdp_denied_traffic_dropped_and_exported_129 \
@@ -299,6 +325,10 @@ run_test policy_drop_records_exported_whatever_the_direction_filter \
 	test_drop_records_are_exported_whatever_the_direction_filter
 run_test policy_sighup_replaces_the_policy_under_traffic test_sighup_replaces_the_policy_under_traffic
 run_test policy_stays_in_force_while_no_daemon_runs test_policy_stays_in_force_while_no_daemon_runs
+run_test policy_tc_fail_closed_frames_exported_as_a_keyless_drop_record \
+	test_fail_closed_frames_are_exported_as_a_keyless_drop_record 4778 tc
+run_test policy_xdp_fail_closed_frames_exported_as_a_keyless_drop_record \
+	test_fail_closed_frames_are_exported_as_a_keyless_drop_record 4779 xdp
 for hook in tc xdp; do
 	run_test "policy_${hook}_vlan_stack_from_untrusted_peer_never_arrives" \
 		test_vlan_stack_from_an_untrusted_peer_never_arrives "$hook"
