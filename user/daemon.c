@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * `flowmeta run`: configuration, attach, then one epoll loop in the OpenBSD daemon style. Nothing
- * runs in a signal handler: SIGTERM, SIGINT and SIGHUP arrive through a signalfd; the poll interval
+ * runs in a signal handler: SIGTERM, SIGINT, SIGHUP and SIGUSR2 (the handover: exit leaving the
+ * programs attached, for an upgrade) arrive through a signalfd; the poll interval
  * and the short deadlines of the exporter (TCP-end and drop hints, template refresh) are timerfds;
  * ring-buffer events come through libbpf's epoll fd. Each wake-up does its work and goes back to
  * sleep.
@@ -227,6 +228,7 @@ static int setup_loop(struct daemon *d)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR2);
 	d->fd[FD_SIGNAL] = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	d->fd[FD_POLL] = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	d->fd[FD_DUE] = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -260,7 +262,8 @@ static bool interface_present(const struct daemon *d)
 	return if_nametoindex(d->opts->ifname) == d->ifindex;
 }
 
-enum loop_end { LOOP_STOP, LOOP_IFACE_GONE, LOOP_ERROR };
+/* LOOP_HANDOVER: SIGUSR2, stop leaving everything attached and pinned for the next start. */
+enum loop_end { LOOP_STOP, LOOP_HANDOVER, LOOP_IFACE_GONE, LOOP_ERROR };
 
 static enum loop_end run_loop(struct daemon *d)
 {
@@ -285,6 +288,11 @@ static enum loop_end run_loop(struct daemon *d)
 				while (read(d->fd[FD_SIGNAL], &si, sizeof(si)) == sizeof(si)) {
 					int sig = (int)si.ssi_signo;
 
+					if (sig == SIGUSR2) {
+						log_info("SIGUSR2: handing over: the programs stay "
+							 "attached and keep counting for the next start");
+						return LOOP_HANDOVER;
+					}
 					if (sig != SIGHUP) {
 						log_info("%s: stopping", strsignal(sig));
 						return LOOP_STOP;
@@ -341,6 +349,26 @@ static void close_loop(struct daemon *d)
 }
 
 /*
+ * SIGUSR2, between two wake-ups: every transaction of the export journal is committed, so the
+ * pinned maps and the journal hold all the next `flowmeta run` needs to go on exactly, as after a
+ * crash but without one. Nothing ends, nothing is detached: metering and the policy go on
+ * without a gap while the binary is replaced (the package's upgrade does this).
+ */
+static int hand_over(struct daemon *d)
+{
+	status_publish(loader_maps(d->att), d->exp);
+	log_totals(d);
+	close_loop(d);
+	exporter_free(d->exp);
+	metrics_stop(d->metrics);
+	loader_abandon(d->att);
+	free(d->cfg);
+	log_info("stopped; the programs on %s stay attached: the next flowmeta run adopts their "
+		 "counts", d->opts->ifname);
+	return EXIT_OK;
+}
+
+/*
  * Upgrade: the maps an earlier version left (loader.h) are exported once, then released; on a
  * failure they stay pinned and the next start tries again.
  */
@@ -392,6 +420,7 @@ int daemon_run(const struct run_opts *opts)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR2);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	/* Before attaching: an address that cannot be served fails the start, nothing attached. */
 	if (d.cfg->metrics_listen.addr_len &&
@@ -435,6 +464,8 @@ int daemon_run(const struct run_opts *opts)
 	status_publish(loader_maps(d.att), d.exp);
 
 	end = run_loop(&d);
+	if (end == LOOP_HANDOVER)
+		return hand_over(&d);
 	if (end == LOOP_IFACE_GONE)
 		log_warnx("%s (ifindex %u) is gone: exporting the remaining flows, then exiting",
 			  opts->ifname, d.ifindex);

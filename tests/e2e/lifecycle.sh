@@ -366,9 +366,13 @@ test_sigterm_cycles() {
 # Pings at 50/s through kill -9, a dead period and a restart; with Interval 2000 interim records
 # go out before the crash. The records of each flow sum to every ping, exactly: what the dead
 # daemon exported is not exported again, what was counted while none ran is not lost.
-test_kill9_restart() {	# INTERVAL_MS
+# With "usr2" the daemon is not killed but hands over (SIGUSR2, what the package's upgrade
+# sends): it exits 0 without ending a flow or detaching, and the restart continues each
+# collector's stream at the sequence number where it stopped.
+test_kill9_restart() {	# INTERVAL_MS [usr2]
 	lc_setup
-	local interval=$1 dir src dst dport proto at_kill total_p total_o
+	local interval=$1 how=${2:-kill9} dir src dst dport proto at_kill total_p total_o
+	local forced_before
 	lc_config "$LC_CONF" \
 		"{\"Interval\": $interval, \"IdleTimeout\": 3000, \"IpFixCollectors\": [\"$(lc_collector1)\"]}"
 	lc_start "$FM_NS_A" "$FM_IF_A" -c "$LC_CONF"
@@ -383,7 +387,18 @@ test_kill9_restart() {	# INTERVAL_MS
 	else
 		wait_until 10 lc_requests_at_least "$FM_B4" 50 || fail "pings are not counted"
 	fi
-	fm_kill9 "$FM_PID"
+	if [ "$how" = usr2 ]; then
+		stop_pid "$FM_PID" USR2 10
+		assert_eq "$BG_STATUS" 0 "exit status on SIGUSR2"
+		grep -q 'stay attached: the next flowmeta run adopts' "$FM_LOG" ||
+			fail "no handover in the log: $(tail -n 3 "$FM_LOG" | tr '\n' '|')"
+		[ -n "$(attached_progs "$FM_NS_A" "$FM_IF_A")" ] ||
+			fail "nothing attached to $FM_IF_A after the handover"
+		forced_before=$(lc_records "$LC_PORT1" | awk -v f=$LC_END_FORCED '$9 == f' | wc -l)
+		assert_eq "$forced_before" 0 "records ended by the stop (flowEndReason 4) at the handover"
+	else
+		fm_kill9 "$FM_PID"
+	fi
 	at_kill=$(lc_live_requests "$FM_B4")
 	# Traffic while no daemon runs: counted in the pinned maps.
 	wait_until 10 lc_requests_at_least "$FM_B4" $((at_kill + 50)) ||
@@ -391,6 +406,10 @@ test_kill9_restart() {	# INTERVAL_MS
 	pid_alive "$LC_PING_PID" || fail "the pings ended before the restart: test too slow"
 	lc_start "$FM_NS_A" "$FM_IF_A" -c "$LC_CONF"
 	grep -q 'adopted the counts of an earlier instance' "$FM_LOG" || fail "the restart did not adopt"
+	if [ "$how" = usr2 ]; then
+		grep -q 'continuing the stream at sequence number [1-9]' "$FM_LOG" ||
+			fail "the restart did not continue the collector's stream: $(tr '\n' '|' <"$FM_LOG")"
+	fi
 	if [ "$interval" -gt 0 ]; then
 		grep -q 'continuing [0-9]* flows from the export state' "$FM_LOG" ||
 			fail "the restart did not load the export state: $(tr '\n' '|' <"$FM_LOG")"
@@ -797,6 +816,8 @@ run_test lifecycle_sigterm_exports_live_flows_reason_4_detaches test_sigterm_flu
 run_test lifecycle_sigterm_5_cycles_leave_no_clsact test_sigterm_cycles
 run_test lifecycle_kill9_restart_interval_0_exact_totals test_kill9_restart 0
 run_test lifecycle_kill9_restart_interval_2000_exact_totals test_kill9_restart 2000
+run_test lifecycle_sigusr2_hands_over_attached_restart_exact_totals_stream_continues \
+	test_kill9_restart 2000 usr2
 run_test lifecycle_interface_deleted_exports_reason_4_exits_nonzero test_interface_gone
 run_test lifecycle_pin_dir_shared_with_another_tool_only_flowmeta_pins_removed \
 	test_pin_dir_shared_with_another_tool

@@ -409,9 +409,10 @@ test_package_enabled_instance() {
 
 # The packaged maintainer scripts as they run under systemd (this machine's PID 1 may not be
 # systemd: they run in a private mount namespace whose /run says it is, with systemctl and
-# deb-systemd-invoke replaced by recorders): a first installation reloads systemd and starts or
-# enables nothing; an upgrade restarts the running instances; a removal stops them before the
-# binary goes, then reloads systemd. (Not postrm purge: it edits the real /etc; the purge tests
+# deb-systemd-invoke replaced by recorders; the recorded systemctl has one instance running, which
+# stops when signalled): a first installation reloads systemd and starts or enables nothing; an
+# upgrade hands each running instance over (SIGUSR2: it exits leaving its programs attached) and
+# starts it on the new binary; a removal stops them before the binary goes, then reloads systemd. (Not postrm purge: it edits the real /etc; the purge tests
 # run it for real.)
 test_package_maintainer_scripts() {
 	pk_need_deb
@@ -424,12 +425,24 @@ test_package_maintainer_scripts() {
 		printf '#!/bin/sh\necho "%s $*" >>"$PK_CALLS"\n' "$tool" >"$dir/bin/$tool"
 		chmod +x "$dir/bin/$tool"
 	done
+	# shellcheck disable=SC2016 # expanded by the recorder when it runs
+	cat >>"$dir/bin/systemctl" <<-'EOF'
+		case "$1" in
+		list-units) echo "flowmeta@wg0.service loaded active running flowmeta on wg0" ;;
+		kill) : >"${PK_CALLS}.stopped" ;;
+		is-active) [ ! -e "${PK_CALLS}.stopped" ] ;;
+		esac
+	EOF
 	local reload="systemctl --system daemon-reload"
 	pk_maint postinst configure
 	assert_eq "$PK_GOT" "$reload" "postinst configure (first install)"
 	pk_maint postinst configure 0.0.1
-	assert_eq "$PK_GOT" "$reload|deb-systemd-invoke try-restart flowmeta@*.service" \
-		"postinst configure 0.0.1 (upgrade)"
+	local unit=flowmeta@wg0.service
+	assert_eq "$PK_GOT" "$reload|$(printf '%s|' \
+		"systemctl list-units --plain --no-legend --state=active flowmeta@*.service" \
+		"systemctl kill --kill-whom=main --signal=SIGUSR2 $unit" \
+		"systemctl is-active --quiet $unit")deb-systemd-invoke start $unit" \
+		"postinst configure 0.0.1 (upgrade: the running instance hands over)"
 	pk_maint prerm upgrade "$PK_VERSION"
 	assert_eq "$PK_GOT" "" "prerm upgrade"
 	pk_maint prerm remove
@@ -443,6 +456,7 @@ test_package_maintainer_scripts() {
 pk_maint() {	# SCRIPT ARGS...
 	local dir=$FM_LOG_DIR/maint
 	: >"$dir/calls"
+	rm -f "$dir/calls.stopped"
 	local run='mount -t tmpfs fmdrun /run && mkdir -p /run/systemd/system && exec sh "$@"'
 	PK_CALLS=$dir/calls PATH=$dir/bin:$PATH unshare --mount --propagation private \
 		sh -c "$run" sh "$dir/control/$1" "${@:2}" >"$dir/out" 2>&1 ||
@@ -463,7 +477,7 @@ run_test package_daemon_has_dpkg_buildflags_bpf_has_none test_package_build_flag
 run_test package_installs_exact_files_conffile_unit_disabled_purge_leaves_nothing \
 	test_package_install_purge
 run_test package_installed_binary_meters_pings_exactly test_package_binary_meters
-run_test package_maintainer_scripts_reload_restart_on_upgrade_stop_on_remove \
+run_test package_maintainer_scripts_reload_hand_over_on_upgrade_stop_on_remove \
 	test_package_maintainer_scripts
 run_test package_edited_conffile_kept_by_reinstall_and_remove_purged test_package_edited_conffile
 run_test package_enabled_instance_kept_by_remove_disabled_by_purge test_package_enabled_instance
