@@ -154,7 +154,19 @@ static void bench_key(uint32_t i, struct flow_key *k)
 }
 
 /* Set n flows: `packets` packets on each CPU, first packet at first_ns, last at last_ns. */
-static int fill(int fd, uint32_t n, uint64_t packets, uint64_t first_ns, uint64_t last_ns)
+/* The bench's flow clock: HZ=1000 from CLOCK_MONOTONIC 0 (it moves now on by hand). */
+static void bench_now(struct fm_time *t)
+{
+	fm_time_now(t);
+	t->ticks = (struct fm_ticks){ 0, 0, NSEC_PER_MSEC };
+}
+
+static uint64_t J(const struct fm_time *t, uint64_t ns)
+{
+	return fm_mono_jiffies(t, ns);
+}
+
+static int fill(int fd, uint32_t n, uint64_t packets, uint64_t first, uint64_t last)
 {
 	struct flow_key *keys = calloc(FILL_CHUNK, sizeof(*keys));
 	struct flow_value *vals = calloc((size_t)FILL_CHUNK * ncpus, sizeof(*vals));
@@ -173,8 +185,8 @@ static int fill(int fd, uint32_t n, uint64_t packets, uint64_t first_ns, uint64_
 				vals[(size_t)i * ncpus + c] = (struct flow_value){
 					.packets = packets,
 					.octets = packets * 700,
-					.first_seen_ns = first_ns,
-					.last_seen_ns = last_ns,
+					.first_seen_jiffies = first,
+					.last_seen_jiffies = last,
 					.tcp_flags = 0x18,
 				};
 		}
@@ -255,9 +267,9 @@ static int bench_poll(uint32_t flows, bool with_state, double cpu[3], struct spl
 		close(e.maps.export_state);
 		e.maps.export_state = -1;
 	}
-	fm_time_now(&now);
-	if (fill(e.maps.flows, flows, 10, now.mono_ns - 70 * NSEC_PER_SEC,
-		 now.mono_ns - NSEC_PER_SEC)) {
+	bench_now(&now);
+	if (fill(e.maps.flows, flows, 10, J(&now, now.mono_ns - 70 * NSEC_PER_SEC),
+		 J(&now, now.mono_ns - NSEC_PER_SEC))) {
 		fprintf(stderr, "export_bench: fill: %s\n", strerror(errno));
 		return 1;
 	}
@@ -270,8 +282,8 @@ static int bench_poll(uint32_t flows, bool with_state, double cpu[3], struct spl
 	/* Steady state: every flow has new packets and its interval is due again. */
 	now.mono_ns += 60 * NSEC_PER_SEC;
 	now.real_ns += 60 * NSEC_PER_SEC;
-	fill(e.maps.flows, flows, 15, now.mono_ns - 130 * NSEC_PER_SEC,
-	     now.mono_ns - NSEC_PER_SEC);
+	fill(e.maps.flows, flows, 15, J(&now, now.mono_ns - 130 * NSEC_PER_SEC),
+	     J(&now, now.mono_ns - NSEC_PER_SEC));
 	if (split) {
 		memset(phase_ns, 0, sizeof(phase_ns));
 		records0 = exporter_get_stats(exp)->records[IPFIX_END_ACTIVE];
@@ -292,8 +304,8 @@ static int bench_poll(uint32_t flows, bool with_state, double cpu[3], struct spl
 	/* Every flow ends: idle, with packets its interim records did not carry yet. */
 	now.mono_ns += 3600 * NSEC_PER_SEC;
 	now.real_ns += 3600 * NSEC_PER_SEC;
-	fill(e.maps.flows, flows, 20, now.mono_ns - 3730 * NSEC_PER_SEC,
-	     now.mono_ns - 3601 * NSEC_PER_SEC);
+	fill(e.maps.flows, flows, 20, J(&now, now.mono_ns - 3730 * NSEC_PER_SEC),
+		 J(&now, now.mono_ns - 3601 * NSEC_PER_SEC));
 	t = cpu_seconds();
 	exporter_poll(exp, &now);
 	cpu[2] = cpu_seconds() - t;
@@ -428,10 +440,10 @@ static int bench_rss(uint32_t flows)
 		struct fm_time now;
 
 		close(pipefd[0]);
-		fm_time_now(&now);
+		bench_now(&now);
 		if (!env_open(&e, FLOWMETA_DEFAULT_MAX_FLOWS * 2) &&
-		    !fill(e.maps.flows, flows, 10, now.mono_ns - 70 * NSEC_PER_SEC,
-			  now.mono_ns - NSEC_PER_SEC) &&
+		    !fill(e.maps.flows, flows, 10, J(&now, now.mono_ns - 70 * NSEC_PER_SEC),
+			  J(&now, now.mono_ns - NSEC_PER_SEC)) &&
 		    (exp = exporter_new(&e.maps, 7, &e.cfg, &now, NULL))) {
 			exporter_poll(exp, &now);
 			kib[0] = status_kib("VmRSS:");

@@ -105,7 +105,7 @@ static int fill(int fd, uint32_t n, uint32_t value_size, int real)
 	for (int k = 0; k < 2; k++) {
 		struct flow_value *v = (struct flow_value *)(values + k * VALUE_BYTES);
 
-		*v = (struct flow_value){.packets = 1, .octets = 100, .last_seen_ns = 1};
+		*v = (struct flow_value){.packets = 1, .octets = 100, .last_seen_jiffies = 1};
 	}
 	for (uint32_t i = 0; i < n && !err; i++) {
 		struct flow_key key = {.ip_version = 4, .protocol = 17};

@@ -61,7 +61,7 @@ int bench_lookup_clock(struct __sk_buff *skb)
 	v = bpf_map_lookup_elem(&flows, &key);
 	if (v) {
 		v->packets++;
-		v->last_seen_ns = flow_clock_ns();
+		v->last_seen_jiffies = flow_clock();
 	}
 	return TC_ACT_UNSPEC;
 }

@@ -23,16 +23,20 @@ static __always_inline void event_emit(const struct flow_key *key, __u32 type, _
 		return;
 	}
 	__builtin_memcpy(&ev->key, key, sizeof(ev->key));
-	ev->timestamp_ns = now;
+	ev->timestamp_jiffies = now;
 	ev->type = type;
 	ev->pad = 0;
 	bpf_ringbuf_submit(ev, 0);
 }
 
-/* This CPU's event budget, renewed when the window of the flow clock time now has moved on. */
-static __always_inline struct event_budget *event_budget_now(__u64 now)
+/*
+ * This CPU's event budget, renewed when the window has moved on. Windows are of CLOCK_MONOTONIC in
+ * ns (coarse: the last tick's time), not of the flow clock, whose tick length the kernel programs
+ * do not know; only the paths that raise these events read it.
+ */
+static __always_inline struct event_budget *event_budget_now(void)
 {
-	__u64 window = now >> FLOWMETA_DROP_EVENT_WINDOW_SHIFT;
+	__u64 window = bpf_ktime_get_coarse_ns() >> FLOWMETA_DROP_EVENT_WINDOW_SHIFT;
 	struct event_budget *b;
 	__u32 zero = 0;
 
@@ -53,7 +57,7 @@ static __always_inline struct event_budget *event_budget_now(__u64 now)
  */
 static __always_inline void table_full_event(__u32 type, __u64 now)
 {
-	struct event_budget *b = event_budget_now(now);
+	struct event_budget *b = event_budget_now();
 	struct flow_key zero_key;
 	__u64 *used;
 

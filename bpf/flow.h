@@ -26,16 +26,19 @@
 #endif
 
 /*
- * The time stamped on flows: CLOCK_MONOTONIC at tick resolution (bpf_ktime_get_coarse_ns, what
- * clock_gettime(CLOCK_MONOTONIC_COARSE) reads). bpf_ktime_get_ns() reads the clocksource on every
- * call, through an indirect call and a serialised rdtsc: measured at 33 ns here, more than the
- * whole rest of the per-packet budget (SPEC §9: 45 ns including the 20 ns of the test harness); the
- * coarse clock costs 3 ns. Flow times are exported in milliseconds; a tick (4 ms at HZ=250) is the
- * price. Same clock base as CLOCK_MONOTONIC, so the daemon converts them unchanged.
+ * The flow clock, stamped on flows and their events: the kernel's jiffies (bpf_jiffies64), the tick
+ * the packet came in. On 64-bit kernels the helper is one load of jiffies_64; the clocks that read
+ * time in ns cost more per packet, measured here (bench/bpf_bench.c): bpf_ktime_get_ns() reads the
+ * clocksource (an indirect call and a serialised rdtsc), and even bpf_ktime_get_coarse_ns(), which
+ * only copies the time of the last tick, costs 8-22 ns under a seqcount, as much as the rest of the
+ * existing-flow path. Flow times are exported in milliseconds: one tick (4 ms at HZ=250) is the
+ * resolution, as it was with the coarse clock. The daemon learns HZ and when each tick began on
+ * CLOCK_MONOTONIC (bpf/clock.bpf.c, user/clock.c) and converts. 64 bits of jiffies never wrap: they
+ * start 5 minutes short of 2^32 and would need 580 million years at HZ=1000 to reach 2^64.
  */
-static __always_inline __u64 flow_clock_ns(void)
+static __always_inline __u64 flow_clock(void)
 {
-	return bpf_ktime_get_coarse_ns();
+	return bpf_jiffies64();
 }
 
 /* What the hook knows of the packet besides its bytes (XDP: the length alone). */
@@ -50,7 +53,7 @@ struct pkt_skb {
 struct flow_delta {
 	__u64 packets;		/* segments of a GSO skb, else 1 */
 	__u64 octets;
-	__u64 now;
+	__u64 now;		/* flow_clock() */
 	__u8 tcp_flags;
 };
 
@@ -62,7 +65,7 @@ static __always_inline __u8 tcp_end_flags(__u8 tcp_flags)
 
 /*
  * Add a packet to this CPU's copy of an existing flow. The copy may be all zero when the flow was
- * created on another CPU: its first packet here starts this CPU's first_seen_ns. Only the first FIN
+ * created on another CPU: its first packet here starts this CPU's first_seen_jiffies. Only the first FIN
  * or RST of the flow on this CPU raises an event; for a drop flow, its first packet on this CPU
  * raises the (rate-limited) drop event instead.
  */
@@ -72,13 +75,13 @@ static __always_inline void flow_add(struct flow_value *v, const struct flow_key
 	__u8 end;
 
 	if (unlikely(!v->packets)) {
-		v->first_seen_ns = d->now;
+		v->first_seen_jiffies = d->now;
 		if (key->verdict)
 			policy_drop_event(key, d->now);
 	}
 	v->packets += d->packets;
 	v->octets += d->octets;
-	v->last_seen_ns = d->now;
+	v->last_seen_jiffies = d->now;
 	v->tcp_flags |= d->tcp_flags;
 	end = tcp_end_flags(d->tcp_flags);
 	if (unlikely(end)) {
@@ -109,8 +112,8 @@ static __always_inline bool flow_update(void *map, const struct flow_key *key,
 	__builtin_memset(&nv, 0, sizeof(nv));
 	nv.packets = d->packets;
 	nv.octets = d->octets;
-	nv.first_seen_ns = d->now;
-	nv.last_seen_ns = d->now;
+	nv.first_seen_jiffies = d->now;
+	nv.last_seen_jiffies = d->now;
 	nv.tcp_flags = d->tcp_flags;
 	nv.end_flags = tcp_end_flags(d->tcp_flags);
 	err = bpf_map_update_elem(map, key, &nv, BPF_NOEXIST);
@@ -186,7 +189,7 @@ static __always_inline bool meter_unparsed(int res, __u8 direction, const struct
 	key.direction = direction;
 	key.verdict = FLOW_VERDICT_ACL_DENY;
 	__builtin_memset(&d, 0, sizeof(d));
-	d.now = flow_clock_ns();
+	d.now = flow_clock();
 	d.packets = 1;
 	d.octets = skb->len;
 	if (!l3_device)
@@ -203,20 +206,19 @@ static __always_inline bool meter_unparsed(int res, __u8 direction, const struct
  * with it when it was dropped, and otherwise judged with its ports. Without a record its ports are
  * unknown: only a rule for the whole protocol class can admit it.
  */
-static __always_inline __u8 fragment_verdict(struct flow_key *key, const struct pkt_meta *meta,
-					     __u64 now)
+static __always_inline __u8 fragment_verdict(struct flow_key *key, const struct pkt_meta *meta)
 {
 	int first;
 
 	if (meta->frag == FRAG_FIRST) {
-		key->verdict = policy_verdict(key, !meta->truncated_l4, now);
+		key->verdict = policy_verdict(key, !meta->truncated_l4);
 		frag_remember(key, meta);
 		return key->verdict;
 	}
 	first = frag_recall(key, meta);
 	if (first > FLOW_VERDICT_FORWARDED)
 		return first;
-	return policy_verdict(key, first == FLOW_VERDICT_FORWARDED, now);
+	return policy_verdict(key, first == FLOW_VERDICT_FORWARDED);
 }
 
 /* Segments and octets of a packet (d->packets, d->octets). */
@@ -264,7 +266,7 @@ static __always_inline bool meter(int res, struct flow_key *key, const struct pk
 		return meter_unparsed(res, direction, skb);
 
 	key->direction = direction;
-	d.now = flow_clock_ns();
+	d.now = flow_clock();
 	/*
 	 * The verdict (SPEC §6, bpf/policy.h) is part of the key, so dropped traffic gets flows of
 	 * its own. A drop flow raises drop events, not TCP-end ones (flow_add): a flood of denied
@@ -278,9 +280,9 @@ static __always_inline bool meter(int res, struct flow_key *key, const struct pk
 		}
 	}
 	if (unlikely(meta->frag))
-		key->verdict = fragment_verdict(key, meta, d.now);
+		key->verdict = fragment_verdict(key, meta);
 	else
-		key->verdict = policy_verdict(key, !meta->truncated_l4, d.now);
+		key->verdict = policy_verdict(key, !meta->truncated_l4);
 
 	meter_size(meta, skb, &d);
 	d.tcp_flags = meta->tcp_flags;

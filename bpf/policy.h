@@ -247,8 +247,10 @@ static __always_inline bool policy_rules_allow(const struct policy_header *h,
  * Returns an enum flow_verdict.
  */
 __noinline int flowmeta_policy(const struct flow_key *key, const struct policy_header *h,
-			       __u64 now, bool ports_known)
+			       bool ports_known)
 {
+	/* Connection idle times are in ns (constants, whatever HZ): read only under a policy. */
+	__u64 now = bpf_ktime_get_coarse_ns();
 	struct policy_conn *c, *stale = NULL;
 	struct policy_peer_key pk;
 	struct policy_conn_key ck;
@@ -317,7 +319,7 @@ __noinline int flowmeta_policy(const struct flow_key *key, const struct policy_h
  * Without a policy (the outer map empty) this is one inlined array lookup and one branch: the hot
  * path of SPEC §9 pays nothing else.
  */
-static __always_inline __u8 policy_verdict(const struct flow_key *key, bool ports_known, __u64 now)
+static __always_inline __u8 policy_verdict(const struct flow_key *key, bool ports_known)
 {
 	struct policy_header *h;
 	__u32 zero = 0;
@@ -329,7 +331,7 @@ static __always_inline __u8 policy_verdict(const struct flow_key *key, bool port
 	h = bpf_map_lookup_elem(inner, &zero);
 	if (!h)
 		return FLOW_VERDICT_FORWARDED;
-	return flowmeta_policy(key, h, now, ports_known);
+	return flowmeta_policy(key, h, ports_known);
 }
 
 /* Whether a policy is in force: the outer map holds a generation. */
@@ -348,7 +350,7 @@ static __always_inline bool policy_in_force(void)
  */
 static __always_inline void policy_drop_event(const struct flow_key *key, __u64 now)
 {
-	struct event_budget *b = event_budget_now(now);
+	struct event_budget *b = event_budget_now();
 	struct flowmeta_stats *st;
 
 	if (!b)

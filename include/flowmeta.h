@@ -76,13 +76,15 @@ _Static_assert(sizeof(struct flow_key) == 40, "flow_key layout is shared with th
 
 /*
  * One CPU's share of a flow (the map is per-CPU: the daemon sums packets, octets and flags and takes
- * the earliest first_seen_ns and latest last_seen_ns over CPUs whose packets count is non-zero).
+ * the earliest first_seen_jiffies and latest last_seen_jiffies over CPUs whose packets count is
+ * non-zero). The times are the flow clock of bpf/flow.h: the kernel's jiffies (bpf_jiffies64), the
+ * tick of the packet; user/clock.h converts them to CLOCK_MONOTONIC and epoch milliseconds.
  */
 struct flow_value {
 	__u64 packets;
 	__u64 octets;		/* IP total length: IP header and payload, no L2 */
-	__u64 first_seen_ns;	/* CLOCK_MONOTONIC at tick resolution (bpf_ktime_get_coarse_ns) */
-	__u64 last_seen_ns;
+	__u64 first_seen_jiffies;	/* jiffies of the first packet */
+	__u64 last_seen_jiffies;	/* jiffies of the last packet */
 	__u8 tcp_flags;		/* OR of the TCP flags of all packets */
 	__u8 end_flags;		/* enum flow_end_flag */
 	__u8 pad[6];
@@ -106,11 +108,28 @@ enum flow_event_type {
 /* Ring-buffer event: only a hint to look at key soon; the counts always come from the flow map. */
 struct flow_event {
 	struct flow_key key;
-	__u64 timestamp_ns;	/* bpf_ktime_get_coarse_ns(), like the flow times */
+	__u64 timestamp_jiffies;	/* the flow clock (jiffies), like the flow times */
 	__u32 type;		/* enum flow_event_type */
 	__u32 pad;
 };
 _Static_assert(sizeof(struct flow_event) == 56, "flow_event layout is shared with the kernel");
+
+/*
+ * How the daemon relates the flow clock (jiffies) to CLOCK_MONOTONIC: the context of the syscall
+ * program flowmeta_clock (bpf/clock.bpf.c), run with BPF_PROG_RUN. Without edge it reads jiffies
+ * and then bpf_ktime_get_ns() once; with edge it reads both in a loop until jiffies changes, so
+ * that the new tick began between before_ns and mono_ns.
+ */
+#define FLOWMETA_CLOCK_SPINS	(1U << 22)	/* reads at most: longer than a tick at HZ >= 24 */
+
+struct flow_clock_sample {
+	__u64 jiffies;		/* out: the tick current at mono_ns */
+	__u64 mono_ns;		/* out: bpf_ktime_get_ns(), CLOCK_MONOTONIC, after reading jiffies */
+	__u64 before_ns;	/* out, edge: the last read that still saw jiffies - 1 */
+	__u32 edge;		/* in: wait for the next tick */
+	__u32 found;		/* out, edge: the tick changed within FLOWMETA_CLOCK_SPINS reads */
+};
+_Static_assert(sizeof(struct flow_clock_sample) == 32, "flow_clock_sample is shared");
 
 /*
  * Per-CPU counters (one element of a per-CPU array): what was not, or not fully, metered. Every
@@ -268,7 +287,10 @@ _Static_assert(sizeof(struct frag_ports) == 8, "frag_ports layout is shared with
 #define FLOWMETA_POLICY_MAX_RULES	256	/* rule indexes of the bitmaps in struct policy_peer */
 #define FLOWMETA_POLICY_MAX_PREFIXES	16512	/* distinct peer prefixes of one policy */
 #define FLOWMETA_POLICY_MAX_CONNS	65536	/* connections remembered for their replies */
-/* Drop events: at most this many per CPU per window of 2^SHIFT ns (~1.07 s) of the flow clock. */
+/*
+ * Drop events: at most this many per CPU per window of 2^SHIFT ns (~1.07 s) of CLOCK_MONOTONIC at
+ * tick resolution (bpf_ktime_get_coarse_ns, read only on the paths that raise such events).
+ */
 #define FLOWMETA_DROP_EVENTS_PER_WINDOW	512
 #define FLOWMETA_DROP_EVENT_WINDOW_SHIFT 30
 /* Table-full events, of each kind, per CPU per window: a few, enough to wake the daemon. */
@@ -348,7 +370,7 @@ struct policy_conn_key {
 _Static_assert(sizeof(struct policy_conn_key) == 40, "policy_conn_key layout is shared");
 
 struct policy_conn {
-	__u64 last_seen_ns;	/* flow clock, refreshed at most once a second */
+	__u64 last_seen_ns;	/* bpf_ktime_get_coarse_ns(), refreshed at most once a second */
 	__u32 gen;		/* policy generation that last allowed its opening */
 	__u8 open_direction;	/* enum flow_direction of the packet that opened it */
 	__u8 pad[3];
@@ -357,7 +379,7 @@ _Static_assert(sizeof(struct policy_conn) == 16, "policy_conn layout is shared")
 
 /* Per-CPU budget of the rate-limited events in the current window (`event_budget`). */
 struct event_budget {
-	__u64 window;		/* flow clock >> FLOWMETA_DROP_EVENT_WINDOW_SHIFT */
+	__u64 window;		/* coarse ns >> FLOWMETA_DROP_EVENT_WINDOW_SHIFT */
 	__u64 drop_events;	/* FLOW_EVENT_DROP raised in it */
 	__u64 table_full_events;	/* FLOW_EVENT_TABLE_FULL */
 	__u64 drop_table_full_events;	/* FLOW_EVENT_DROP_TABLE_FULL */

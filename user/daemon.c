@@ -443,10 +443,14 @@ int daemon_run(const struct run_opts *opts)
 	d.ifindex = loader_ifindex(d.att);
 	if (loader_adopted(d.att))
 		log_info("adopted the counts of an earlier instance: the next poll exports them");
+	/* Flow times are jiffies (clock.h): HZ and the ticks are learnt before the first read. */
+	ret = fm_clock_start();
 	fm_time_now(&now);
 	if (streamstate_path(opts->ifname, opts->pin_dir, state, sizeof(state)))
 		state[0] = '\0';
-	d.exp = exporter_new(loader_maps(d.att), d.ifindex, d.cfg, &now, state[0] ? state : NULL);
+	/* fm_clock_start logged why it failed. */
+	d.exp = ret ? NULL
+		    : exporter_new(loader_maps(d.att), d.ifindex, d.cfg, &now, state[0] ? state : NULL);
 	if (!d.exp || setup_loop(&d)) {
 		close_loop(&d);
 		exporter_free(d.exp);
@@ -483,6 +487,7 @@ int daemon_run(const struct run_opts *opts)
 	if (loader_detach(d.att) && end == LOOP_STOP)
 		end = LOOP_ERROR;
 	free(d.cfg);
+	fm_clock_stop();
 	log_info("stopped");
 	return end == LOOP_STOP ? EXIT_OK : EXIT_RUNTIME;
 }

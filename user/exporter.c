@@ -305,14 +305,18 @@ static uint8_t forwarding_status(uint8_t verdict)
 	}
 }
 
-/* A record into the open message; false when the encoder refused it (counted, logged once). */
+/*
+ * A record into the open message; false when the encoder refused it (counted, logged once). v
+ * NULL: an aggregate with no flow behind it, timed now.
+ */
 static bool emit_record(struct exporter *exp, const struct flow_key *key,
 			const struct flow_value *v, uint64_t packets, uint64_t octets,
 			uint8_t reason)
 {
+	uint64_t now_ms = fm_epoch_ms(&exp->now, exp->now.mono_ns);
 	struct ipfix_flow f = {
-		.start_ms = fm_epoch_ms(&exp->now, v->first_seen_ns),
-		.end_ms = fm_epoch_ms(&exp->now, v->last_seen_ns),
+		.start_ms = v ? fm_jiffies_epoch_ms(&exp->now, v->first_seen_jiffies) : now_ms,
+		.end_ms = v ? fm_jiffies_epoch_ms(&exp->now, v->last_seen_jiffies) : now_ms,
 		.octets = octets,
 		.packets = packets,
 		.src_port = key->src_port,
@@ -322,7 +326,7 @@ static bool emit_record(struct exporter *exp, const struct flow_key *key,
 		.direction = key->direction,
 		.end_reason = reason,
 		.forwarding_status = forwarding_status(key->verdict),
-		.tcp_flags = v->tcp_flags,
+		.tcp_flags = v ? v->tcp_flags : 0,
 		.ingress_ifindex = key->direction == FLOW_DIR_INGRESS ? exp->ifindex : 0,
 		.egress_ifindex = key->direction == FLOW_DIR_EGRESS ? exp->ifindex : 0,
 	};
@@ -378,15 +382,22 @@ static bool exportable(const struct exporter *exp, const struct flow_key *key)
 	}
 }
 
+/* CLOCK_MONOTONIC time of the start of a flow time's tick (the daemon's times are all in ns). */
+static uint64_t flow_ns(const struct exporter *exp, uint64_t jiffies)
+{
+	return fm_jiffies_mono_ns(&exp->now, jiffies);
+}
+
 /* The map's time is not before the flow's last packet (the poll time can be, for a flow the batch
  * read found after the poll started): a restarted daemon checks it against first_seen. */
 static struct flow_export_state state_now(const struct exporter *exp, const struct flow_value *v)
 {
+	uint64_t last = flow_ns(exp, v->last_seen_jiffies);
+
 	return (struct flow_export_state){
 		.packets = v->packets,
 		.octets = v->octets,
-		.last_export_ns = v->last_seen_ns > exp->now.mono_ns ? v->last_seen_ns
-								   : exp->now.mono_ns,
+		.last_export_ns = last > exp->now.mono_ns ? last : exp->now.mono_ns,
 	};
 }
 
@@ -407,7 +418,7 @@ static struct flow_state *exported_state(struct exporter *exp, const struct flow
 
 	if (!st || !st->loaded)
 		return st;
-	if (st->last_export_ns < v->first_seen_ns || st->packets > v->packets ||
+	if (st->last_export_ns < flow_ns(exp, v->first_seen_jiffies) || st->packets > v->packets ||
 	    st->octets > v->octets) {
 		exp->stats.stale_states++;
 		txn_intent(exp, key, &none, INTENT_FORGET);
@@ -508,27 +519,27 @@ static uint64_t since(uint64_t now, uint64_t then)
 static void poll_flow(struct exporter *exp, const struct flow_key *key,
 		      const struct flow_value *percpu, void *ctx)
 {
-	uint64_t *live = ctx, now = exp->now.mono_ns, last_export;
+	uint64_t *live = ctx, now = exp->now.mono_ns, last_export, last;
 	struct flow_state *st;
 	struct flow_value v;
 
 	(*live)++;
 	if (!flow_value_fold(percpu, exp->ncpus, &v))
 		return;
+	last = flow_ns(exp, v.last_seen_jiffies);
 	st = exported_state(exp, key, &v);
 	if (st)
 		st->seen = exp->gen;
 	if (v.end_flags & (FLOW_END_FIN | FLOW_END_RST)) {
-		if (since(now, v.last_seen_ns) >= EXPORTER_TCP_END_GRACE_NS) {
+		if (since(now, last) >= EXPORTER_TCP_END_GRACE_NS) {
 			end_flow(exp, key, &v, IPFIX_END_DETECTED);
 			(*live)--;
 		} else {
-			due_push(exp, &exp->tcp_end, key,
-				 v.last_seen_ns + EXPORTER_TCP_END_GRACE_NS);
+			due_push(exp, &exp->tcp_end, key, last + EXPORTER_TCP_END_GRACE_NS);
 		}
 		return;
 	}
-	if (since(now, v.last_seen_ns) >= exp->idle_ns) {
+	if (since(now, last) >= exp->idle_ns) {
 		end_flow(exp, key, &v, IPFIX_END_IDLE);
 		(*live)--;
 		return;
@@ -537,7 +548,7 @@ static void poll_flow(struct exporter *exp, const struct flow_key *key,
 		interim_record(exp, key, &v, st);
 		return;
 	}
-	last_export = st ? st->last_export_ns : v.first_seen_ns;
+	last_export = st ? st->last_export_ns : flow_ns(exp, v.first_seen_jiffies);
 	if (exp->interval_ns && since(now, last_export) + EXPORTER_SLACK_NS >= exp->interval_ns)
 		interim_record(exp, key, &v, st);
 }
@@ -635,7 +646,7 @@ static int victim_cmp(const void *a, const void *b)
 {
 	const struct victim *x = a, *y = b;
 
-	return x->v.last_seen_ns < y->v.last_seen_ns ? -1 : x->v.last_seen_ns > y->v.last_seen_ns;
+	return x->v.last_seen_jiffies < y->v.last_seen_jiffies ? -1 : x->v.last_seen_jiffies > y->v.last_seen_jiffies;
 }
 
 /*
@@ -706,8 +717,6 @@ static void drop_full_records(struct exporter *exp, uint8_t reason)
 			uint64_t o = k->drop_table_full_octets[vd][dir];
 			struct flow_key key = { .ip_version = 4, .direction = (uint8_t)dir,
 						.verdict = (uint8_t)(vd + 1) };
-			struct flow_value v = { .first_seen_ns = exp->now.mono_ns,
-						.last_seen_ns = exp->now.mono_ns };
 
 			if (p < h->drop_full_packets[vd][dir])	/* new counters (new maps) */
 				h->drop_full_packets[vd][dir] = h->drop_full_octets[vd][dir] = 0;
@@ -715,7 +724,7 @@ static void drop_full_records(struct exporter *exp, uint8_t reason)
 			    (reason != IPFIX_END_FORCED || !p))
 				continue;
 			if (exportable(exp, &key))
-				any |= emit_record(exp, &key, &v, p - h->drop_full_packets[vd][dir],
+				any |= emit_record(exp, &key, NULL, p - h->drop_full_packets[vd][dir],
 						   o - h->drop_full_octets[vd][dir], reason);
 		}
 	}
@@ -817,12 +826,13 @@ int exporter_poll(struct exporter *exp, const struct fm_time *now)
 
 void exporter_hint(struct exporter *exp, const struct flow_event *ev)
 {
+	uint64_t at = flow_ns(exp, ev->timestamp_jiffies);
+
 	exp->stats.hints++;
 	if (ev->type == FLOW_EVENT_TCP_END)
-		due_push(exp, &exp->tcp_end, &ev->key,
-			 ev->timestamp_ns + EXPORTER_TCP_END_GRACE_NS);
+		due_push(exp, &exp->tcp_end, &ev->key, at + EXPORTER_TCP_END_GRACE_NS);
 	else if (ev->type == FLOW_EVENT_DROP)
-		due_push(exp, &exp->drops, &ev->key, ev->timestamp_ns + EXPORTER_DROP_DELAY_NS);
+		due_push(exp, &exp->drops, &ev->key, at + EXPORTER_DROP_DELAY_NS);
 	else if (ev->type == FLOW_EVENT_TABLE_FULL)
 		exp->relieve_flows = true;
 	else if (ev->type == FLOW_EVENT_DROP_TABLE_FULL)
@@ -986,9 +996,12 @@ static void old_flow(struct exporter *exp, const struct flow_key *key,
 
 	if (++ox->index <= ox->skip || !flow_value_fold(percpu, exp->ncpus, &v))
 		return;
+	/* Layout 1 stamped CLOCK_MONOTONIC_COARSE ns (bpf_ktime_get_coarse_ns), not jiffies. */
 	st = flowtable_find(&ox->states, key);
-	if (st && (st->last_export_ns < v.first_seen_ns || st->packets > v.packets))
+	if (st && (st->last_export_ns < v.first_seen_jiffies || st->packets > v.packets))
 		st = NULL;	/* an earlier flow's state (the exporter's own rule) */
+	v.first_seen_jiffies = fm_mono_jiffies(&exp->now, v.first_seen_jiffies);
+	v.last_seen_jiffies = fm_mono_jiffies(&exp->now, v.last_seen_jiffies);
 	packets = v.packets - (st ? st->packets : 0);
 	octets = v.octets - (st ? st->octets : 0);
 	exp->stats.old_flows++;

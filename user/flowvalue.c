@@ -27,10 +27,10 @@ bool flow_value_fold(const struct flow_value *percpu, int ncpus, struct flow_val
 		out->octets += v->octets;
 		out->tcp_flags |= v->tcp_flags;
 		out->end_flags |= v->end_flags;
-		if (!seen || v->first_seen_ns < out->first_seen_ns)
-			out->first_seen_ns = v->first_seen_ns;
-		if (v->last_seen_ns > out->last_seen_ns)
-			out->last_seen_ns = v->last_seen_ns;
+		if (!seen || v->first_seen_jiffies < out->first_seen_jiffies)
+			out->first_seen_jiffies = v->first_seen_jiffies;
+		if (v->last_seen_jiffies > out->last_seen_jiffies)
+			out->last_seen_jiffies = v->last_seen_jiffies;
 		seen = true;
 	}
 	return seen;

@@ -17,7 +17,7 @@
 
 /*
  * Fold ncpus per-CPU values (as bpf_map_lookup_elem returns them) into one: packets, octets and flags
- * summed/ORed, earliest first_seen_ns and latest last_seen_ns of the CPUs that saw a packet.
+ * summed/ORed, earliest first_seen_jiffies and latest last_seen_jiffies of the CPUs that saw a packet.
  * Returns false when no CPU saw a packet.
  */
 bool flow_value_fold(const struct flow_value *percpu, int ncpus, struct flow_value *out);

@@ -81,7 +81,7 @@ static __u64 sort_value(const struct flowview_flow *f, enum flowview_sort key)
 	case FLOWVIEW_SORT_OCTETS:
 		return f->v.octets;
 	default:
-		return f->v.last_seen_ns;
+		return f->v.last_seen_jiffies;
 	}
 }
 
@@ -254,8 +254,8 @@ json_object *flowview_json(const struct flowview_flow *f, const struct fm_time *
 	json_object_object_add(o, "verdict",
 			       json_object_new_string(flow_verdict_name(key->verdict)));
 	json_object_object_add(o, "first_seen_ms",
-			       json_object_new_uint64(fm_epoch_ms(now, v->first_seen_ns)));
+			       json_object_new_uint64(fm_jiffies_epoch_ms(now, v->first_seen_jiffies)));
 	json_object_object_add(o, "last_seen_ms",
-			       json_object_new_uint64(fm_epoch_ms(now, v->last_seen_ns)));
+			       json_object_new_uint64(fm_jiffies_epoch_ms(now, v->last_seen_jiffies)));
 	return o;
 }

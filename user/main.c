@@ -361,9 +361,15 @@ static int cmd_flows(const struct cli *cli)
 	if (cli->top && table.n > cli->top)
 		table.n = cli->top;
 	if (cli->json) {
-		json_object *array = json_object_new_array();
+		json_object *array;
 		struct fm_time now;
 
+		/* first_seen_ms and last_seen_ms: the flow times' ticks in epoch ms (clock.h). */
+		if (fm_clock_start()) {
+			flowview_free(&table);
+			return EXIT_RUNTIME;
+		}
+		array = json_object_new_array();
 		fm_time_now(&now);
 		for (size_t i = 0; i < table.n; i++)
 			json_object_array_add(array, flowview_json(&table.flows[i], &now));

@@ -5,6 +5,7 @@
  * skeleton (small maps) and asserts the exact flow key, counters, verdict, the untouched frame, the
  * per-CPU stats and the ring-buffer events. Needs root. The fixture is tests/bpf/fixture.h.
  */
+#include "clock.h"
 #include "fixture.h"
 
 static struct flowmeta *fx_default(void)
@@ -51,8 +52,8 @@ static void expect_counts(const struct flow_value *v, uint64_t packets, uint64_t
 	EXPECT_EQ(v->octets, octets);
 	EXPECT_EQ(v->tcp_flags, tcp_flags);
 	EXPECT_EQ(v->end_flags, end_flags);
-	EXPECT_TRUE(v->first_seen_ns != 0);
-	EXPECT_TRUE(v->first_seen_ns <= v->last_seen_ns);
+	EXPECT_TRUE(v->first_seen_jiffies != 0);
+	EXPECT_TRUE(v->first_seen_jiffies <= v->last_seen_jiffies);
 }
 
 /* The map's only flow has this key and these counts. */
@@ -1147,9 +1148,9 @@ static void fin_raises_exactly_one_event_per_flow(void)
 	if (only_flow(s, &k, &v)) {
 		expect_counts(&v, 4, 160, TCP_SYN | TCP_FIN | TCP_ACK | TCP_RST,
 			      FLOW_END_FIN | FLOW_END_RST);
-		/* Flow times tick coarsely: the three packets may share one tick. */
-		EXPECT_TRUE(ev.last.timestamp_ns >= v.first_seen_ns);
-		EXPECT_TRUE(ev.last.timestamp_ns <= v.last_seen_ns);
+		/* Flow times are ticks: the three packets may share one. */
+		EXPECT_TRUE(ev.last.timestamp_jiffies >= v.first_seen_jiffies);
+		EXPECT_TRUE(ev.last.timestamp_jiffies <= v.last_seen_jiffies);
 	}
 	EXPECT_STATS(s, 0);
 	flowmeta__destroy(s);
@@ -1174,7 +1175,7 @@ static void rst_on_a_new_flow_raises_one_event(void)
 	EXPECT_EQ(ev.last.type, FLOW_EVENT_TCP_END);
 	if (only_flow(s, &k, &v)) {
 		expect_counts(&v, 1, 40, TCP_RST | TCP_ACK, FLOW_END_RST);
-		EXPECT_EQ(ev.last.timestamp_ns, v.first_seen_ns);
+		EXPECT_EQ(ev.last.timestamp_jiffies, v.first_seen_jiffies);
 	}
 	flowmeta__destroy(s);
 }
@@ -1336,25 +1337,71 @@ static void the_same_packet_on_ingress_and_egress_makes_two_flows(void)
 	flowmeta__destroy(s);
 }
 
-static void first_and_last_seen_are_coarse_monotonic_clock_times(void)
+/* CONFIG_HZ of the running kernel from /proc/config.gz; 0 when it does not say. */
+static uint32_t kernel_config_hz(void)
+{
+	FILE *f = popen("zcat /proc/config.gz 2>/dev/null | sed -n 's/^CONFIG_HZ=//p'", "r");
+	unsigned int hz = 0;
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%u", &hz) != 1)
+		hz = 0;
+	pclose(f);
+	return hz;
+}
+
+/*
+ * Flow times are jiffies: the first and last packets' ticks, read from the kernel around each
+ * packet; the daemon's clock (user/clock.c) learns the kernel's HZ exactly and converts a flow time
+ * to the start of its tick on CLOCK_MONOTONIC: not after the packet, less than a tick before it
+ * (an eighth of a tick of slack: how far the relation may be off before it is measured again).
+ */
+static void first_and_last_seen_are_jiffies_and_convert_exactly_to_their_tick(void)
 {
 	struct flowmeta *s = fx_default();
-	uint64_t t0, t1, t2;
+	struct fm_jiffies_sample a, b, c, d;
+	uint32_t config_hz = kernel_config_hz();
+	uint64_t m0, m1, m2, m3, tick, first, last;
+	struct timespec pause = { 0, 12 * 1000 * 1000 };
+	struct fm_time t;
 	struct flow_value v;
 	struct flow_key k;
 	struct pkt p;
 
 	if (!s)
 		return;
+	if (fm_clock_start()) {
+		flowmeta__destroy(s);
+		SKIP_TEST("the flow clock's program does not load");
+	}
+	if (config_hz)
+		EXPECT_EQ(fm_clock_hz(), config_hz);
 	ipv4_tcp(&p, TCP_ACK, 0);
-	t0 = monotonic_coarse_ns();
+	m0 = fm_mono_ns();
+	EXPECT_EQ(fm_clock_read_jiffies(&a), 0);
 	run_pass(s, TC_INGRESS, &p);
-	t1 = monotonic_coarse_ns();
+	EXPECT_EQ(fm_clock_read_jiffies(&b), 0);
+	m1 = fm_mono_ns();
+	nanosleep(&pause, NULL);	/* 12 ms: a later tick at any HZ >= 250 */
+	m2 = fm_mono_ns();
+	EXPECT_EQ(fm_clock_read_jiffies(&c), 0);
 	run_pass(s, TC_INGRESS, &p);
-	t2 = monotonic_coarse_ns();
+	EXPECT_EQ(fm_clock_read_jiffies(&d), 0);
+	m3 = fm_mono_ns();
+	fm_time_now(&t);
+	tick = t.ticks.tick_ns;
+	EXPECT_EQ(tick, fm_tick_ns(fm_clock_hz()));
 	if (only_flow(s, &k, &v)) {
-		EXPECT_TRUE(v.first_seen_ns >= t0 && v.first_seen_ns <= t1);
-		EXPECT_TRUE(v.last_seen_ns >= t1 && v.last_seen_ns <= t2);
+		EXPECT_TRUE(v.first_seen_jiffies >= a.jiffies && v.first_seen_jiffies <= b.jiffies);
+		EXPECT_TRUE(v.last_seen_jiffies >= c.jiffies && v.last_seen_jiffies <= d.jiffies);
+		if (fm_clock_hz() >= 250)
+			EXPECT_TRUE(v.last_seen_jiffies > v.first_seen_jiffies);
+		first = fm_jiffies_mono_ns(&t, v.first_seen_jiffies);
+		last = fm_jiffies_mono_ns(&t, v.last_seen_jiffies);
+		EXPECT_TRUE(first <= m1 + tick / 8 && first + tick + tick / 8 > m0);
+		EXPECT_TRUE(last <= m3 + tick / 8 && last + tick + tick / 8 > m2);
+		EXPECT_EQ(last - first, (v.last_seen_jiffies - v.first_seen_jiffies) * tick);
 	}
 	flowmeta__destroy(s);
 }
@@ -1382,8 +1429,8 @@ static void each_cpu_counts_its_own_share_of_a_flow(void)
 		EXPECT_EQ(percpu[1].packets, 2);
 		EXPECT_EQ(percpu[1].octets, 80);
 		/* CPU 1's copy started at zero: its first packet set its own first_seen. */
-		EXPECT_TRUE(percpu[1].first_seen_ns != 0);
-		EXPECT_TRUE(percpu[1].first_seen_ns >= percpu[0].last_seen_ns);
+		EXPECT_TRUE(percpu[1].first_seen_jiffies != 0);
+		EXPECT_TRUE(percpu[1].first_seen_jiffies >= percpu[0].last_seen_jiffies);
 	}
 	flowmeta__destroy(s);
 	unpin();
@@ -1448,7 +1495,7 @@ int main(void)
 	RUN_TEST(full_flow_table_raises_a_few_table_full_events_per_window);
 	RUN_TEST(xdp_meters_ingress_and_passes);
 	RUN_TEST(the_same_packet_on_ingress_and_egress_makes_two_flows);
-	RUN_TEST(first_and_last_seen_are_coarse_monotonic_clock_times);
+	RUN_TEST(first_and_last_seen_are_jiffies_and_convert_exactly_to_their_tick);
 	RUN_TEST(each_cpu_counts_its_own_share_of_a_flow);
 	return check_exit_status();
 }

@@ -282,7 +282,7 @@ static inline void unpin(void)
 	sched_setaffinity(0, sizeof(all), &all);
 }
 
-/* The clock flow times and drop-event windows are taken from (bpf_ktime_get_coarse_ns). */
+/* The clock drop-event windows are taken from (bpf_ktime_get_coarse_ns; flow times are jiffies). */
 static inline uint64_t monotonic_coarse_ns(void)
 {
 	struct timespec ts;

@@ -55,7 +55,7 @@ static struct flow_key put_flow(uint16_t sport, uint64_t *packets)
 	*packets = 0;
 	for (int i = 0; i < ncpus; i++) {
 		v[i] = (struct flow_value){ .packets = (uint64_t)i + 1, .octets = 100 * ((uint64_t)i + 1),
-					    .first_seen_ns = 1000, .last_seen_ns = 2000 };
+					    .first_seen_jiffies = 1000, .last_seen_jiffies = 2000 };
 		*packets += v[i].packets;
 	}
 	EXPECT_EQ(bpf_map_update_elem(maps.flows, &key, v, BPF_ANY), 0);
@@ -167,8 +167,8 @@ static void test_apply_ends_a_drop_flow_in_the_drop_table(void)
 	drop_fd = bpf_map__fd(skel->maps.drop_flows);
 	drop.verdict = FLOW_VERDICT_UNTRUSTED;
 	for (int i = 0; i < ncpus; i++) {
-		v[i] = (struct flow_value){ .packets = 2, .octets = 200, .first_seen_ns = 1000,
-					    .last_seen_ns = 2000 };
+		v[i] = (struct flow_value){ .packets = 2, .octets = 200, .first_seen_jiffies = 1000,
+					    .last_seen_jiffies = 2000 };
 		p += 2;
 	}
 	EXPECT_EQ(bpf_map_update_elem(drop_fd, &drop, v, BPF_ANY), 0);

@@ -1254,7 +1254,7 @@ static void drop_counts_are_exact_over_repeated_runs_and_raise_one_event(void)
 	EXPECT_EQ(ev.count, 1);
 	EXPECT_EQ(ev.last.type, FLOW_EVENT_DROP);
 	EXPECT_MEM(&ev.last.key, &k, sizeof(k));
-	EXPECT_EQ(ev.last.timestamp_ns, v.first_seen_ns);
+	EXPECT_EQ(ev.last.timestamp_jiffies, v.first_seen_jiffies);
 	flowmeta__destroy(s);
 }
 

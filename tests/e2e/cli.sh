@@ -240,7 +240,7 @@ test_bpftool_dump() {
 	bpftool -j map dump pinned "$(fm_pin_dir "$FM_IF_A")/flows" >"$dump" ||
 		fail "bpftool map dump failed"
 	for field in src_addr dst_addr src_port dst_port protocol ip_version direction verdict \
-		packets octets first_seen_ns last_seen_ns tcp_flags; do
+		packets octets first_seen_jiffies last_seen_jiffies tcp_flags; do
 		grep -q "\"$field\"" "$dump" || fail "field $field not in the dump: $(head -c 400 "$dump")"
 	done
 	# Summed over CPUs, the echo-request flow (key dst_port 2048) holds the 3 pings.

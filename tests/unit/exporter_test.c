@@ -32,9 +32,20 @@ struct env {
 	struct exporter *exp;
 };
 
+/*
+ * The test's flow clock: HZ=1000, tick 0 of the test at CLOCK_MONOTONIC 0, jiffies counted from the
+ * kernel's start value (2^32 - 300 HZ), so that a time mistaken for another unit is far off.
+ */
+#define JIFFIES0	(0x100000000ULL - 300 * 1000)
+
+static uint64_t J(uint64_t mono)
+{
+	return JIFFIES0 + mono / MS;
+}
+
 static struct fm_time at(uint64_t mono)
 {
-	return (struct fm_time){ mono, mono + REAL_OFFSET };
+	return (struct fm_time){ mono, mono + REAL_OFFSET, { JIFFIES0, 0, MS } };
 }
 
 static uint64_t epoch_ms(uint64_t mono)
@@ -132,8 +143,8 @@ static void put_flow(struct env *e, const struct flow_key *k, uint64_t packets, 
 		last_cpu = 0;		/* one packet: CPU 0 saw it all */
 	for (int c = 0; c <= last_cpu; c++) {
 		v[c].octets = v[c].packets * 100;
-		v[c].first_seen_ns = c ? first + MS : first;
-		v[c].last_seen_ns = c == last_cpu ? last : last - MS;
+		v[c].first_seen_jiffies = J(c ? first + MS : first);
+		v[c].last_seen_jiffies = J(c == last_cpu ? last : last - MS);
 	}
 	v[0].tcp_flags = tcp_flags;
 	v[0].end_flags = end_flags;
@@ -304,7 +315,7 @@ out:
 static void tcp_end_hint_ends_the_flow_a_second_after_the_event_not_at_the_next_poll(void)
 {
 	const struct flow_key k = tcp(FLOW_DIR_INGRESS, 40007);
-	struct flow_event ev = { .key = k, .timestamp_ns = T0 + 5 * SEC };
+	struct flow_event ev = { .key = k, .timestamp_jiffies = J(T0 + 5 * SEC) };
 	const struct dec_record *r[4];
 	struct env e;
 
@@ -325,7 +336,7 @@ static void tcp_end_hint_ends_the_flow_a_second_after_the_event_not_at_the_next_
 	EXPECT_EQ(r[0]->end_ms, epoch_ms(T0 + 5200 * MS));
 	EXPECT_TRUE(!in_map(e.maps.flows, &k));
 	/* A duplicate event (another CPU) finds nothing to end. */
-	ev.timestamp_ns += MS;
+	ev.timestamp_jiffies += 1;
 	exporter_hint(e.exp, &ev);
 	tick_at(&e, T0 + 7 * SEC);
 	EXPECT_EQ(records_of(&e, 40007, r, 4), 1);
@@ -506,7 +517,7 @@ out:
 static void drop_hint_exports_the_first_drop_record_within_a_second(void)
 {
 	struct flow_key k = key_v4(1, FLOW_DIR_INGRESS, 0, 8 << 8);
-	struct flow_event ev = { .timestamp_ns = T0 + 3 * SEC, .type = FLOW_EVENT_DROP };
+	struct flow_event ev = { .timestamp_jiffies = J(T0 + 3 * SEC), .type = FLOW_EVENT_DROP };
 	struct env e;
 
 	k.verdict = FLOW_VERDICT_ACL_DENY;

@@ -72,7 +72,7 @@ static void icmp_name_bounded(void)
 	EXPECT_STR(icmp_type_code_name(IPPROTO_ICMP, 3, 3, small, sizeof(small)), "dest-un");
 }
 
-static struct flowview_flow flow(__u16 sport, __u64 packets, __u64 octets, __u64 last_ns)
+static struct flowview_flow flow(__u16 sport, __u64 packets, __u64 octets, __u64 last)
 {
 	struct flowview_flow f = { 0 };
 
@@ -81,7 +81,7 @@ static struct flowview_flow flow(__u16 sport, __u64 packets, __u64 octets, __u64
 	f.key.src_port = sport;
 	f.v.packets = packets;
 	f.v.octets = octets;
-	f.v.last_seen_ns = last_ns;
+	f.v.last_seen_jiffies = last;
 	return f;
 }
 
