@@ -83,6 +83,8 @@ struct exporter {
 	unsigned int ifindex;
 	uint32_t max_entries, drop_max_entries;
 	bool relieve_flows, relieve_drops;	/* the kernel found the table full: relieve now */
+	uint64_t relief_check_ns;	/* look at the refused counters again then; 0: no relief */
+	uint64_t refused[2];		/* refused inserts [flows, drop_flows] at the last relief */
 	int ncpus;
 
 	bool exporting;			/* Enabled and at least one collector */
@@ -651,10 +653,10 @@ static int victim_cmp(const void *a, const void *b)
 
 /*
  * End the least recently seen flows of a table (flowEndReason 5) until it holds under
- * EXPORTER_TABLE_LOW_PCT of its max entries. The ends are committed at once: the kernel deletes
- * them in the same run, and the table has room again.
+ * EXPORTER_TABLE_LOW_PCT of its max entries, if it holds at least AT_LEAST. The ends are committed
+ * at once: the kernel deletes them in the same run, and the table has room again.
  */
-static void evict(struct exporter *exp, int fd, uint64_t max, const char *what)
+static void evict(struct exporter *exp, int fd, uint64_t max, uint64_t at_least, const char *what)
 {
 	uint64_t keep = (max * EXPORTER_TABLE_LOW_PCT - 1) / 100, n;	/* most under LOW% */
 	struct victims vs = { 0 };
@@ -663,6 +665,10 @@ static void evict(struct exporter *exp, int fd, uint64_t max, const char *what)
 	if (scan_map(exp, fd, collect_victim, &vs)) {
 		exp->stats.map_errors++;
 		log_warn("%s: reading the map for eviction", what);
+	}
+	if (vs.n < at_least) {
+		free(vs.v);
+		return;
 	}
 	n = vs.n > keep ? vs.n - keep : 0;
 	qsort(vs.v, vs.n, sizeof(*vs.v), victim_cmp);
@@ -682,20 +688,73 @@ static void evict_if_full(struct exporter *exp, uint64_t live)
 	uint64_t max = exp->max_entries;
 
 	if (max && live * 100 >= max * EXPORTER_TABLE_HIGH_PCT)
-		evict(exp, exp->flows_fd, max, "flow table");
+		evict(exp, exp->flows_fd, max, 0, "flow table");
+}
+
+/*
+ * Inserts the kernel refused so far, summed over CPUs: [0] forwarded packets that found `flows`
+ * full, [1] drops that found `drop_flows` full. False if the counters cannot be read.
+ */
+static bool read_refused(struct exporter *exp, uint64_t refused[2])
+{
+	struct flowmeta_stats *percpu, k;
+	const __u32 zero = 0;
+	bool ok;
+
+	if (exp->stats_fd < 0)
+		return false;
+	percpu = calloc((size_t)exp->ncpus, sizeof(*percpu));
+	ok = percpu && !bpf_map_lookup_elem(exp->stats_fd, &zero, percpu);
+	if (ok) {
+		flowmeta_stats_fold(percpu, exp->ncpus, &k);
+		refused[0] = k.table_full_packets;
+		refused[1] = 0;
+		for (int vd = 0; vd < 2; vd++)
+			for (int dir = 0; dir < 2; dir++)
+				refused[1] += k.drop_table_full_packets[vd][dir];
+	}
+	free(percpu);
+	return ok;
 }
 
 /*
  * A table the kernel found full (FLOW_EVENT_TABLE_FULL, FLOW_EVENT_DROP_TABLE_FULL): relieved now,
- * not at the next poll. The kernel raises a few such events a second at most.
+ * not at the next poll. The kernel raises a few such events a second at most, so a relief is
+ * followed by a look at its refused counters EXPORTER_RELIEF_RECHECK_NS later: a table that
+ * refused inserts since, event or not, is relieved again if it is still full, and looked at again
+ * later, until it refuses no more. A flood that ends leaves its table relieved within that time,
+ * not full until the next poll (or until a packet of the next event window).
  */
 static void relieve(struct exporter *exp)
 {
-	if (exp->relieve_flows)
-		evict(exp, exp->flows_fd, exp->max_entries, "flow table");
-	if (exp->relieve_drops && exp->drop_flows_fd >= 0)
-		evict(exp, exp->drop_flows_fd, exp->drop_max_entries, "drop flow table");
+	bool look = exp->relief_check_ns && exp->now.mono_ns >= exp->relief_check_ns;
+	bool grew[2] = { false, false }, acted;
+	uint64_t refused[2];
+	bool counted;
+
+	if (!exp->relieve_flows && !exp->relieve_drops && !look)
+		return;
+	/* Read before the eviction: what is refused while it runs is seen at the next look. */
+	counted = read_refused(exp, refused);
+	if (look && counted) {
+		grew[0] = refused[0] != exp->refused[0];
+		grew[1] = refused[1] != exp->refused[1];
+	}
+	/* An event says the table is full; a look relieves only a table still full. */
+	if (exp->relieve_flows || grew[0])
+		evict(exp, exp->flows_fd, exp->max_entries, exp->relieve_flows ? 0 : exp->max_entries,
+		      "flow table");
+	if ((exp->relieve_drops || grew[1]) && exp->drop_flows_fd >= 0)
+		evict(exp, exp->drop_flows_fd, exp->drop_max_entries,
+		      exp->relieve_drops ? 0 : exp->drop_max_entries, "drop flow table");
+	acted = exp->relieve_flows || exp->relieve_drops || grew[0] || grew[1];
 	exp->relieve_flows = exp->relieve_drops = false;
+	exp->relief_check_ns = 0;
+	if (acted && counted) {
+		exp->refused[0] = refused[0];
+		exp->refused[1] = refused[1];
+		exp->relief_check_ns = exp->now.mono_ns + EXPORTER_RELIEF_RECHECK_NS;
+	}
 }
 
 /*
@@ -881,6 +940,8 @@ uint64_t exporter_next_deadline(const struct exporter *exp)
 
 	if (exp->relieve_flows || exp->relieve_drops)
 		return 0;	/* now */
+	if (exp->relief_check_ns && exp->relief_check_ns < next)
+		next = exp->relief_check_ns;
 
 	for (size_t i = 0; i < 2; i++)
 		if (lists[i]->len && lists[i]->e[lists[i]->head].due_ns < next)

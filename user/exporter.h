@@ -25,6 +25,14 @@
 /* Flow table watermarks, in percent of the map's max_entries (see exporter.c). */
 #define EXPORTER_TABLE_HIGH_PCT		90
 #define EXPORTER_TABLE_LOW_PCT		80
+/*
+ * After relieving a full table, the daemon looks at the kernel's refused-insert counters again
+ * this long after, and relieves the table again if they grew and it is still full (then looks
+ * again, until they stop growing): the kernel's table-full events are rate-limited (a few per
+ * CPU a second), so a table refilled after the last event in a window would otherwise stay full
+ * until a packet in the next window raises one.
+ */
+#define EXPORTER_RELIEF_RECHECK_NS	(250 * NSEC_PER_MSEC)
 
 struct exporter_stats {
 	uint64_t polls;

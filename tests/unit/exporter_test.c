@@ -746,6 +746,75 @@ out:
 	env_close(&e);
 }
 
+/* N TCP flows from port FIRST up, last seen in that order after SEEN. */
+static void add_flows(struct env *e, uint16_t first, uint16_t n, uint64_t seen)
+{
+	for (uint16_t i = 0; i < n; i++) {
+		struct flow_key k = tcp(FLOW_DIR_EGRESS, (uint16_t)(first + i));
+
+		put_flow(e, &k, 2, seen, seen + (uint64_t)(i + 1) * MS, 0, 0);
+	}
+}
+
+static void set_table_full_packets(struct env *e, uint64_t packets)
+{
+	struct flowmeta_stats *percpu = calloc((size_t)ncpus, sizeof(*percpu));
+	const __u32 zero = 0;
+
+	percpu[0].table_full_packets = packets;
+	EXPECT_EQ(bpf_map_update_elem(e->maps.stats, &zero, percpu, BPF_ANY), 0);
+	free(percpu);
+}
+
+/*
+ * The kernel raises a few table-full events a second at most: after a relief, the daemon looks
+ * at the refused counter again EXPORTER_RELIEF_RECHECK_NS later and, if it grew, relieves the
+ * table again when it is still full, with no event (a flood refilled it after the window's last
+ * one), and looks again later; once the counter stops growing, the looks stop too.
+ */
+static void relief_is_repeated_while_the_kernel_refuses_inserts_without_events(void)
+{
+	const struct flow_event full = { .type = FLOW_EVENT_TABLE_FULL };
+	const uint64_t r = EXPORTER_RELIEF_RECHECK_NS, t1 = T0 + 10 * SEC, t2 = t1 + r;
+	struct env e;
+
+	if (!env_open(&e, 100))
+		goto out;
+	e.cfg.idle_timeout_ms = 3600000;
+	if (!env_start(&e, T0))
+		goto out;
+	add_flows(&e, 42000, 100, T0);
+	set_table_full_packets(&e, 5);
+	exporter_hint(e.exp, &full);
+	tick_at(&e, t1);
+	EXPECT_EQ(map_count(e.maps.flows), 79);
+	EXPECT_EQ(exporter_next_deadline(e.exp), t2);	/* the next look */
+	/* Refilled and more refused, no event: relieved at the look. */
+	add_flows(&e, 43000, 21, T0 + SEC);
+	set_table_full_packets(&e, 9);
+	tick_at(&e, t2 - 1);
+	EXPECT_EQ(map_count(e.maps.flows), 100);	/* not yet */
+	tick_at(&e, t2);
+	EXPECT_EQ(map_count(e.maps.flows), 79);
+	EXPECT_EQ(dec_flow_records(e.d), 21 + 21);
+	EXPECT_EQ(exporter_next_deadline(e.exp), t2 + r);
+	/* More refused, but the table has room again: nothing ends, and it is looked at again. */
+	add_flows(&e, 44000, 10, T0 + 2 * SEC);
+	set_table_full_packets(&e, 12);
+	tick_at(&e, t2 + r);
+	EXPECT_EQ(map_count(e.maps.flows), 89);
+	EXPECT_EQ(dec_flow_records(e.d), 42);
+	EXPECT_EQ(exporter_next_deadline(e.exp), t2 + 2 * r);
+	/* Nothing more refused: the look relieves nothing and no other is scheduled. */
+	tick_at(&e, t2 + 2 * r);
+	EXPECT_EQ(map_count(e.maps.flows), 89);
+	EXPECT_EQ(dec_flow_records(e.d), 42);
+	EXPECT_TRUE(exporter_next_deadline(e.exp) > t2 + SEC);
+	EXPECT_EQ(exporter_get_stats(e.exp)->evictions, 2);
+out:
+	env_close(&e);
+}
+
 static const struct dec_record *aggregate_drop(const struct env *e, uint8_t fwd, uint8_t dir,
 					       size_t nth)
 {
@@ -1031,6 +1100,7 @@ int main(void)
 	RUN_TEST(ipv6_icmp_flow_gets_template_262_with_its_type_and_code);
 	RUN_TEST(kernel_table_full_counts_reach_the_collector_as_ignored_packets);
 	RUN_TEST(table_full_event_relieves_the_table_at_the_next_tick);
+	RUN_TEST(relief_is_repeated_while_the_kernel_refuses_inserts_without_events);
 	RUN_TEST(drops_over_a_full_drop_table_reach_the_collector_as_aggregate_records);
 	RUN_TEST(no_collector_still_ends_flows_so_the_table_does_not_fill);
 	RUN_TEST(reload_applies_direction_and_interval_and_resends_templates);
