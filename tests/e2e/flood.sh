@@ -23,10 +23,10 @@
 # Each test logs its figures in a "# figures" line.
 source "$(dirname "$0")/../lib.sh"
 
-FM_NS_PREFIX=fmF
+FM_NS_PREFIX=fmL
 POLL_MS=10000	# every relief the tests see comes from the kernel's table-full events
 FWD=64 DENY=129 UNTRUSTED=130
-FLOOD=${FLOOD_FRAMES:-200000}	# denied frames (even)
+FLOOD=${FLOOD_FRAMES:-200000}	# denied frames (a multiple of 400: the specs split it in 2 or 4)
 ALLOWED=2000	# the allowed stream's datagrams, interleaved in the flood
 AFTER=10	# datagrams of the flows that start after the flood
 PAYLOAD=22	# 50 octets a frame (IP), 64 on the wire
