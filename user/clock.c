@@ -105,9 +105,7 @@ int fm_clock_now(struct fm_clock *c, struct fm_time *t)
 	int err;
 
 	err = c->ops.sample(c->ops.ctx, false, &s);
-	if (err)
-		return err;
-	if (!ticks_hold(&c->ticks, s.jiffies, s.mono_ns)) {
+	if (!err && !ticks_hold(&c->ticks, s.jiffies, s.mono_ns)) {
 		struct fm_jiffies_sample e;
 
 		if (!tick_edge(c, &e)) {
@@ -120,9 +118,10 @@ int fm_clock_now(struct fm_clock *c, struct fm_time *t)
 		}
 		c->edges++;
 	}
+	/* Unread, the last relation still holds (unless a suspend just broke it): keep it. */
 	c->ops.now(c->ops.ctx, &t->mono_ns, &t->real_ns);
 	t->ticks = c->ticks;
-	return 0;
+	return err;
 }
 
 static uint64_t clock_ns(clockid_t id)

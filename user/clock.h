@@ -118,7 +118,8 @@ int fm_clock_init(struct fm_clock *c, const struct fm_clock_ops *ops);
 
 /*
  * A snapshot: CLOCK_MONOTONIC, CLOCK_REALTIME and the flow clock, checked against a fresh reading
- * of jiffies and measured again (one tick edge) when it no longer holds. Negative errno.
+ * of jiffies and measured again (one tick edge) when it no longer holds. Negative errno when
+ * jiffies could not be read: t is filled all the same, with the relation last measured.
  */
 int fm_clock_now(struct fm_clock *c, struct fm_time *t);
 

@@ -92,8 +92,18 @@ uint32_t fm_clock_hz(void)
 
 void fm_time_now(struct fm_time *t)
 {
-	if (started && !fm_clock_now(&proc_clock, t))
+	static bool warned;
+	int err;
+
+	if (started) {
+		err = fm_clock_now(&proc_clock, t);
+		if (err && !warned) {
+			warned = true;
+			log_warnx("flow clock: reading jiffies: %s; converting with the relation "
+				  "last measured (further failures not logged)", strerror(-err));
+		}
 		return;
+	}
 	*t = (struct fm_time){ 0 };
 	fm_clock_read(&t->mono_ns, &t->real_ns);
 }

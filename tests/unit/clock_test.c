@@ -230,6 +230,23 @@ static void jiffies_crossing_2_to_the_64_still_convert_exactly(void)
 		expect_packet_exact(&k, &t, p);
 }
 
+/* A reading that fails after the start: the snapshot keeps the relation last measured. */
+static void a_failed_reading_keeps_the_last_relation(void)
+{
+	struct kernel k = kernel_at(300, 5555, INITIAL_J(300));
+	struct fm_clock c;
+	struct fm_time t;
+
+	if (!start_clock(&c, &k))
+		return;
+	k.mono += 60 * SEC;
+	k.fail = ENOMEM;
+	EXPECT_EQ(fm_clock_now(&c, &t), (uint64_t)-ENOMEM);
+	EXPECT_EQ(t.mono_ns, k.mono);
+	EXPECT_EQ(t.ticks.tick_ns, k.tick);
+	expect_packet_exact(&k, &t, k.mono - 30 * SEC);
+}
+
 static void a_kernel_that_cannot_be_read_fails_the_start(void)
 {
 	struct kernel k = kernel_at(250, 0, INITIAL_J(250));
@@ -247,6 +264,7 @@ int main(void)
 	RUN_TEST(suspend_with_jiffies_stopped_keeps_the_relation_and_the_new_epoch_offset);
 	RUN_TEST(suspend_with_jiffies_running_on_is_measured_again);
 	RUN_TEST(jiffies_crossing_2_to_the_64_still_convert_exactly);
+	RUN_TEST(a_failed_reading_keeps_the_last_relation);
 	RUN_TEST(a_kernel_that_cannot_be_read_fails_the_start);
 	return check_exit_status();
 }
