@@ -20,7 +20,8 @@
 #   next poll: PollInterval is 10 s), and every packet is accounted: packets in flow records plus
 #   ignoredPacketTotalCount (§4.2) equal the packets sent, exactly.
 #
-# Each test logs its figures in a "# figures" line.
+# Each test writes its figures in a "# figures" line, which the script prints after the results
+# (tests/run.sh keeps it in build/test-logs/e2e_flood.sh.log).
 source "$(dirname "$0")/../lib.sh"
 
 FM_NS_PREFIX=fmL
@@ -147,6 +148,11 @@ fl_finish() {
 	return 0
 }
 
+# A "# figures" line for the script's own output (a passing test's log is removed).
+fl_figures() {	# TEXT...
+	echo "# figures $*" | tee -a "$FM_RUN_DIR/figures"
+}
+
 # Sum of column COL (7 packets, 8 octets) of the RECORDS lines matching the awk condition COND.
 fl_sum() {	# COL COND
 	awk "$2 {n += \$$1} END {print n + 0}" "$RECORDS"
@@ -238,7 +244,7 @@ test_denied_flood() {	# HOOK DIR
 	assert_eq "$agg" $((full_deny + full_untr)) "aggregate drop records = drop_table_full (kernel)"
 	assert_eq "$(fl_sum 7 "\$1 == \"0.0.0.0\" && \$5 == 0 && \$10 == $DENY")" "$full_deny" \
 		"aggregate drop records, status 129"
-	echo "# figures $hook-$dir: $frames frames ($FLOOD denied, $ALLOWED allowed) in $ms ms;" \
+	fl_figures "$hook-$dir: $frames frames ($FLOOD denied, $ALLOWED allowed) in $ms ms;" \
 		"drops accounted $drop_rec/$((FLOOD + AFTER)) ($((drop_rec - agg)) in drop flow" \
 		"records, $agg aggregate); allowed exact $ALLOWED+$AFTER; delivered denied 0"
 }
@@ -276,7 +282,7 @@ test_table_full_relief() {
 	assert_eq "${ignored:-none}" "$full" "the last ignoredPacketTotalCount = table_full_packets"
 	sent=$((n + AFTER))
 	assert_eq $((fwd + ignored)) "$sent" "packets in flow records + ignoredPacketTotalCount"
-	echo "# figures table-full: $frames new flows in $ms ms into a table of 1024; $((fwd - AFTER))" \
+	fl_figures "table-full: $frames new flows in $ms ms into a table of 1024; $((fwd - AFTER))" \
 		"in flow records + $ignored ignored = $((fwd - AFTER + ignored)); the flow $((late - t0)) ms" \
 		"after the table filled: $AFTER/$AFTER packets in its record"
 }
@@ -285,4 +291,5 @@ run_test flood_denied_tc_ingress test_denied_flood tc in
 run_test flood_denied_xdp test_denied_flood xdp in
 run_test flood_denied_tc_egress test_denied_flood tc out
 run_test flood_table_full_relief test_table_full_relief
+[ -f "$FM_RUN_DIR/figures" ] && cat "$FM_RUN_DIR/figures"
 finish_tests
