@@ -44,9 +44,9 @@ static __always_inline __u64 flow_clock(void)
 /* What the hook knows of the packet besides its bytes (XDP: the length alone). */
 struct pkt_skb {
 	__u32 len;		/* skb->len (XDP: data_end - data): the frame from its L2 header on */
-	__u32 gso_segs;
-	__u32 gso_size;		/* read only when gso_segs is 0 */
-	bool gso;		/* a GSO super-packet: several segments, or segments to count */
+	__u32 gso_segs;		/* read only for a GSO skb */
+	__u32 gso_size;
+	bool gso;		/* a GSO super-packet (gso_size set): its segments are counted */
 };
 
 /* What one packet adds to its flow. */

@@ -67,15 +67,19 @@ static __always_inline int flowmeta_tc(struct __sk_buff *skb, __u8 direction)
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
 	__be16 l3_proto = l3_device ? (__be16)skb->protocol : 0;
-	struct pkt_skb facts = { .len = skb->len, .gso_segs = skb->gso_segs };
+	struct pkt_skb facts = { .len = skb->len, .gso_size = skb->gso_size };
 	struct pkt_meta meta;
 	struct flow_key key;
 	int res;
 
-	/* A tun writer's GSO skb has gso_size and leaves gso_segs 0 (bpf/flow.h). */
-	if (!facts.gso_segs)
-		facts.gso_size = skb->gso_size;
-	facts.gso = facts.gso_segs > 1 || facts.gso_size;
+	/*
+	 * A GSO skb is one with a gso_size (skb_is_gso()); only then is gso_segs read: each of
+	 * these fields costs the program three loads (skb_shinfo), and most packets are not GSO. A
+	 * tun writer's GSO skb leaves gso_segs 0 (bpf/flow.h).
+	 */
+	facts.gso = facts.gso_size;
+	if (unlikely(facts.gso))
+		facts.gso_segs = skb->gso_segs;
 	if (likely(parse_fast(data, data_end, l3_proto, facts.gso, &key, &meta))) {
 		res = PARSE_IP;
 	} else {
