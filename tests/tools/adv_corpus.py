@@ -27,8 +27,9 @@ opening packet and its reply) of these kinds, mixed in the seeded order:
 
 Each output line is a JSON object: i (index, also in the payload's markers), dir, unit, kind,
 hex, verdict ("allow", "deny", or null: the semantics leave it open; such a frame is only sent
-by the metering runs), why, and ck: the connection the frame may use or open (adv_drive.py keeps
-frames of one connection in order across the two directions). The first line is a header: seed, limits and counts.
+by the metering runs), why, fam (the IP version the model parsed, 0 for none), and ck: the
+connection the frame may use or open (adv_drive.py keeps frames of one connection in order
+across the two directions). The first line is a header: seed, limits and counts.
 """
 import json
 import random
@@ -511,7 +512,8 @@ def generate(seed, l3, node_mac, peer_mac, per_dir, out):
                 continue
             verdict, why, ck = m.judge(f, l3, d)
             lines.append({"i": i, "dir": d, "unit": unit, "kind": kind, "hex": f.hex(),
-                          "verdict": verdict, "why": why, "ck": ck})
+                          "verdict": verdict, "why": why, "ck": ck,
+                          "fam": model.parse(f, l3).version})
             counts[d] += 1
             key = "%s/%s" % (d, verdict)
             verdicts[key] = verdicts.get(key, 0) + 1
@@ -599,7 +601,8 @@ def repro(case, l3, node_mac, peer_mac, path):
         for f in frames:
             verdict, why, ck = m.judge(f, l3, d)
             lines.append({"i": index, "dir": d, "unit": unit, "kind": case, "hex": f.hex(),
-                          "verdict": verdict, "why": why, "ck": ck})
+                          "verdict": verdict, "why": why, "ck": ck,
+                          "fam": model.parse(f, l3).version})
             index += 1
     head = {"seed": 0, "device": "l3" if l3 else "eth", "frames": len(lines), "repro": case,
             "max_header_offset": model.MAX_OFFSET}

@@ -308,10 +308,12 @@ def describe(frames, idx):
 
 
 def item_frames(it, frames, dirs):
-    """Corpus frames an item came from: its markers, else its identification field."""
+    """Corpus frames an item came from: its markers, else its identification field (the IPv4
+    identification or the IPv6 flow label a frame of that family carries: its index)."""
     found = set(it["marks"])
     if not found and it["ident"] is not None:
         found = {i for i, f in frames.items() if f["dir"] in dirs and
+                 f.get("fam") == it["fam"] and
                  (i & (0xFFFF if it["fam"] == 4 else 0xFFFFF)) == it["ident"]}
     return sorted(found)
 
