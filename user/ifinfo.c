@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ifinfo.h"
+#include "netlink.h"
 
 /* FNV-1a, 32 bits: spreads an IPv6 address or a machine-id over the domain space. */
 static uint32_t fnv1a(uint32_t h, const void *data, size_t len)
@@ -51,43 +52,6 @@ struct scan {
 	uint8_t v4[4], v6[16];		/* the lowest of each family */
 };
 
-typedef void (*reply_fn)(struct scan *s, const struct nlmsghdr *nh);
-
-/* Send req and hand every reply of its sequence to fn until the end (a dump's NLMSG_DONE, or the
- * one reply of a plain request). 0 or a negative errno. */
-static int nl_request(int fd, struct nlmsghdr *req, reply_fn fn, struct scan *s)
-{
-	char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
-	bool dump = req->nlmsg_flags & NLM_F_DUMP;
-
-	if (send(fd, req, req->nlmsg_len, 0) < 0)
-		return -errno;
-	for (;;) {
-		ssize_t len = recv(fd, buf, sizeof(buf), 0);
-
-		if (len < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)len);
-		     nh = NLMSG_NEXT(nh, len)) {
-			if (nh->nlmsg_seq != req->nlmsg_seq)
-				continue;
-			if (nh->nlmsg_type == NLMSG_DONE)
-				return 0;
-			if (nh->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *err = NLMSG_DATA(nh);
-
-				return err->error;
-			}
-			fn(s, nh);
-			if (!dump)
-				return 0;
-		}
-	}
-}
-
 static void copy_attr(char *dst, size_t size, const struct rtattr *rta)
 {
 	size_t n = RTA_PAYLOAD(rta);
@@ -98,8 +62,9 @@ static void copy_attr(char *dst, size_t size, const struct rtattr *rta)
 	dst[n] = '\0';
 }
 
-static void on_link(struct scan *s, const struct nlmsghdr *nh)
+static void on_link(const struct nlmsghdr *nh, void *ctx)
 {
+	struct scan *s = ctx;
 	const struct ifinfomsg *ifi = NLMSG_DATA(nh);
 	int len = (int)nh->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*ifi));
 
@@ -123,8 +88,9 @@ static void on_link(struct scan *s, const struct nlmsghdr *nh)
 	}
 }
 
-static void on_addr(struct scan *s, const struct nlmsghdr *nh)
+static void on_addr(const struct nlmsghdr *nh, void *ctx)
 {
+	struct scan *s = ctx;
 	const struct ifaddrmsg *ifa = NLMSG_DATA(nh);
 	int len = (int)nh->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*ifa));
 	const void *local = NULL, *address = NULL, *a;

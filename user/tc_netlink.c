@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "netlink.h"
 #include "tc_netlink.h"
 
 /* Missing from older UAPI headers. */
@@ -20,40 +21,22 @@
 #define TC_H_MIN_EGRESS	 0xFFF3U
 #endif
 
-/*
- * Read the replies to a dump request: the number of messages of type want for which match (if any)
- * says yes, or a negative errno.
- */
+/* Says whether a reply of the wanted type counts (NULL: every one does). */
 typedef bool (*reply_match_fn)(const struct nlmsghdr *nh, int ifindex);
 
-static int count_replies(int fd, __u32 seq, __u16 want, reply_match_fn match, int ifindex)
+struct reply_count {
+	__u16 want;
+	reply_match_fn match;
+	int ifindex;
+	int count;
+};
+
+static void count_reply(const struct nlmsghdr *nh, void *ctx)
 {
-	char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
-	int count = 0;
+	struct reply_count *c = ctx;
 
-	for (;;) {
-		ssize_t len = recv(fd, buf, sizeof(buf), 0);
-
-		if (len < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)len);
-		     nh = NLMSG_NEXT(nh, len)) {
-			if (nh->nlmsg_seq != seq)
-				continue;
-			if (nh->nlmsg_type == NLMSG_DONE)
-				return count;
-			if (nh->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *err = NLMSG_DATA(nh);
-
-				return err->error ? err->error : count;
-			}
-			if (nh->nlmsg_type == want && (!match || match(nh, ifindex)))
-				count++;
-		}
-	}
+	if (nh->nlmsg_type == c->want && (!c->match || c->match(nh, c->ifindex)))
+		c->count++;
 }
 
 /* Send one dump request for ifindex and count the replies of type want that match. */
@@ -71,17 +54,15 @@ static int dump_count(__u16 type, int ifindex, __u32 parent, __u16 want, reply_m
 		.tc.tcm_ifindex = ifindex,
 		.tc.tcm_parent = parent,
 	};
+	struct reply_count c = { .want = want, .match = match, .ifindex = ifindex };
 	int fd, ret;
 
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (fd < 0)
 		return -errno;
-	if (send(fd, &req, req.nh.nlmsg_len, 0) < 0)
-		ret = -errno;
-	else
-		ret = count_replies(fd, req.nh.nlmsg_seq, want, match, ifindex);
+	ret = nl_request(fd, &req.nh, count_reply, &c);
 	close(fd);
-	return ret;
+	return ret ? ret : c.count;
 }
 
 int tc_filter_count(int ifindex, bool ingress)
