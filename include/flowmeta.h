@@ -235,6 +235,7 @@ _Static_assert(sizeof(struct collector_status) % 8 == 0, "map values are 8-byte 
 enum pin_kind {
 	PIN_KIND_MAP = 1,
 	PIN_KIND_PROG = 2,
+	PIN_KIND_LINK = 3,	/* a BPF link (tcx) */
 };
 
 struct pin_record {

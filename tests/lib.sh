@@ -795,12 +795,15 @@ fm_kill9() {	# PID
 	bg_wait "$1" || true
 }
 
-# What is attached to IFACE: TC filters on clsact ingress/egress and an XDP program, one line each.
+# What is attached to IFACE: TC filters on clsact ingress/egress, programs on the tcx hooks ("tcx
+# ingress: name NAME id PROG link LINK", tests/tools/tcx_query.py: Debian's bpftool predates tcx)
+# and an XDP program, one line each.
 attached_progs() {	# NS IFACE
 	local ns=$1 ifname=$2 dir
 	for dir in ingress egress; do
 		ns_run "$ns" tc filter show dev "$ifname" "$dir" 2>/dev/null | sed "s/^/tc $dir: /"
 	done
+	ns_run "$ns" "$FM_PY" "$FM_TOOLS/tcx_query.py" "$ifname"
 	ip -n "$ns" -d -j link show dev "$ifname" | "$FM_PY" "$FM_TOOLS/jsonq.py" - \
 		'["xdp: " + str(x) for x in [d[0].get("xdp")] if x]'
 }

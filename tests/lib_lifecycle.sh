@@ -251,9 +251,10 @@ lc_assert_nothing_attached() {	# NS IFACE PIN_DIR WHAT
 	[ ! -e "$3" ] || fail "$4: pin directory $3 exists: $(ls "$3" | tr '\n' ' ')"
 }
 
-# The ids of the programs attached to IFACE, one line per hook ("tc ingress: 1234").
+# The ids of the programs attached to IFACE, one line per hook ("tc ingress: 1234" on clsact,
+# "tcx ingress: 1234" on tcx).
 lc_prog_ids() {	# NS IFACE
-	attached_progs "$1" "$2" | sed -n 's/^\(tc [a-z]*\): .* id \([0-9]*\) .*/\1: \2/p'
+	attached_progs "$1" "$2" | sed -n 's/^\(tcx\{0,1\} [a-z]*\): .* id \([0-9]*\) .*/\1: \2/p'
 }
 
 # A namespace with a veth pair fmHv0/fmHv1 (both ends in it, up): an interface for tests that

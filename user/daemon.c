@@ -396,7 +396,8 @@ int daemon_run(const struct run_opts *opts)
 {
 	struct daemon d = { .opts = opts, .epfd = -1, .fd = { -1, -1, -1, -1 } };
 	struct loader_opts lopts = { .ifname = opts->ifname, .pin_dir = opts->pin_dir,
-				     .hook = opts->hook };
+				     .hook = opts->hook,
+				     .tc_attach = opts->tc_attach };
 	char err[CONFIG_ERR_LEN] = "", state[PATH_MAX];
 	enum loop_end end = LOOP_ERROR;
 	struct fm_time now;

@@ -15,6 +15,7 @@ struct run_opts {
 	const char *ifname;
 	const char *pin_dir;		/* NULL: default under LOADER_PIN_ROOT */
 	enum ingress_hook hook;
+	enum tc_attach tc_attach;	/* --tc-attach */
 	const char *config_path;	/* CONFIG_DEFAULT_PATH unless -c was given */
 	bool config_path_given;		/* -c given: a missing file is an error */
 	const char *extra_collectors[CONFIG_MAX_COLLECTORS];	/* --collector, on top of the file */

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * Loader: skeleton open/load, pinning under the pin directory, TC clsact and XDP attachment, adoption
- * of what an earlier instance left pinned, and clean detachment.
+ * Loader: skeleton open/load, pinning under the pin directory, TC (tcx links or clsact) and XDP
+ * attachment, adoption of what an earlier instance left pinned, and clean detachment.
  *
  * Kernel state outlives the daemon on purpose: the programs keep counting into the pinned maps while
  * no daemon runs (crash, SIGKILL, upgrade), and the next run adopts the maps and replaces the programs
- * in place (TC filter replace, XDP replace), so no packet goes uncounted across a restart.
+ * in place (tcx link update, TC filter replace, XDP replace), so no packet goes uncounted across a
+ * restart. The tcx links are pinned (link_tc_ingress, link_tc_egress): the pin is what keeps them
+ * attached while no daemon runs.
  *
  * Every pin goes through user/pins.c, which knows which pins of the directory are flowmeta's: a
  * directory where a pin of one of flowmeta's names is another tool's is refused untouched. Pins of
@@ -56,6 +58,16 @@
 #define PIN_TC_INGRESS	"prog_tc_ingress"
 #define PIN_TC_EGRESS	"prog_tc_egress"
 #define PIN_XDP_INGRESS "prog_xdp_ingress"
+/* The tcx links (the programs they run are not pinned on their own). */
+#define PIN_LINK_INGRESS "link_tc_ingress"
+#define PIN_LINK_EGRESS	 "link_tc_egress"
+
+/* Linux 6.6's tcx UAPI, which the 6.1 headers and libbpf 1.1 do not have. */
+#define TCX_INGRESS	  46	/* BPF_TCX_INGRESS */
+#define TCX_EGRESS	  47	/* BPF_TCX_EGRESS */
+#define LINK_TYPE_TCX	  11	/* BPF_LINK_TYPE_TCX */
+#define TCX_F_BEFORE	  (1U << 3)	/* BPF_F_BEFORE: with no relative program, the first */
+#define KERNEL_ENOTSUPP	  524	/* the kernel's ENOTSUPP, not in userspace errno.h */
 
 /* Maps, programs and the old maps of an upgrade: more than flowmeta ever pins. */
 #define MAX_PIN_NAMES	FLOWMETA_MAX_PINS
@@ -71,6 +83,7 @@ struct attachment {
 	char pin_dir[PATH_MAX];
 	unsigned int ifindex;
 	enum ingress_hook hook;
+	enum tc_attach tc_mode;	/* TC_ATTACH_TCX or TC_ATTACH_CLSACT once attached */
 	int lock_fd;		/* flock on the pin directory */
 	int claim_fd;		/* abstract socket naming the interface */
 	bool default_dir;	/* the pin directory is LOADER_PIN_ROOT/IFNAME */
@@ -228,7 +241,8 @@ static bool pinned_map(const struct bpf_map *map)
 /* The names flowmeta pins now (valid while obj is): its maps and its programs. */
 static unsigned int pin_names(struct bpf_object *obj, const char **names)
 {
-	static const char *const progs[] = { PIN_TC_INGRESS, PIN_TC_EGRESS, PIN_XDP_INGRESS };
+	static const char *const progs[] = { PIN_TC_INGRESS,   PIN_TC_EGRESS,  PIN_XDP_INGRESS,
+					     PIN_LINK_INGRESS, PIN_LINK_EGRESS };
 	struct bpf_map *map;
 	unsigned int n = 0;
 
@@ -500,7 +514,145 @@ static int xdp_attach(struct attachment *att, struct bpf_program *prog)
 	return err;
 }
 
-static int attach_programs(struct attachment *att)
+/* Whether flowmeta's filter (our handle and priority) is on one clsact hook of ifindex. */
+static bool clsact_filter_present(unsigned int ifindex, bool ingress)
+{
+	TC_HOOK(hook, ifindex, ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE, .priority = TC_PRIORITY);
+
+	/* No qdisc (EINVAL) or no such filter (ENOENT): not there. */
+	return bpf_tc_query(&hook, &opts) == 0;
+}
+
+static int open_pinned_link(const char *pin_dir, const char *name)
+{
+	char path[PATH_MAX];
+	int err = pin_path(path, sizeof(path), pin_dir, name), fd;
+
+	if (err)
+		return err;
+	/* A link pin opens read-write only. */
+	fd = bpf_obj_get(path);
+	return fd < 0 ? -errno : fd;
+}
+
+/* The ifindex a tcx link is attached to (0 once its device is gone), or a negative errno. */
+static int tcx_link_ifindex(int fd)
+{
+	struct bpf_link_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (info.type != LINK_TYPE_TCX)
+		return -EPROTO;
+	/* 6.6's tcx member { ifindex, attach_type } opens the union, where xdp.ifindex is. */
+	return (int)info.xdp.ifindex;
+}
+
+/*
+ * How the TC programs are attached already, from the pins and the interface: tcx links pinned,
+ * or an earlier run's clsact filters (the programs pinned, or our filter on the hook: 0.1.0's, or
+ * a run with another pin directory), or nothing.
+ */
+static enum tc_attach attached_mode(const struct pins *p, unsigned int ifindex)
+{
+	if (pins_owned(p, PIN_LINK_EGRESS, NULL) || pins_owned(p, PIN_LINK_INGRESS, NULL))
+		return TC_ATTACH_TCX;
+	if (pins_owned(p, PIN_TC_EGRESS, NULL) || pins_owned(p, PIN_TC_INGRESS, NULL) ||
+	    clsact_filter_present(ifindex, false) || clsact_filter_present(ifindex, true))
+		return TC_ATTACH_CLSACT;
+	return TC_ATTACH_NONE;
+}
+
+/*
+ * Attach prog on one tcx hook as the link pinned under name. An earlier run's live link is
+ * adopted: bpf_link_update swaps its program atomically, so no packet passes unmetered or is
+ * counted twice. A link left on a vanished (or re-created) interface meters nothing: replaced.
+ * New links go first on the hook, as the clsact filter sits at priority 1. Returns a negative
+ * errno (not logged: the caller may fall back to clsact).
+ */
+static int tcx_attach(struct attachment *att, struct bpf_program *prog, bool ingress)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = TCX_F_BEFORE);
+	const char *name = ingress ? PIN_LINK_INGRESS : PIN_LINK_EGRESS;
+	int prog_fd = bpf_program__fd(prog), fd, err;
+
+	if (pins_owned(&att->pins, name, NULL)) {
+		fd = open_pinned_link(att->pin_dir, name);
+		if (fd >= 0 && tcx_link_ifindex(fd) == (int)att->ifindex) {
+			err = bpf_link_update(fd, prog_fd, NULL);
+			close(fd);
+			return err;
+		}
+		if (fd >= 0)
+			close(fd);
+		log_debug("%s: the pinned %s is no longer on the interface: replacing it",
+			  att->ifname, name);
+		err = pins_unpin(&att->pins, name);
+		if (err)
+			return err;
+	}
+	fd = bpf_link_create(prog_fd, (int)att->ifindex,
+			     (enum bpf_attach_type)(ingress ? TCX_INGRESS : TCX_EGRESS), &opts);
+	if (fd < 0)
+		return fd;
+	/* The pin keeps the link (and the program) attached; our descriptor is not needed. */
+	err = pins_pin(&att->pins, name, fd, PIN_KIND_LINK);
+	close(fd);
+	return err;
+}
+
+/* Detach flowmeta's pinned tcx link (if any) from its interface; its pin stays. */
+static int tcx_detach(struct pins *p, const char *name, const char *ifname)
+{
+	int fd, err;
+
+	if (!pins_owned(p, name, NULL))
+		return 0;
+	fd = open_pinned_link(p->dir, name);
+	if (fd < 0) {
+		log_warnx("open %s/%s: %s", p->dir, name, strerror(-fd));
+		return fd;
+	}
+	/* Detached now, whoever still holds the link; one already off its device is fine. */
+	err = bpf_link_detach(fd);
+	close(fd);
+	if (err)
+		log_warnx("detach %s from %s: %s", name, ifname, strerror(-err));
+	return err;
+}
+
+/* Whether a failed tcx link means this kernel has no tcx (then clsact does the job). */
+static bool tcx_unsupported(int err)
+{
+	return err == -EINVAL || err == -EOPNOTSUPP || err == -KERNEL_ENOTSUPP || err == -ENOSYS;
+}
+
+/*
+ * The way to attach: an attachment adopted from an earlier run keeps its own (switching would
+ * run both or neither for a moment), said when it differs from the one asked for.
+ */
+static enum tc_attach choose_mode(struct attachment *att, enum tc_attach want)
+{
+	enum tc_attach have = attached_mode(&att->pins, att->ifindex);
+
+	if (have == TC_ATTACH_NONE)
+		return want;
+	if (want != TC_ATTACH_AUTO && want != have)
+		log_warnx("%s: keeping the earlier run's %s attachment (switching under traffic "
+			  "would count packets twice or miss them); %s applies after a stop "
+			  "(SIGTERM) or `flowmeta detach`", att->ifname, loader_tc_attach_name(have),
+			  loader_tc_attach_name(want));
+	else if (have == TC_ATTACH_CLSACT)
+		log_info("%s: keeping the earlier run's clsact attachment until a stop (SIGTERM) "
+			 "or `flowmeta detach`; the next start attaches through tcx", att->ifname);
+	return have;
+}
+
+/* TC through a clsact qdisc and cls_bpf filters: the way before tcx, and 0.1.0's. */
+static int attach_clsact(struct attachment *att)
 {
 	TC_HOOK(clsact, att->ifindex, BPF_TC_INGRESS | BPF_TC_EGRESS);
 	struct flowmeta *skel = att->skel;
@@ -539,18 +691,87 @@ static int attach_programs(struct attachment *att)
 	return err;
 }
 
-/* Take our programs off the interface; the maps stay. Safe when some were never attached. */
-static int detach_programs(unsigned int ifindex, const char *ifname)
+/* TC through tcx links, the egress link in place (as on clsact, it goes first). */
+static int attach_tcx_ingress(struct attachment *att)
+{
+	struct flowmeta *skel = att->skel;
+	int err;
+
+	if (att->hook == HOOK_XDP) {
+		err = xdp_attach(att, skel->progs.flowmeta_xdp_ingress);
+		if (!err)
+			err = pin_program(att, skel->progs.flowmeta_xdp_ingress, PIN_XDP_INGRESS);
+		/* An earlier run on the TC hook would count ingress twice. */
+		if (!err)
+			err = tcx_detach(&att->pins, PIN_LINK_INGRESS, att->ifname);
+		if (!err)
+			err = pins_unpin(&att->pins, PIN_LINK_INGRESS);
+	} else {
+		err = tcx_attach(att, skel->progs.flowmeta_tc_ingress, true);
+		if (err)
+			log_errx("attach tcx ingress on %s: %s", att->ifname, strerror(-err));
+		if (!err)
+			err = xdp_detach_ours(att->ifindex, att->ifname);
+		if (!err)
+			err = pins_unpin(&att->pins, PIN_XDP_INGRESS);
+	}
+	return err;
+}
+
+static int attach_programs(struct attachment *att, enum tc_attach want)
+{
+	enum tc_attach mode = choose_mode(att, want);
+	int err;
+
+	if (mode == TC_ATTACH_CLSACT) {
+		err = attach_clsact(att);
+	} else {
+		/* The egress link's answer decides the way for a start that may choose. */
+		err = tcx_attach(att, att->skel->progs.flowmeta_tc_egress, false);
+		if (err && mode == TC_ATTACH_AUTO && tcx_unsupported(err)) {
+			log_info("%s: this kernel has no tcx (%s): attaching TC through clsact",
+				 att->ifname, strerror(-err));
+			mode = TC_ATTACH_CLSACT;
+			err = attach_clsact(att);
+		} else if (err) {
+			log_errx("attach tcx egress on %s: %s", att->ifname, strerror(-err));
+		} else {
+			mode = TC_ATTACH_TCX;
+			err = attach_tcx_ingress(att);
+		}
+	}
+	att->tc_mode = mode;
+	if (!err)
+		log_info("%s: TC programs attached through %s", att->ifname,
+			 loader_tc_attach_name(mode));
+	return err;
+}
+
+/*
+ * Take our programs off the interface; the maps stay. Safe when some were never attached. tcx:
+ * the pinned links are detached and clsact is left alone; clsact: our filters go, and the qdisc
+ * too when it holds nothing else.
+ */
+static int detach_programs(struct pins *p, unsigned int ifindex, const char *ifname,
+			   enum tc_attach mode)
 {
 	int err = 0, ret;
 
-	ret = tc_detach(ifindex, ifname, true);
-	err = err ?: ret;
-	ret = tc_detach(ifindex, ifname, false);
-	err = err ?: ret;
+	if (mode == TC_ATTACH_TCX) {
+		ret = tcx_detach(p, PIN_LINK_INGRESS, ifname);
+		err = err ?: ret;
+		ret = tcx_detach(p, PIN_LINK_EGRESS, ifname);
+		err = err ?: ret;
+	} else if (mode == TC_ATTACH_CLSACT) {
+		ret = tc_detach(ifindex, ifname, true);
+		err = err ?: ret;
+		ret = tc_detach(ifindex, ifname, false);
+		err = err ?: ret;
+	}
 	ret = xdp_detach_ours(ifindex, ifname);
 	err = err ?: ret;
-	tc_remove_clsact_if_unused(ifindex, ifname);
+	if (mode == TC_ATTACH_CLSACT)
+		tc_remove_clsact_if_unused(ifindex, ifname);
 	return err;
 }
 
@@ -730,7 +951,7 @@ static void undo_attach(struct attachment *att)
 			 att->ifname);
 		return;
 	}
-	detach_programs(att->ifindex, att->ifname);
+	detach_programs(&att->pins, att->ifindex, att->ifname, att->tc_mode);
 	remove_pins(&att->pins, att->default_dir);
 }
 
@@ -795,7 +1016,7 @@ int loader_attach(const struct loader_opts *opts, struct attachment **out)
 	}
 	err = pin_maps(att);
 	if (!err)
-		err = attach_programs(att);
+		err = attach_programs(att, opts->tc_attach);
 	if (err) {
 		undo_attach(att);
 		goto fail;
@@ -831,6 +1052,49 @@ bool loader_adopted(const struct attachment *att)
 	return att->adopted;
 }
 
+enum tc_attach loader_tc_mode(const struct attachment *att)
+{
+	return att->tc_mode;
+}
+
+const char *loader_tc_attach_name(enum tc_attach mode)
+{
+	switch (mode) {
+	case TC_ATTACH_AUTO:
+		return "auto";
+	case TC_ATTACH_TCX:
+		return "tcx";
+	case TC_ATTACH_CLSACT:
+		return "clsact";
+	default:
+		return "none";
+	}
+}
+
+enum tc_attach loader_tc_attached(const char *ifname, const char *pin_dir)
+{
+	unsigned int ifindex = if_nametoindex(ifname);
+	enum tc_attach mode = TC_ATTACH_NONE;
+	char dir[PATH_MAX];
+	struct pins p;
+	int fd;
+
+	if (!ifindex || pin_dir_path(ifname, pin_dir, dir, sizeof(dir)) ||
+	    pins_open(&p, dir, true))
+		return TC_ATTACH_NONE;
+	if (pins_owned(&p, PIN_LINK_EGRESS, NULL)) {
+		fd = open_pinned_link(dir, PIN_LINK_EGRESS);
+		if (fd >= 0 && tcx_link_ifindex(fd) == (int)ifindex)
+			mode = TC_ATTACH_TCX;
+		if (fd >= 0)
+			close(fd);
+	} else if (clsact_filter_present(ifindex, false)) {
+		mode = TC_ATTACH_CLSACT;
+	}
+	pins_close(&p);
+	return mode;
+}
+
 
 int loader_stop_metering(struct attachment *att)
 {
@@ -839,8 +1103,9 @@ int loader_stop_metering(struct attachment *att)
 	if (!att->metering)
 		return 0;
 	/* A vanished (or re-created) interface took our filters and XDP program with it. */
-	err = if_nametoindex(att->ifname) == att->ifindex ? detach_programs(att->ifindex, att->ifname)
-							  : 0;
+	err = if_nametoindex(att->ifname) == att->ifindex
+		      ? detach_programs(&att->pins, att->ifindex, att->ifname, att->tc_mode)
+		      : 0;
 	att->metering = false;
 	return err;
 }
@@ -932,7 +1197,7 @@ int loader_running(const char *ifname, const char *pin_dir)
 int loader_cleanup(const char *ifname, const char *pin_dir)
 {
 	unsigned int ifindex = if_nametoindex(ifname);
-	int err, lock_fd, claim_fd = -1;
+	int err, ret, lock_fd, claim_fd = -1;
 	char dir[PATH_MAX];
 	struct pins p;
 
@@ -949,15 +1214,17 @@ int loader_cleanup(const char *ifname, const char *pin_dir)
 		err = -EBUSY;
 		goto out;
 	}
-	err = ifindex ? detach_programs(ifindex, ifname) : 0;
+	memset(&p, 0, sizeof(p));
+	p.owner_fd = -1;
+	/* Whatever layout flowmeta pinned them in; never another tool's pins. */
+	ret = lock_fd >= 0 ? pins_open(&p, dir, true) : -ENOENT;
+	/* The pins say how the TC programs were attached (tcx links are only kept by them). */
+	err = ifindex ? detach_programs(&p, ifindex, ifname, attached_mode(&p, ifindex)) : 0;
+	if (!ret && !pins_found(&p))
+		log_info("%s holds no pins of flowmeta's: nothing removed there", dir);
+	else if (!ret)
+		ret = remove_pins(&p, !pin_dir);
 	if (lock_fd >= 0) {
-		/* Whatever layout flowmeta pinned them in; never another tool's pins. */
-		int ret = pins_open(&p, dir, true);
-
-		if (!ret && !pins_found(&p))
-			log_info("%s holds no pins of flowmeta's: nothing removed there", dir);
-		else if (!ret)
-			ret = remove_pins(&p, !pin_dir);
 		pins_close(&p);
 		err = err ?: ret;
 	}

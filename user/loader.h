@@ -14,12 +14,25 @@
 
 enum ingress_hook { HOOK_TC = 0, HOOK_XDP };
 
+/*
+ * How the TC programs hang on the interface: tcx BPF links (kernel 6.6 and later, pinned as
+ * link_tc_ingress/link_tc_egress) or a clsact qdisc with cls_bpf filters. AUTO (the default) tries
+ * tcx and falls back to clsact where the kernel has no tcx; an attachment adopted from an earlier
+ * run keeps its way until a clean stop or `flowmeta detach` (switching under traffic would count
+ * packets twice or not at all).
+ */
+enum tc_attach { TC_ATTACH_AUTO = 0, TC_ATTACH_TCX, TC_ATTACH_CLSACT, TC_ATTACH_NONE };
+
+/* "auto", "tcx", "clsact" or "none". */
+const char *loader_tc_attach_name(enum tc_attach mode);
+
 struct flowmeta_maps;
 
 struct loader_opts {
 	const char *ifname;
 	const char *pin_dir;		/* NULL: LOADER_PIN_ROOT/IFNAME */
 	enum ingress_hook hook;
+	enum tc_attach tc_attach;	/* requested: AUTO, TCX or CLSACT */
 	uint32_t max_flows;		/* MaxFlows; 0: the largest table within max_flow_memory */
 	uint64_t max_flow_memory;	/* MaxFlowMemory, bytes */
 	/*
@@ -74,6 +87,8 @@ const struct flowmeta_maps *loader_maps(const struct attachment *att);
 unsigned int loader_ifindex(const struct attachment *att);
 /* True when the programs and maps of an earlier instance were adopted. */
 bool loader_adopted(const struct attachment *att);
+/* How this run attached the TC programs: TC_ATTACH_TCX or TC_ATTACH_CLSACT. */
+enum tc_attach loader_tc_mode(const struct attachment *att);
 /*
  * Detach the programs from the interface so the maps stop changing (the daemon then reads them one
  * last time); the maps stay open and pinned.
@@ -118,6 +133,11 @@ int loader_open_pinned(const char *ifname, const char *pin_dir, struct flowmeta_
 void loader_close_maps(struct flowmeta_maps *maps);
 /* 1 when a `flowmeta run` holds IFACE's pin directory, 0 when none does, or a negative errno. */
 int loader_running(const char *ifname, const char *pin_dir);
+/*
+ * How flowmeta's TC egress program is attached to IFACE now, from the kernel's view: TCX (the
+ * pinned link is live on IFACE), CLSACT (flowmeta's filter is on IFACE's clsact egress) or NONE.
+ */
+enum tc_attach loader_tc_attached(const char *ifname, const char *pin_dir);
 /* Remove whatever an earlier instance left attached and pinned on IFACE (flowmeta detach). */
 int loader_cleanup(const char *ifname, const char *pin_dir);
 

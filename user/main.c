@@ -33,6 +33,7 @@ struct cli {
 	const char *pin_dir;
 	const char *config_path;
 	enum ingress_hook hook;
+	enum tc_attach tc_attach;
 	bool json;
 	enum flowview_sort sort;	/* flows */
 	size_t top;			/* flows, top: at most this many; 0: all, a screenful */
@@ -48,6 +49,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: flowmeta run    -i IFACE [-c FILE] [--hook tc|xdp] [--collector SPEC]...\n"
+		"                       [--tc-attach auto|tcx|clsact]\n"
 		"                       [--metrics-listen ADDR:PORT] [--pin-dir DIR] [-v]\n"
 		"       flowmeta check  -c FILE [--collector SPEC]...\n"
 		"                       [--metrics-listen ADDR:PORT]\n"
@@ -61,7 +63,10 @@ static void usage(FILE *out)
 		"\n"
 		"  -i, --interface IFACE  overlay interface to meter (tun, tap, WireGuard, veth, ...)\n"
 		"  -c, --config FILE      JSON configuration (default %s)\n"
-		"      --hook tc|xdp      ingress hook: TC clsact (default) or XDP; egress is TC\n"
+		"      --hook tc|xdp      ingress hook: TC (default) or XDP; egress is TC\n"
+		"      --tc-attach auto|tcx|clsact\n"
+		"                         how TC programs attach: tcx links where the kernel\n"
+		"                         has them, else clsact (auto, the default), or forced\n"
 		"      --collector SPEC   add a collector, e.g. Udp/198.18.0.5:4739 or\n"
 		"                         Udp/[2001:db8::5]:4739\n"
 		"      --metrics-listen ADDR:PORT\n"
@@ -118,12 +123,13 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 {
 	enum {
 		OPT_HOOK = 256, OPT_COLLECTOR, OPT_PIN_DIR, OPT_JSON, OPT_VERSION, OPT_SORT,
-		OPT_TOP, OPT_INTERVAL, OPT_ONCE, OPT_METRICS,
+		OPT_TOP, OPT_INTERVAL, OPT_ONCE, OPT_METRICS, OPT_TC_ATTACH,
 	};
 	static const struct option options[] = {
 		{ "interface", required_argument, NULL, 'i' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "hook", required_argument, NULL, OPT_HOOK },
+		{ "tc-attach", required_argument, NULL, OPT_TC_ATTACH },
 		{ "collector", required_argument, NULL, OPT_COLLECTOR },
 		{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
 		{ "metrics-listen", required_argument, NULL, OPT_METRICS },
@@ -154,6 +160,19 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 				cli->hook = HOOK_XDP;
 			} else {
 				log_errx("--hook: \"%s\" is not a hook; use tc or xdp", optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_TC_ATTACH:
+			if (strcmp(optarg, "auto") == 0) {
+				cli->tc_attach = TC_ATTACH_AUTO;
+			} else if (strcmp(optarg, "tcx") == 0) {
+				cli->tc_attach = TC_ATTACH_TCX;
+			} else if (strcmp(optarg, "clsact") == 0) {
+				cli->tc_attach = TC_ATTACH_CLSACT;
+			} else {
+				log_errx("--tc-attach: \"%s\" is not a way to attach; use auto, tcx "
+					 "or clsact", optarg);
 				return -EINVAL;
 			}
 			break;
@@ -268,6 +287,7 @@ static int cmd_run(const struct cli *cli)
 		.ifname = cli->ifname,
 		.pin_dir = cli->pin_dir,
 		.hook = cli->hook,
+		.tc_attach = cli->tc_attach,
 		.config_path = cli->config_path ? cli->config_path : CONFIG_DEFAULT_PATH,
 		.config_path_given = cli->config_path != NULL,
 		.n_extra_collectors = cli->n_collectors,

@@ -56,13 +56,14 @@ static int path_of(const struct pins *p, const char *name, char *buf, size_t len
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-/* Kernel id of the object (map or program) behind fd; 0 on failure. */
+/* Kernel id of the object (map, program or link) behind fd; 0 on failure. */
 static __u32 obj_id(int fd)
 {
-	/* Both info structs start with the object's type and id. */
+	/* The info structs all start with the object's type and id. */
 	union {
 		struct bpf_map_info map;
 		struct bpf_prog_info prog;
+		struct bpf_link_info link;
 	} info;
 	__u32 len = sizeof(info);
 
@@ -88,6 +89,9 @@ static long pinned_id(const struct pins *p, const char *name)
 	if (access(path, F_OK) < 0)
 		return errno == ENOENT ? 0 : -1;
 	fd = bpf_obj_get_opts(path, &opts);
+	/* The kernel opens a pinned link read-write only (EINVAL otherwise). */
+	if (fd < 0 && errno == EINVAL)
+		fd = bpf_obj_get(path);
 	if (fd < 0)
 		return -1;
 	id = obj_id(fd);

@@ -209,6 +209,7 @@ int status_counters_read(const char *ifname, const char *pin_dir,
 	 */
 	pid = (pid_t)snap->daemon.pid;
 	snap->running = locked == 1 && pid && (kill(pid, 0) == 0 || errno == EPERM);
+	snap->tc_attach = loader_tc_attached(ifname, pin_dir);
 	return 0;
 }
 
@@ -410,6 +411,8 @@ static void print_json(FILE *out, const char *ifname, const struct status_snapsh
 
 	json_object_object_add(o, "interface", json_object_new_string(ifname));
 	json_object_object_add(o, "running", json_object_new_boolean(st->running));
+	json_object_object_add(o, "tc_attach",
+			       json_object_new_string(loader_tc_attach_name(st->tc_attach)));
 	json_object_object_add(o, "drop_table_full", drop_table_full_json(&st->kernel));
 	json_object_object_add(o, "possible_cpus", json_object_new_int(st->possible_cpus));
 	json_object_object_add(o, "tables", tables_json(st));
@@ -439,6 +442,7 @@ static void print_text(FILE *out, const char *ifname, const struct status_snapsh
 
 	fprintf(out, "%-22s %s\n", "interface", ifname);
 	fprintf(out, "%-22s %s\n", "running", st->running ? "yes" : "no");
+	fprintf(out, "%-22s %s\n", "tc_attach", loader_tc_attach_name(st->tc_attach));
 	print_rows(out, "", rows, kernel_rows(st, rows));
 	fprintf(out, "%-22s %llu packets, %llu octets\n", "drop_table_full",
 		st->drop_table_full_packets, st->drop_table_full_octets);

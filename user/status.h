@@ -29,6 +29,7 @@ struct status_table {
 
 struct status_snapshot {
 	bool running;			/* a daemon holds the interface and published after attaching */
+	enum tc_attach tc_attach;	/* how the TC programs are on the interface now */
 	unsigned long long flows, packets, octets;	/* the flow table now */
 	int possible_cpus;		/* what every per-CPU value is multiplied by */
 	struct status_table tables[FLOW_TABLE_COUNT];	/* by enum flow_table_id */

@@ -7,7 +7,10 @@
 # overlays carry nothing but test traffic (tests/harness_selftest.sh proves it), so the flow table
 # must hold exactly the test's flows. TCP, whose segment count the kernel decides, is compared with
 # an independent meter on the same device (tests/tools/pktcount.py).
-# Then the lifecycle: kill -9 and adoption, a second instance, SIGTERM cleanup, a foreign clsact.
+# Then the lifecycle: kill -9 and adoption, a second instance, SIGTERM cleanup, a foreign clsact;
+# with the TC programs on tcx links (this kernel has tcx), and again forced onto clsact
+# (--tc-attach clsact, the way of kernels before 6.6), and a clsact attachment adopted by a run
+# that would choose tcx.
 source "$(dirname "$0")/../lib.sh"
 
 HOOKS=(tc xdp)
@@ -22,12 +25,44 @@ dp_config() {
 	echo "$FM_LOG_DIR/flowmeta.json"
 }
 
+# How the TC programs are attached: DP_ATTACH empty lets flowmeta choose (tcx here), clsact
+# forces the clsact qdisc. DP_ARGS: the run arguments for HOOK.
+DP_ATTACH=
+dp_run_args() {	# HOOK -> DP_ARGS
+	DP_ARGS=(--hook "$1")
+	[ -z "$DP_ATTACH" ] || DP_ARGS+=(--tc-attach "$DP_ATTACH")
+}
+
+# The TC programs are attached in MODE (default: DP_ATTACH's, else tcx) and only that way: status
+# says so, and the kernel shows flowmeta's egress program (and on the TC hook its ingress
+# program) on that kind of hook, once, and nothing of flowmeta's on the other kind.
+dp_assert_attach() {	# HOOK [MODE]
+	local mode=${2:-${DP_ATTACH:-tcx}} progs want_in=0 tc=tc other=tcx
+	[ "$1" = tc ] && want_in=1
+	[ "$mode" = tcx ] && tc=tcx other=tc
+	assert_eq "$(fm_status "$FM_NS_A" "$FM_IF_A" tc_attach)" "$mode" "status tc_attach"
+	progs=$(attached_progs "$FM_NS_A" "$FM_IF_A")
+	assert_eq "$(grep -c "^$tc egress: .*flowmeta_tc_egr" <<<"$progs")" 1 \
+		"flowmeta egress programs on $mode ($(tr '\n' ';' <<<"$progs"))"
+	assert_eq "$(grep -c "^$tc ingress: .*flowmeta_tc_ing" <<<"$progs")" "$want_in" \
+		"flowmeta ingress programs on $mode ($(tr '\n' ';' <<<"$progs"))"
+	assert_eq "$(grep -c "^$other [a-z]*: .*flowmeta" <<<"$progs")" 0 \
+		"flowmeta programs on $other ($(tr '\n' ';' <<<"$progs"))"
+}
+
+# The tcx link ids on A's interface ("ingress 12", "egress 11"), empty on clsact.
+dp_link_ids() {
+	attached_progs "$FM_NS_A" "$FM_IF_A" | sed -n 's/^tcx \([a-z]*\): .* link \([0-9]*\)$/\1 \2/p'
+}
+
 # Overlay up, flowmeta metering A's end of it with HOOK.
 dp_setup() {	# OVERLAY HOOK
 	require_flowmeta
 	require_cmd socat ping
 	topo_overlay "$1"
-	fm_start "$FM_NS_A" "$FM_IF_A" --hook "$2" -c "$(dp_config)"
+	dp_run_args "$2"
+	fm_start "$FM_NS_A" "$FM_IF_A" "${DP_ARGS[@]}" -c "$(dp_config)"
+	dp_assert_attach "$2"
 }
 
 dp_flows() {	# -> FLOWS (file)
@@ -322,7 +357,8 @@ test_arp_not_ip() {	# HOOK
 	ip -n "$FM_NS_A" neigh flush dev "$FM_IF_A"
 	ip -n "$FM_NS_B" neigh flush dev "$FM_IF_B"
 	wait_quiet "$FM_NS_A" "$FM_IF_A" 0.5
-	fm_start "$FM_NS_A" "$FM_IF_A" --hook "$1" -c "$(dp_config)"
+	dp_run_args "$1"
+	fm_start "$FM_NS_A" "$FM_IF_A" "${DP_ARGS[@]}" -c "$(dp_config)"
 	send_ping "$FM_NS_A" "$FM_B4" 1 56
 	local p=$SENT_PACKETS o=$SENT_OCTETS
 	dp_flows
@@ -357,10 +393,15 @@ requests_counted() {	# N
 }
 
 # kill -9 in the middle of traffic: the programs keep counting into the pinned maps while no
-# daemon runs; a new `run` adopts them and nothing is lost.
-test_crash_restart() {	# OVERLAY HOOK
-	dp_setup "$@"
-	local first=$FM_PID total=0 octets=0
+# daemon runs; a new `run` adopts them and nothing is lost. On tcx the new run updates the pinned
+# links in place (same link ids, one program per hook). With RESTART auto the new run is left to
+# choose: it keeps a clsact attachment it adopts (switching would count twice or miss packets),
+# and the start after its SIGTERM attaches through tcx.
+test_crash_restart() {	# OVERLAY HOOK [RESTART]
+	dp_setup "$1" "$2"
+	local first=$FM_PID total=0 octets=0 links mode=${DP_ATTACH:-tcx}
+	links=$(dp_link_ids)
+	[ "$mode" = clsact ] || [ -n "$links" ] || fail "no tcx links before the kill"
 	send_ping "$FM_NS_A" "$FM_B4" 5 100
 	total=$((total + SENT_PACKETS))
 	octets=$((octets + SENT_OCTETS))
@@ -384,7 +425,15 @@ test_crash_restart() {	# OVERLAY HOOK
 	assert_flow "$FLOWS" egress 1 "$FM_A4" "$FM_B4" 0 2048 "$total" "$octets"
 	assert_flow "$FLOWS" ingress 1 "$FM_B4" "$FM_A4" 0 0 "$total" "$octets"
 
-	fm_start "$FM_NS_A" "$FM_IF_A" --hook "$2" -c "$(dp_config)"
+	[ "${3:-}" = auto ] && DP_ATTACH=
+	dp_run_args "$2"
+	fm_start "$FM_NS_A" "$FM_IF_A" "${DP_ARGS[@]}" -c "$(dp_config)"
+	dp_assert_attach "$2" "$mode"
+	assert_eq "$(dp_link_ids)" "$links" "tcx links after the restart (the same, updated)"
+	if [ "${3:-}" = auto ]; then
+		grep -q "keeping the earlier run's clsact attachment" "$FM_LOG" ||
+			fail "the adopting run did not say it keeps clsact: $(grep -c . "$FM_LOG") lines"
+	fi
 	send_ping "$FM_NS_A" "$FM_B4" 3 100
 	total=$((total + SENT_PACKETS))
 	octets=$((octets + SENT_OCTETS))
@@ -398,6 +447,13 @@ test_crash_restart() {	# OVERLAY HOOK
 	fm_stop "$FM_PID"
 	assert_eq "$FM_EXIT" 0 "exit status of the adopting instance on SIGTERM"
 	assert_detached "after SIGTERM of the adopting instance"
+	! has_clsact || fail "clsact qdisc left on $FM_IF_A after SIGTERM of the adopting instance"
+	if [ "${3:-}" = auto ]; then
+		fm_start "$FM_NS_A" "$FM_IF_A" "${DP_ARGS[@]}" -c "$(dp_config)"
+		dp_assert_attach "$2" tcx
+		fm_stop "$FM_PID"
+		assert_detached "after SIGTERM of the tcx instance"
+	fi
 }
 
 # A second `run` on the same interface refuses (non-zero exit, a message) and the first keeps
@@ -407,7 +463,7 @@ test_second_run() {	# HOOK [other]: "other" gives the second instance its own pi
 	local out=$FM_LOG_DIR/second.log rc=0 pin
 	pin=$(fm_pin_dir "$FM_IF_A")
 	[ "${2:-}" = other ] && pin=$pin-second && FM_PINS+=("$pin")
-	ns_run "$FM_NS_A" timeout 20 "$FM_BIN" run -i "$FM_IF_A" --pin-dir "$pin" --hook "$1" \
+	ns_run "$FM_NS_A" timeout 20 "$FM_BIN" run -i "$FM_IF_A" --pin-dir "$pin" "${DP_ARGS[@]}" \
 		-c "$(dp_config)" >"$out" 2>&1 || rc=$?
 	[ "$rc" -ne 0 ] || fail "a second run on $FM_IF_A exited 0"
 	[ "$rc" -ne 124 ] || fail "a second run on $FM_IF_A did not exit (still running after 20 s)"
@@ -447,7 +503,9 @@ test_foreign_clsact() {	# HOOK
 	ns_run "$FM_NS_A" tc filter add dev "$FM_IF_A" egress pref 49152 protocol all bpf bytecode '1,6 0 0 0,'
 	local before after
 	before=$(attached_progs "$FM_NS_A" "$FM_IF_A")
-	fm_start "$FM_NS_A" "$FM_IF_A" --hook "$1" -c "$(dp_config)"
+	dp_run_args "$1"
+	fm_start "$FM_NS_A" "$FM_IF_A" "${DP_ARGS[@]}" -c "$(dp_config)"
+	dp_assert_attach "$1"
 	send_ping "$FM_NS_A" "$FM_B4" 6 64
 	dp_flows
 	assert_flow "$FLOWS" egress 1 "$FM_A4" "$FM_B4" 0 2048 "$SENT_PACKETS" "$SENT_OCTETS"
@@ -501,6 +559,17 @@ for hook in "${HOOKS[@]}"; do
 	run_test "lifecycle_tun_${hook}_foreign_clsact_kept" test_foreign_clsact "$hook"
 	run_test "lifecycle_tun_${hook}_detach_after_kill9" test_detach_after_kill "$hook"
 done
+# The clsact path (kernels before 6.6, or --tc-attach clsact), and a clsact attachment adopted.
+DP_ATTACH=clsact
+for hook in "${HOOKS[@]}"; do
+	run_test "datapath_tun_${hook}_clsact_udp" test_udp tun "$hook"
+	run_test "lifecycle_tun_${hook}_clsact_kill9_restart_adopts" test_crash_restart tun "$hook"
+	run_test "lifecycle_tun_${hook}_clsact_sigterm_detaches" test_sigterm tun "$hook"
+	run_test "lifecycle_tun_${hook}_clsact_foreign_clsact_kept" test_foreign_clsact "$hook"
+	run_test "lifecycle_tun_${hook}_clsact_detach_after_kill9" test_detach_after_kill "$hook"
+done
+run_test lifecycle_tun_tc_clsact_adopted_by_auto_run_kept_until_stop test_crash_restart tun tc auto
+DP_ATTACH=
 run_test datapath_tun_writer_gso_counts_each_segment test_tun_gso
 run_test datapath_veth_nonlinear_skb_headers_pulled_metered_exactly test_nonlinear_headers
 run_test lifecycle_unknown_interface test_unknown_interface

@@ -415,8 +415,9 @@ test_running_means_metering() {
 			[ $polls -lt 3000 ] || fail "status never said running"
 		done
 		# Not piped into grep -q: its early exit would SIGPIPE tc and fail the pipeline.
-		filters=$(ns_run "$FM_NS_A" tc filter show dev "$FM_IF_A" ingress)
-		[[ $filters == *bpf* ]] || early=$((early + 1))
+		filters=$(attached_progs "$FM_NS_A" "$FM_IF_A")
+		[[ $filters == *"ingress: name flowmeta_tc_ing"* || $filters == *"tc ingress:"*bpf* ]] ||
+			early=$((early + 1))
 		fm_wait_metering
 		fm_stop "$FM_PID"
 		assert_eq "$FM_EXIT" 0 "flowmeta exit status on SIGTERM"

@@ -11,7 +11,7 @@
 compare: STATUS_JSON is `flowmeta status --json`, QUERY_JSON Prometheus's answer to the instant
 query {__name__=~"flowmeta_.+"}. Every number and boolean of the status (those of each table
 and each collector with its label) must be exactly one series with the value the status shows, and every flowmeta series must be one of the status's
-values (or the build and interface info). The mapping below is the test's own statement of what
+values (or the build, interface and tc_attach info). The mapping below is the test's own statement of what
 each status field is called in Prometheus, independent of user/metrics.c: a status field added
 without its metric, or a metric reading the wrong field, fails here. Prints "series=N" or the
 differences, one a line (exit 1).
@@ -90,7 +90,7 @@ COLLECTOR = {
 }
 # Status values that are no measurement: the interface is a label of flowmeta_interface_info,
 # the pid an identity (Prometheus's own process metrics are the exporter's business).
-NOT_SERIES = {"interface", "pid"}
+NOT_SERIES = {"interface", "pid", "tc_attach"}
 PROM_OWN = {"job", "instance"}
 
 
@@ -152,6 +152,7 @@ def compare(status_file, query_file, ifname, version):
              skip={"collector"})
     expect("build", ("flowmeta_build_info", {"version": version}), 1)
     expect("interface", ("flowmeta_interface_info", {"interface": ifname}), 1)
+    expect("tc_attach", ("flowmeta_tc_attach_info", {"mode": status.get("tc_attach")}), 1)
     if status.get("interface") != ifname:
         errors.append("status.interface is %s, want %s" % (status.get("interface"), ifname))
     for key in sorted(set(series) - claimed):
