@@ -5,10 +5,11 @@
 #
 # Method (SPEC §9's saturation method). One sending namespace, one receiving namespace, and a veth
 # pair per target: "base" and "null" metered by nothing, "tc_empty" with an empty TC program on
-# clsact ingress (what the hook itself costs, bench_empty of build/bench.bpf.o, the way flowmeta
-# attaches), "tcx_empty" with the same on tcx ingress (build/bench/tcx_attach), one each for
-# flowmeta, softflowd and pmacctd, every tool metering only its own veth and exporting to a UDP
-# sink on loopback. The sender (build/bench/udp_flood) is pinned to CPU 0 and sends 64-octet UDP
+# clsact ingress (what the hook itself costs, bench_empty of build/bench.bpf.o: flowmeta's way on
+# kernels before 6.6), "tcx_empty" with the same on tcx ingress (build/bench/tcx_attach: flowmeta's
+# way where the kernel has tcx), one each for flowmeta (attached by its daemon, as an operator
+# runs it: the run prints how, from `flowmeta status`), softflowd and pmacctd, every tool metering
+# only its own veth and exporting to a UDP sink on loopback. The sender (build/bench/udp_flood) is pinned to CPU 0 and sends 64-octet UDP
 # payloads in 16 flows as fast as that CPU allows, through packet sockets (no sending IP stack:
 # less cost, less noise).
 # A veth delivers in softirq on the sending CPU, so CPU 0 does all of a packet's kernel work:
@@ -42,8 +43,9 @@
 # run (about 90 s by default).
 #
 # Environment: FM_CMP_CYCLES (cycles, default 600), FM_CMP_ROUND_MS (10), FM_CMP_SEED (1),
-# FM_CMP_TOOLS (which peers, default "softflowd pmacctd"). A longer run: FM_CMP_CYCLES=3000.
-# Needs root and two CPUs. Usage: bench/compare.sh
+# FM_CMP_TOOLS (which peers, default "softflowd pmacctd"), FM_CMP_TC_ATTACH (flowmeta's
+# --tc-attach, default its own choice: clsact measures the way before tcx). A longer run:
+# FM_CMP_CYCLES=3000. Needs root and two CPUs. Usage: bench/compare.sh
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -63,6 +65,7 @@ tcx_pin=/sys/fs/bpf/fmXcmp_tcx
 send_cpu=0 tool_cpu=1
 
 tmp=
+fm_attach=
 own_ns=	# set once this run made the namespaces: only then does cleanup remove them
 pids=()
 names=()	# targets, in udp_flood's order; base first
@@ -236,9 +239,14 @@ start_flowmeta() {
                     "PollInterval": 1000, "IdleTimeout": 60000 } }
 EOF
 	bg_tool "$tmp/flowmeta.log" "$build/flowmeta" run -i "${ifc[flowmeta]}" \
-		-c "$tmp/flowmeta.json" --pin-dir "$pin_dir"
+		-c "$tmp/flowmeta.json" --pin-dir "$pin_dir" \
+		${FM_CMP_TC_ATTACH:+--tc-attach "$FM_CMP_TC_ATTACH"}
 	pid_list[flowmeta]=$bg_pid
-	wait_until 30 grep -q '^info: metering ' "$tmp/flowmeta.log" && return 0
+	if wait_until 30 grep -q '^info: metering ' "$tmp/flowmeta.log"; then
+		fm_attach=$(in_rx "$build/flowmeta" status -i "${ifc[flowmeta]}" --pin-dir "$pin_dir" \
+			--json | python3 -c 'import json, sys; print(json.load(sys.stdin)["tc_attach"])')
+		return 0
+	fi
 	why[flowmeta]="did not start: $(tail -n 2 "$tmp/flowmeta.log" | tr '\n' ' ')"
 	return 1
 }
@@ -377,6 +385,7 @@ main() {
 	echo "Exporter cost per packet, whole path: $((20 + 8 + payload))-octet IP packets in $flows" \
 	     "flows, saturating CPU $send_cpu; tools on CPU $tool_cpu; $cycles cycles of" \
 	     "${round_ms} ms rounds"
+	echo "flowmeta's TC programs attached through ${fm_attach:-?} (flowmeta status)"
 	setsid -w bash -c 'echo -20 >/proc/self/autogroup; exec "$@"' - \
 		nsenter --net="/run/netns/$ns_tx" "$build/bench/udp_flood" -c "$send_cpu" \
 		-k "$ksoftirqd" -r "$round_ms" -n "$cycles" -s "$seed" -p "$payload" -f "$flows" \

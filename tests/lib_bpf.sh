@@ -9,11 +9,12 @@
 # The commit whose pins are layout 1 (flowmeta 0.1.0: no marker): main before layout 2.
 BPF_OLD_REV=52fd2ea
 
-# The kernel id of the map or program pinned at PATH; empty when there is none.
+# The kernel id of the map, program or link pinned at PATH; empty when there is none.
 bpf_pin_id() {	# PATH
 	local out
 	out=$(bpftool -j map show pinned "$1" 2>/dev/null) ||
-		out=$(bpftool -j prog show pinned "$1" 2>/dev/null) || return 0
+		out=$(bpftool -j prog show pinned "$1" 2>/dev/null) ||
+		out=$(bpftool -j link show pinned "$1" 2>/dev/null) || return 0
 	echo "$out" | "$FM_PY" "$FM_TOOLS/jsonq.py" - 'd["id"]'
 }
 

@@ -261,7 +261,8 @@ int metrics_render(const struct status_snapshot *snap, const char *ifname, FILE 
 	fputs("} 1\n", out);
 	put_head(out, "flowmeta_tc_attach_info", GAUGE,
 		 "How the TC programs are attached: tcx links, a clsact qdisc, or none.");
-	fprintf(out, "flowmeta_tc_attach_info{mode=\"%s\"} 1\n", loader_tc_attach_name(snap->tc_attach));
+	fprintf(out, "flowmeta_tc_attach_info{mode=\"%s\"} 1\n",
+		loader_tc_attach_name(snap->tc_attach));
 	bases[0] = snap;
 	put_families(out, node_metrics, N(node_metrics), NULL, bases, NULL, 1);
 	for (int t = 0; t < FLOW_TABLE_COUNT; t++) {

@@ -506,6 +506,47 @@ test_pin_dir_with_another_tools_flows() {
 		"ids of the other tool's pins"
 }
 
+# Another tool's pin named like flowmeta's tcx link (`link_tc_egress`, a map here): `run` refuses
+# with exit 1 and one line naming it, attaches nothing (no tcx link, no clsact qdisc) and pins
+# nothing; `detach` leaves it (exit 0), its id unchanged. Then flowmeta's own links: a run pins
+# both, recorded in the marker, and its stop removes them and leaves the other pin.
+test_pin_dir_with_another_tools_link_name() {
+	require_flowmeta
+	require_cmd bpftool
+	# shellcheck disable=SC2034 # ns_new's namespace prefix (tests/lib.sh)
+	FM_NS_PREFIX=fmT
+	lc_single_ns
+	local conf=$FM_LOG_DIR/flowmeta.json pin id
+	pin=$(fm_pin_dir "$LC_IF")
+	fm_register_attach "$LC_NS" "$LC_IF"
+	lc_config "$conf" '{}'
+	mkdir -m 0700 "$pin"
+	bpf_foreign_map "$pin/link_tc_egress" link_tc_egress
+	id=$(bpf_pin_id "$pin/link_tc_egress")
+	lc_run "$LC_NS" run -i "$LC_IF" --pin-dir "$pin" -c "$conf"
+	assert_eq "$LC_RC" 1 "exit status of run over another tool's link_tc_egress"
+	lc_assert_one_line "$pin/link_tc_egress is not flowmeta's" "run over another tool's pin"
+	assert_eq "$(attached_progs "$LC_NS" "$LC_IF")" "" "attached after the refusal"
+	assert_eq "$(bpf_pins "$pin")" "link_tc_egress " "pins after the refusal"
+	lc_run "$LC_NS" detach -i "$LC_IF" --pin-dir "$pin"
+	assert_eq "$LC_RC" 0 "exit status of detach ($(tr '\n' '|' <"$LC_ERR"))"
+	assert_eq "$(bpf_pins "$pin")" "link_tc_egress " "pins after detach"
+	assert_eq "$(bpf_pin_id "$pin/link_tc_egress")" "$id" "id of the other tool's pin"
+	# The other tool's pin gone, flowmeta's own links: pinned, and removed by the stop.
+	rm "$pin/link_tc_egress"
+	bpf_foreign_map "$pin/other_tool" other_tool
+	lc_start "$LC_NS" "$LC_IF" -c "$conf"
+	[ -e "$pin/link_tc_ingress" ] && [ -e "$pin/link_tc_egress" ] ||
+		fail "no tcx link pins: $(bpf_pins "$pin")"
+	assert_eq "$(bpf_pin_id "$pin/link_tc_egress")" \
+		"$(attached_progs "$LC_NS" "$LC_IF" | sed -n 's/^tcx egress: .* link //p')" \
+		"the pinned egress link is the one on the interface"
+	fm_stop "$FM_PID"
+	assert_eq "$FM_EXIT" 0 "exit status on SIGTERM"
+	assert_eq "$(bpf_pins "$pin")" "other_tool " "pins left in $pin after SIGTERM"
+	assert_eq "$(attached_progs "$LC_NS" "$LC_IF")" "" "attached after SIGTERM"
+}
+
 # A field of `bpftool map show pinned PATH`.
 lc_pinned_map() {	# PATH FIELD
 	bpftool -j map show pinned "$1" | "$FM_PY" "$FM_TOOLS/jsonq.py" - 'd[a[0]]' "$2"
@@ -823,6 +864,8 @@ run_test lifecycle_pin_dir_shared_with_another_tool_only_flowmeta_pins_removed \
 	test_pin_dir_shared_with_another_tool
 run_test lifecycle_pin_dir_with_another_tools_flows_refused_untouched \
 	test_pin_dir_with_another_tools_flows
+run_test lifecycle_pin_dir_with_another_tools_link_name_refused_untouched \
+	test_pin_dir_with_another_tools_link_name
 run_test lifecycle_pin_dir_of_a_newer_layout_refused_exit_1_detach_removes_it \
 	test_pin_dir_of_a_newer_layout
 run_test lifecycle_upgrade_from_layout_1_exports_its_counts_once test_upgrade_from_layout_1

@@ -11,8 +11,8 @@
 compare: STATUS_JSON is `flowmeta status --json`, QUERY_JSON Prometheus's answer to the instant
 query {__name__=~"flowmeta_.+"}. Every number and boolean of the status (those of each table
 and each collector with its label) must be exactly one series with the value the status shows, and every flowmeta series must be one of the status's
-values (or the build, interface and tc_attach info). The mapping below is the test's own statement of what
-each status field is called in Prometheus, independent of user/metrics.c: a status field added
+values (or the build, interface and tc_attach info). The mapping below is the test's own
+statement of what each status field is called in Prometheus, independent of user/metrics.c: a status field added
 without its metric, or a metric reading the wrong field, fails here. Prints "series=N" or the
 differences, one a line (exit 1).
 
@@ -89,7 +89,8 @@ COLLECTOR = {
     "not_sent_octets": ("flowmeta_collector_not_sent_bytes_total", {}),
 }
 # Status values that are no measurement: the interface is a label of flowmeta_interface_info,
-# the pid an identity (Prometheus's own process metrics are the exporter's business).
+# tc_attach the mode label of flowmeta_tc_attach_info, the pid an identity (Prometheus's own
+# process metrics are the exporter's business).
 NOT_SERIES = {"interface", "pid", "tc_attach"}
 PROM_OWN = {"job", "instance"}
 
