@@ -206,8 +206,8 @@ test_enabled_no_collector() {
 #   v1 (start): collector 1, Direction Both, Interval 0
 #   v2: collectors 1 and 2, Direction SendingToPeer, Interval 2000
 #   v3: collectors 1 and 2, Direction Both, Interval 0
-# Afterwards: collector 1's records of each flow sum to the pings exactly; the programs were never
-# replaced (same ids); templates went to every collector at start, after each reload and at the
+# Afterwards: collector 1's records of each flow sum to the pings exactly; the programs, on tcx
+# links, were never replaced (same ids); templates went to every collector at start, after each reload and at the
 # stop, and collector 2's first message carried them; while v2 was in force, only egress records
 # (interim, flowEndReason 2) were sent; collector 2 got exactly what collector 1 got from v2 on.
 test_reload_under_traffic() {
@@ -219,7 +219,9 @@ test_reload_under_traffic() {
 	lc_config "$LC_CONF" "{\"IdleTimeout\": 3000, \"IpFixCollectors\": [\"$c1\"]}"
 	lc_start "$FM_NS_A" "$FM_IF_A" -c "$LC_CONF"
 	before=$(lc_prog_ids "$FM_NS_A" "$FM_IF_A")
-	assert_eq "$(echo "$before" | grep -c . || true)" 2 "programs attached (tc ingress and egress)"
+	assert_eq "$(echo "$before" | grep -c '^tcx ' || true)" 2 \
+		"programs attached (tcx ingress and egress): $(echo "$before" | tr '\n' ';')"
+	assert_eq "$(fm_status "$FM_NS_A" "$FM_IF_A" tc_attach)" tcx "status tc_attach"
 	lc_ping_start "$FM_NS_A" "$FM_B4" 750 "$LC_PING_SIZE" 0.02
 	wait_until 10 lc_requests_at_least "$FM_B4" 50 || fail "pings are not counted"
 
@@ -586,8 +588,9 @@ test_pin_dir_of_a_newer_layout() {
 }
 
 # Upgrade from the previous pin layout (flowmeta 0.1.0's, no marker, built from BPF_OLD_REV): its
-# pins are recognised as flowmeta's, every other old pin is replaced (0.1.0's drop_budget goes) and
-# the new programs count into new maps; its flow table, export state and stats are kept as old1_*
+# pins are recognised as flowmeta's, its clsact attachment is kept (tcx links besides would count
+# twice), every other old pin is replaced (0.1.0's drop_budget goes) and the new programs count
+# into new maps; its flow table, export state and stats are kept as old1_*
 # until the new daemon has exported what they hold — exactly what 0.1.0 counted, the pings while it
 # ran and after its kill -9 — with flowEndReason 4, then released. Summed over the records at the
 # collector, every ping once; a stop removes all of flowmeta's pins.
@@ -619,6 +622,12 @@ test_upgrade_from_layout_1() {
 	for p in flowmeta_owner drop_flows event_budget; do
 		[ -e "$pin/$p" ] || fail "no $p after the upgrade: $(bpf_pins "$pin")"
 	done
+	# 0.1.0 attached through clsact: the new run keeps that (tcx too would count twice).
+	assert_eq "$(fm_status "$FM_NS_A" "$FM_IF_A" tc_attach)" clsact "tc_attach after the upgrade"
+	assert_eq "$(lc_prog_ids "$FM_NS_A" "$FM_IF_A" | sed 's/: [0-9]*$//' | sort | tr '\n' ' ')" \
+		"tc egress tc ingress " "hooks holding flowmeta's programs after the upgrade"
+	assert_eq "$(lc_log_count "keeping the earlier run's clsact attachment")" 1 \
+		"log lines saying clsact is kept"
 	for p in drop_budget old1_flows old1_export_state old1_stats; do
 		[ ! -e "$pin/$p" ] || fail "$p left after the upgrade: $(bpf_pins "$pin")"
 	done
@@ -635,6 +644,10 @@ test_upgrade_from_layout_1() {
 	fm_stop "$FM_PID"
 	assert_eq "$FM_EXIT" 0 "exit status on SIGTERM"
 	assert_eq "$(bpf_pins "$pin")" "" "pins left by the stop"
+	# (0.1.0 did not record that it created the pin directory: that stays, empty.)
+	assert_eq "$(attached_progs "$FM_NS_A" "$FM_IF_A")" "" "attached after the stop"
+	! ns_run "$FM_NS_A" tc qdisc show dev "$FM_IF_A" | grep clsact >/dev/null ||
+		fail "clsact qdisc left on $FM_IF_A after the stop"
 	for dir in egress ingress; do
 		lc_echo_flow "$dir"
 		assert_eq "$(lc_flow_sum "$LC_PORT1" "$src" "$dst" 0 "$dport" "$proto" "$dir")" \
