@@ -57,10 +57,12 @@ __noinline int flowmeta_parse_pulled(struct __sk_buff *skb, __u32 gso, struct fl
 #define PULL_ROUNDS 2
 
 /*
- * TC (clsact ingress/egress, direct action). A forwarded packet returns TC_ACT_UNSPEC, not
- * TC_ACT_OK: UNSPEC lets the filters after ours (another tool's, at a later priority) still run and
- * decide, and when there is none the packet simply continues; TC_ACT_OK would end classification
- * and silently bypass them. A metering program must be invisible to the rest of the chain.
+ * TC (tcx links, or clsact ingress/egress in direct action). A forwarded packet returns
+ * TC_ACT_UNSPEC, not TC_ACT_OK: UNSPEC (TCX_NEXT on tcx) lets the programs after ours (another
+ * tool's tcx programs, its filters at a later priority, and on tcx the clsact filters too) still
+ * run and decide, and when there is none the packet simply continues; TC_ACT_OK (TCX_PASS) would
+ * end classification and silently bypass them. A metering program must be invisible to the rest
+ * of the chain.
  */
 static __always_inline int flowmeta_tc(struct __sk_buff *skb, __u8 direction)
 {
