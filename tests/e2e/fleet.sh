@@ -38,6 +38,13 @@ HUB=100.64.0.254
 # ---------------------------------------------------------------------------------------------
 # Topology
 
+# The fleet speaks IPv4 only: without IPv6 no stack sends MLD reports, router solicitations or
+# neighbour discovery of its own on the overlay, which the nodes would meter (a 76-octet MLD
+# report from ::, flooded by the hub's bridge, once made 5 nodes' totals one packet too high).
+fleet_ipv4_only() {	# NS
+	ns_run "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+}
+
 fleet_topology() {
 	local i ns
 	ns_new o
@@ -46,6 +53,9 @@ fleet_topology() {
 	NS_ROUTER=$NS_NAME
 	ns_new c
 	NS_COLL=$NS_NAME
+	for ns in "$NS_HUB" "$NS_ROUTER" "$NS_COLL"; do
+		fleet_ipv4_only "$ns"
+	done
 	ip -n "$NS_HUB" link add fmFov type bridge
 	ip -n "$NS_HUB" addr add "$HUB/16" dev fmFov
 	ip -n "$NS_HUB" link set fmFov up
@@ -71,6 +81,7 @@ fleet_topology() {
 		ns_new "n$i"
 		ns=$NS_NAME
 		NODES+=("$ns")
+		fleet_ipv4_only "$ns"
 		ip -n "$ns" link add ov0 type veth peer name "fmFo$i" netns "$NS_HUB"
 		ip -n "$ns" link add ul0 type veth peer name "fmFu$i" netns "$NS_ROUTER"
 		ip -n "$NS_HUB" link set "fmFo$i" master fmFov up
