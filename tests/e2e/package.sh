@@ -441,6 +441,7 @@ test_package_maintainer_scripts() {
 	assert_eq "$PK_GOT" "$reload|$(printf '%s|' \
 		"systemctl list-units --plain --no-legend --state=active flowmeta@*.service" \
 		"systemctl kill --kill-whom=main --signal=SIGUSR2 $unit" \
+		"systemctl is-active --quiet $unit" \
 		"systemctl is-active --quiet $unit")deb-systemd-invoke start $unit" \
 		"postinst configure 0.0.1 (upgrade: the running instance hands over)"
 	pk_maint prerm upgrade "$PK_VERSION"
