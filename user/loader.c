@@ -651,6 +651,15 @@ static enum tc_attach choose_mode(struct attachment *att, enum tc_attach want)
 	return have;
 }
 
+/* XDP on ingress, pinned: the same whichever way the TC egress hook is attached. */
+static int attach_xdp_ingress(struct attachment *att)
+{
+	struct bpf_program *prog = att->skel->progs.flowmeta_xdp_ingress;
+	int err = xdp_attach(att, prog);
+
+	return err ? err : pin_program(att, prog, PIN_XDP_INGRESS);
+}
+
 /* TC through a clsact qdisc and cls_bpf filters: the way before tcx, and 0.1.0's. */
 static int attach_clsact(struct attachment *att)
 {
@@ -671,9 +680,7 @@ static int attach_clsact(struct attachment *att)
 		return err;
 
 	if (att->hook == HOOK_XDP) {
-		err = xdp_attach(att, skel->progs.flowmeta_xdp_ingress);
-		if (!err)
-			err = pin_program(att, skel->progs.flowmeta_xdp_ingress, PIN_XDP_INGRESS);
+		err = attach_xdp_ingress(att);
 		/* An earlier run on the TC hook would count ingress twice. */
 		if (!err)
 			err = tc_detach(att->ifindex, att->ifname, true);
@@ -698,9 +705,7 @@ static int attach_tcx_ingress(struct attachment *att)
 	int err;
 
 	if (att->hook == HOOK_XDP) {
-		err = xdp_attach(att, skel->progs.flowmeta_xdp_ingress);
-		if (!err)
-			err = pin_program(att, skel->progs.flowmeta_xdp_ingress, PIN_XDP_INGRESS);
+		err = attach_xdp_ingress(att);
 		/* An earlier run on the TC hook would count ingress twice. */
 		if (!err)
 			err = tcx_detach(&att->pins, PIN_LINK_INGRESS, att->ifname);
