@@ -412,7 +412,7 @@ test_package_enabled_instance() {
 # deb-systemd-invoke replaced by recorders; the recorded systemctl has one instance running, which
 # stops when signalled): a first installation reloads systemd and starts or enables nothing; an
 # upgrade hands each running instance over (SIGUSR2: it exits leaving its programs attached) and
-# starts it on the new binary; a removal stops them before the binary goes, then reloads systemd. (Not postrm purge: it edits the real /etc; the purge tests
+# starts it on the new binary, or restarts it when it has not exited after 30 s; a removal stops them before the binary goes, then reloads systemd. (Not postrm purge: it edits the real /etc; the purge tests
 # run it for real.)
 test_package_maintainer_scripts() {
 	pk_need_deb
@@ -429,10 +429,13 @@ test_package_maintainer_scripts() {
 	cat >>"$dir/bin/systemctl" <<-'EOF'
 		case "$1" in
 		list-units) echo "flowmeta@wg0.service loaded active running flowmeta on wg0" ;;
-		kill) : >"${PK_CALLS}.stopped" ;;
+		kill) [ -n "${PK_STUCK:-}" ] || : >"${PK_CALLS}.stopped" ;;
 		is-active) [ ! -e "${PK_CALLS}.stopped" ] ;;
 		esac
 	EOF
+	# The hand-over's wait (300 times 0.1 s) at once: only postinst sleeps.
+	printf '#!/bin/sh\nexit 0\n' >"$dir/bin/sleep"
+	chmod +x "$dir/bin/sleep"
 	local reload="systemctl --system daemon-reload"
 	pk_maint postinst configure
 	assert_eq "$PK_GOT" "$reload" "postinst configure (first install)"
@@ -444,6 +447,18 @@ test_package_maintainer_scripts() {
 		"systemctl is-active --quiet $unit" \
 		"systemctl is-active --quiet $unit")deb-systemd-invoke start $unit" \
 		"postinst configure 0.0.1 (upgrade: the running instance hands over)"
+	# A daemon that does not exit on SIGUSR2: asked 302 times over 30 s (300 waits, the last
+	# look, the check after), then a plain restart, never a start beside the old binary.
+	export PK_STUCK=1
+	pk_maint postinst configure 0.0.1
+	unset PK_STUCK
+	assert_eq "$(echo "$PK_GOT" | tr '|' '\n' | grep -c "^systemctl is-active --quiet $unit$")" \
+		302 "is-active calls of a hand-over whose daemon does not exit"
+	assert_eq "$(echo "$PK_GOT" | tr '|' '\n' | grep -v "^systemctl is-active " | paste -sd '|')" \
+		"$reload|$(printf '%s|' \
+		"systemctl list-units --plain --no-legend --state=active flowmeta@*.service" \
+		"systemctl kill --kill-whom=main --signal=SIGUSR2 $unit")deb-systemd-invoke try-restart $unit" \
+		"postinst configure 0.0.1 (upgrade: the daemon does not exit, it is restarted)"
 	pk_maint prerm upgrade "$PK_VERSION"
 	assert_eq "$PK_GOT" "" "prerm upgrade"
 	pk_maint prerm remove
